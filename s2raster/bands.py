@@ -1,0 +1,134 @@
+"""The Sentinel-2 band table of CDSE (collections ``sentinel-2-l2a`` and ``sentinel-2-l1c``).
+
+Pure data and validation: which bands a collection has, their native resolution and the
+units an evalscript reads them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from s2raster.errors import BandError, InputError
+
+COLLECTIONS = ("sentinel-2-l2a", "sentinel-2-l1c")
+
+
+@dataclass(frozen=True)
+class Band:
+    """One band of a collection.
+
+    ``resolution`` is the native ground sampling distance in metres (0 for bands without
+    one, such as ``dataMask``); ``units`` is what the evalscript asks for; ``dtype_hint``
+    says whether values are continuous (``"float"``) or classes/counts (``"int"``).
+    """
+
+    name: str
+    resolution: int
+    units: str
+    description: str
+    wavelength_nm: float | None = None
+    dtype_hint: str = "float"
+
+
+_REFLECTIVE: tuple[tuple[str, int, float, str], ...] = (
+    ("B01", 60, 442.7, "coastal aerosol"),
+    ("B02", 10, 492.4, "blue"),
+    ("B03", 10, 559.8, "green"),
+    ("B04", 10, 664.6, "red"),
+    ("B05", 20, 704.1, "red edge 1"),
+    ("B06", 20, 740.5, "red edge 2"),
+    ("B07", 20, 782.8, "red edge 3"),
+    ("B08", 10, 832.8, "near infrared"),
+    ("B8A", 20, 864.7, "narrow near infrared"),
+    ("B09", 60, 945.1, "water vapour"),
+    ("B10", 60, 1373.5, "cirrus (L1C only)"),
+    ("B11", 20, 1613.7, "short-wave infrared 1"),
+    ("B12", 20, 2202.4, "short-wave infrared 2"),
+)
+
+_ANGLES = (
+    Band("sunAzimuthAngles", 5000, "DEGREES", "sun azimuth angle"),
+    Band("sunZenithAngles", 5000, "DEGREES", "sun zenith angle"),
+    Band("viewAzimuthMean", 5000, "DEGREES", "mean viewing azimuth angle"),
+    Band("viewZenithMean", 5000, "DEGREES", "mean viewing zenith angle"),
+)
+
+_L2A_EXTRA = (
+    Band("SCL", 20, "DN", "scene classification", dtype_hint="int"),
+    Band("AOT", 10, "OPTICAL_DEPTH", "aerosol optical thickness"),
+    Band("SNW", 20, "DN", "snow probability (%)", dtype_hint="int"),
+    Band("CLD", 20, "DN", "cloud probability (%)", dtype_hint="int"),
+)
+
+DATA_MASK = Band("dataMask", 0, "DN", "1 where data exists, 0 where not", dtype_hint="int")
+
+
+def _reflective(*, with_b10: bool) -> tuple[Band, ...]:
+    return tuple(
+        Band(name, res, "REFLECTANCE", desc, wavelength)
+        for name, res, wavelength, desc in _REFLECTIVE
+        if with_b10 or name != "B10"
+    )
+
+
+BANDS: dict[str, dict[str, Band]] = {
+    "sentinel-2-l2a": {
+        b.name: b for b in (*_reflective(with_b10=False), *_L2A_EXTRA, *_ANGLES, DATA_MASK)
+    },
+    "sentinel-2-l1c": {b.name: b for b in (*_reflective(with_b10=True), *_ANGLES, DATA_MASK)},
+}
+
+#: SCL classes of Sen2Cor, as CDSE serves them.
+SCL_CLASSES: dict[int, str] = {
+    0: "no data",
+    1: "saturated or defective",
+    2: "dark area pixels",
+    3: "cloud shadows",
+    4: "vegetation",
+    5: "bare soils",
+    6: "water",
+    7: "unclassified",
+    8: "cloud medium probability",
+    9: "cloud high probability",
+    10: "thin cirrus",
+    11: "snow or ice",
+}
+
+
+def check_collection(collection: str) -> str:
+    """Return ``collection`` if CDSE serves it here, else raise :class:`InputError`."""
+    if collection not in BANDS:
+        raise InputError(f"unknown collection {collection!r}; use one of: {', '.join(COLLECTIONS)}")
+    return collection
+
+
+def band_table(collection: str) -> dict[str, Band]:
+    """The bands of ``collection`` by name (``dataMask`` included)."""
+    return BANDS[check_collection(collection)]
+
+
+def validate_bands(
+    bands: str | Iterable[str], collection: str = "sentinel-2-l2a"
+) -> tuple[str, ...]:
+    """Check band names against ``collection`` and return them as a tuple.
+
+    Accepts a comma-separated string or an iterable. Names are matched case-insensitively
+    and returned in the service's spelling; duplicates and ``dataMask`` (always read
+    anyway) are refused, as is an empty selection.
+    """
+    names = [b.strip() for b in bands.split(",")] if isinstance(bands, str) else list(bands)
+    table = band_table(collection)
+    by_lower = {name.lower(): name for name in table if name != DATA_MASK.name}
+    out: list[str] = []
+    for raw in names:
+        name = by_lower.get(str(raw).strip().lower())
+        if name is None:
+            valid = ", ".join(by_lower.values())
+            raise BandError(f"unknown band {raw!r} for {collection}; valid bands: {valid}")
+        if name in out:
+            raise BandError(f"band {name} is asked for twice; name each band once")
+        out.append(name)
+    if not out:
+        raise BandError("no bands asked for; name at least one, e.g. B04,B08")
+    return tuple(out)

@@ -1,0 +1,51 @@
+"""Shared fixtures: the ../shared folder (skipped when absent) and a loopback emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from s2raster.emulator import Emulator
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the checkout; tests that need it skip on a fresh clone."""
+    if not (SHARED / "golden").is_dir():
+        pytest.skip("../shared is not present (fresh clone)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def golden(shared_dir: Path) -> Path:
+    return shared_dir / "golden"
+
+
+@pytest.fixture(scope="session")
+def openapi_spec(shared_dir: Path) -> dict:
+    yaml = pytest.importorskip("yaml")
+    with (shared_dir / "cdse" / "openapi.v1.yaml").open() as f:
+        return yaml.safe_load(f)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    """One emulator on loopback for the whole session (per xdist worker)."""
+    from s2raster.emulator import Emulator
+
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No SH_* variables and an empty sentinelhub config: nothing to find."""
+    for name in ("SH_CLIENT_ID", "SH_CLIENT_SECRET", "SH_BASE_URL", "SH_TOKEN_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SH_USER_CONFIG_PATH", str(tmp_path / "sh-config.toml"))

@@ -1,0 +1,73 @@
+"""Grid: snapping, UTM choice, tiling on one lattice."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from affine import Affine
+from hypothesis import given
+from hypothesis import strategies as st
+
+from s2raster.errors import InputError
+from s2raster.grid import Grid, utm_crs
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "crs"),
+    [(14.0, 46.0, "EPSG:32633"), (-47.5, -15.8, "EPSG:32723"), (179.9, 0.0, "EPSG:32660"),
+     (-180.0, -0.1, "EPSG:32701")],
+)
+def test_utm_zone(lon: float, lat: float, crs: str) -> None:
+    assert utm_crs(lon, lat) == crs
+
+
+def test_default_crs_is_utm_and_edges_snap() -> None:
+    g = Grid.from_bbox((13.822, 45.850, 14.559, 46.291))
+    assert g.crs == "EPSG:32633"
+    assert g.res == (10.0, 10.0)
+    for edge in g.bounds:
+        assert edge % 10 == 0
+
+
+def test_southern_hemisphere_grid() -> None:
+    g = Grid.from_bbox((-47.5, -15.9, -47.4, -15.8), resolution=20)
+    assert g.crs == "EPSG:32723"
+    assert all(edge % 20 == 0 for edge in g.bounds)
+
+
+def test_geographic_grid_uses_metres_per_degree() -> None:
+    g = Grid.from_bbox((13.0, 45.0, 13.1, 45.1), crs="EPSG:4326", resolution=60)
+    assert math.isclose(g.res[0], 60 / 111319.49079327357)
+    minx, miny, maxx, maxy = g.bounds
+    assert minx <= 13.0 and maxx >= 13.1 and miny <= 45.0 and maxy >= 45.1
+
+
+def test_tiles_share_the_lattice() -> None:
+    g = Grid("EPSG:32633", Affine(10, 0, 400000, 0, -10, 5000000), (5001, 2600))
+    tiles = g.tiles(2500)
+    assert [t.grid.shape for t in tiles] == [(2500, 2500), (2500, 100)] * 2 + [(1, 2500), (1, 100)]
+    assert g.chunks(2500) == ((2500, 2500, 1), (2500, 100))
+    for t in tiles:
+        rows, cols = t.slices
+        assert t.grid.transform == g.transform @ Affine.translation(cols.start, rows.start)
+
+
+@pytest.mark.parametrize(
+    "bbox", [(1, 1, 1, 2), (2, 1, 1, 2), (0, 0, 200, 1), (0, -91, 1, 0), (math.nan, 0, 1, 1)]
+)
+def test_bad_bbox_is_refused(bbox: tuple[float, float, float, float]) -> None:
+    with pytest.raises(InputError):
+        Grid.from_bbox(bbox)
+
+
+@given(
+    lon=st.floats(-179, 178.9),
+    lat=st.floats(-79, 79),
+    size=st.floats(0.001, 0.05),
+    res=st.sampled_from([10.0, 20.0, 60.0]),
+)
+def test_grid_covers_bbox(lon: float, lat: float, size: float, res: float) -> None:
+    g = Grid.from_bbox((lon, lat, lon + size, lat + size), resolution=res)
+    assert all(edge % res == 0 for edge in g.bounds)
+    assert g.width * res == g.bounds[2] - g.bounds[0]
