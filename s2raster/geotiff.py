@@ -1,0 +1,184 @@
+"""The only module that reads GeoTIFF bytes (rasterio); writing lives in :mod:`s2raster.cog`.
+
+:func:`read_tile` reads one Process API response of the client's evalscript (the asked
+bands + ``dataMask`` last, FLOAT32), checks its CRS, transform and shape against the tile
+grid that was asked for, and turns pixels with ``dataMask == 0`` into NaN.
+:func:`read_raster` reads any other response (a single TIFF or a multi-output tar) as is.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from affine import Affine
+from rasterio.errors import RasterioError
+from rasterio.io import DatasetReader, MemoryFile
+
+from s2raster.errors import ResponseError
+from s2raster.grid import Grid
+
+__all__ = ["RasterData", "TileData", "read_raster", "read_tile"]
+
+#: Transform coefficients may differ from the grid's by this many pixels.
+TRANSFORM_TOLERANCE_PX = 1e-6
+#: Dataset tag that marks synthetic (emulator) data.
+SYNTHETIC_TAG = "S2RASTER_SYNTHETIC"
+
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+
+@dataclass(frozen=True)
+class TileData:
+    """One tile read by :func:`read_tile`: float32 ``(band, y, x)`` with NaN where no data."""
+
+    data: np.ndarray
+    tags: dict[str, str]
+    synthetic: bool
+    userdata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RasterData:
+    """A raster read by :func:`read_raster`, in the file's dtype, ``(band, y, x)``."""
+
+    array: np.ndarray
+    crs: str | None
+    transform: Affine
+    tags: dict[str, str]
+    nodata: float | None
+    descriptions: tuple[str | None, ...]
+    userdata: dict[str, Any] | None = field(default=None)
+
+
+def read_tile(content: bytes, grid: Grid, bands: Sequence[str]) -> TileData:
+    """Read a response of the client's evalscript for the tile ``grid``.
+
+    ``content`` is a GeoTIFF or a tar holding ``default.tif`` (or a single ``.tif``) and
+    perhaps ``userdata.json``. The file must hold ``len(bands) + 1`` bands (``dataMask``
+    last) on exactly ``grid`` (EPSG code, transform within 1e-6 px, shape); anything else
+    is a :class:`~s2raster.errors.ResponseError`. Returns float32 ``(len(bands), h, w)``
+    with NaN where ``dataMask == 0``.
+    """
+    tif, userdata = _unpack(content)
+    n = len(bands)
+    try:
+        with MemoryFile(tif) as mem, mem.open() as src:
+            _check_grid(src, grid, n + 1)
+            tags = src.tags()
+            out = np.empty((n + 1, grid.height, grid.width), dtype=np.float32)
+            src.read(out=out, out_dtype="float32")
+    except RasterioError as exc:
+        raise ResponseError(
+            f"response is not a readable GeoTIFF ({_describe(exc)}); retry the request"
+        ) from exc
+    data = out[:n]
+    np.copyto(data, np.float32(np.nan), where=(out[n] == 0)[np.newaxis])
+    return TileData(data, tags, tags.get(SYNTHETIC_TAG) == "1", userdata)
+
+
+def read_raster(content: bytes) -> RasterData:
+    """Read any GeoTIFF response (or multi-output tar) as is: array, georeferencing, tags."""
+    tif, userdata = _unpack(content)
+    try:
+        with MemoryFile(tif) as mem, mem.open() as src:
+            array = src.read()
+            crs = _epsg_string(src)
+            return RasterData(
+                array,
+                crs if crs is not None else (src.crs.to_wkt() if src.crs else None),
+                src.transform,
+                src.tags(),
+                src.nodata,
+                tuple(src.descriptions),
+                userdata,
+            )
+    except RasterioError as exc:
+        raise ResponseError(f"response is not a readable GeoTIFF ({_describe(exc)})") from exc
+
+
+def is_tar(content: bytes) -> bool:
+    """Whether ``content`` is a ustar archive (a multi-output Process API response)."""
+    return len(content) >= 262 and content[257:262] == b"ustar"
+
+
+def _unpack(content: bytes) -> tuple[bytes, dict[str, Any] | None]:
+    """The TIFF bytes of a response, and its parsed ``userdata.json`` (tar only)."""
+    if content[:4] in _TIFF_MAGIC:
+        return content, None
+    if not is_tar(content):
+        head = bytes(content[:16])
+        raise ResponseError(
+            f"response is neither a TIFF nor a tar ({len(content)} bytes starting {head!r}); "
+            "ask for image/tiff output"
+        )
+    try:
+        with tarfile.open(fileobj=io.BytesIO(content), mode="r:") as tar:
+            members = {m.name: m for m in tar.getmembers() if m.isfile()}
+            tif = _read_member(tar, _pick_tif(members))
+            meta = members.get("userdata.json")
+            userdata = json.loads(_read_member(tar, meta)) if meta else None
+    except (tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResponseError(f"multi-output (tar) response is damaged: {exc}") from exc
+    return tif, userdata
+
+
+def _pick_tif(members: dict[str, tarfile.TarInfo]) -> tarfile.TarInfo:
+    if "default.tif" in members:
+        return members["default.tif"]
+    tifs = [m for name, m in members.items() if name.lower().endswith((".tif", ".tiff"))]
+    if len(tifs) != 1:
+        raise ResponseError(
+            f"tar response holds {len(tifs)} TIFFs ({sorted(members)}) and no default.tif; "
+            "name the wanted output 'default' in the evalscript"
+        )
+    return tifs[0]
+
+
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    f = tar.extractfile(member)
+    if f is None:  # pragma: no cover - members are regular files
+        raise ResponseError(f"cannot read {member.name} from the tar response")
+    return f.read()
+
+
+def _epsg_string(src: DatasetReader) -> str | None:
+    if src.crs is None:
+        return None
+    epsg = src.crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg is not None else None
+
+
+def _check_grid(src: DatasetReader, grid: Grid, count: int) -> None:
+    """Raise ResponseError naming every way ``src`` differs from ``grid`` / ``count``."""
+    problems = []
+    crs = _epsg_string(src)
+    if crs != grid.crs:
+        problems.append(f"CRS {crs or src.crs} instead of {grid.crs}")
+    shape = (src.count, src.height, src.width)
+    if shape != (count, grid.height, grid.width):
+        problems.append(
+            f"shape (bands, rows, cols) {shape} instead of {(count, grid.height, grid.width)}"
+        )
+    tol = TRANSFORM_TOLERANCE_PX * min(grid.res)
+    got, want = tuple(src.transform)[:6], tuple(grid.transform)[:6]
+    if any(abs(g - w) > tol for g, w in zip(got, want, strict=True)):
+        problems.append(f"transform {got} instead of {want}")
+    if problems:
+        raise ResponseError(
+            "response does not match the requested tile: "
+            + "; ".join(problems)
+            + " (a service or cache fault: clear the cache entry and retry)"
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    """The message of ``exc`` and of its cause (GDAL puts the detail in the cause)."""
+    cause = exc.__cause__ or exc.__context__
+    text = str(exc)
+    return f"{text}: {cause}" if cause is not None and str(cause) not in text else text
