@@ -1,0 +1,287 @@
+"""The :class:`Emulator`: a local Process API + Catalog + token endpoint on loopback.
+
+>>> with Emulator() as emu:                      # doctest: +SKIP
+...     config = emu.config()                    # an SHConfig pointing at the emulator
+
+Everything it serves is synthetic and marked so (``x-s2raster-synthetic: 1``, file tags).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from s2raster.emulator import apierror, catalog
+from s2raster.emulator.auth import TOKEN_PATH, TokenIssuer, new_client_id, new_client_secret
+from s2raster.emulator.faults import Faults, RateLimit, RateLimiter
+from s2raster.emulator.server import EmulatorHTTPServer, Reply, Request, RequestLog
+from s2raster.errors import EmulatorError
+
+if TYPE_CHECKING:
+    from sentinelhub.config import SHConfig
+
+PROCESS_PATH = "/api/v1/process"
+_PUBLIC_CATALOG = (catalog.PREFIX, catalog.PREFIX + "/conformance")
+
+
+class Emulator:
+    """A local emulator of the CDSE Sentinel Hub Process API (synthetic data, loopback only).
+
+    ``port=0`` picks a free port. ``client_id``/``client_secret`` default to random values
+    (per instance). ``token_expires_in`` is the token lifetime in seconds. ``rate_limit`` and
+    ``faults`` switch quotas and fault injection on (both mutable at runtime through the
+    attributes of the same names). ``script_timeout`` (s) and ``script_memory_mb`` bound
+    each evalscript run.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        token_expires_in: int = 600,
+        rate_limit: RateLimit | None = None,
+        faults: Faults | None = None,
+        script_timeout: float = 30.0,
+        script_memory_mb: int = 512,
+    ) -> None:
+        self.host = _loopback_host(host)
+        self._port = int(port)
+        self.client_id = client_id or new_client_id()
+        self.client_secret = client_secret or new_client_secret()
+        if token_expires_in < 1:
+            raise EmulatorError(f"token_expires_in must be at least 1 s, got {token_expires_in}")
+        self.token_expires_in = int(token_expires_in)
+        self.rate_limit = rate_limit
+        self.faults = faults if faults is not None else Faults()
+        self.script_timeout = float(script_timeout)
+        self.script_memory_mb = int(script_memory_mb)
+        self.log = RequestLog()
+        self._limiter = RateLimiter()
+        self._issuer: TokenIssuer | None = None
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+
+    def __repr__(self) -> str:  # never shows the secret
+        state = self.base_url if self._server else "stopped"
+        return f"Emulator({state}, client_id={self.client_id!r})"
+
+    # -- life cycle ----------------------------------------------------------------------
+    def start(self) -> Emulator:
+        """Bind the port and serve in a background thread (idempotent)."""
+        if self._server is not None:
+            return self
+        try:
+            server = EmulatorHTTPServer((self.host, self._port), self, ipv6=":" in self.host)
+        except OSError as exc:
+            raise EmulatorError(
+                f"cannot listen on {self.host}:{self._port} ({exc}); choose another port"
+            ) from exc
+        self._server = server
+        self._port = int(server.server_address[1])
+        self._issuer = TokenIssuer(
+            self.client_id, self.client_secret, self.base_url + "/auth/realms/CDSE",
+            self.token_expires_in,
+        )  # fmt: skip
+        self._stopped.clear()
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1},
+            name=f"s2raster-emulator-{self._port}", daemon=True,
+        )  # fmt: skip
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port (idempotent)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._stopped.set()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self, *, echo: Callable[[str], None] | None = None) -> None:
+        """Serve until interrupted (Ctrl-C) or :meth:`stop`; ``echo`` gets the four
+        ``SH_BASE_URL=``/``SH_TOKEN_URL=``/``SH_CLIENT_ID=``/``SH_CLIENT_SECRET=`` lines."""
+        self.start()
+        if echo is not None:
+            for line in self.env_lines():
+                echo(line)
+        try:
+            while not self._stopped.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    # -- addresses and client configuration ----------------------------------------------
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._port}"
+
+    @property
+    def token_url(self) -> str:
+        return self.base_url + TOKEN_PATH
+
+    def env_lines(self) -> list[str]:
+        """The environment lines that point sentinelhub-py (and s2raster) at this emulator."""
+        return [
+            f"SH_BASE_URL={self.base_url}",
+            f"SH_TOKEN_URL={self.token_url}",
+            f"SH_CLIENT_ID={self.client_id}",
+            f"SH_CLIENT_SECRET={self.client_secret}",
+        ]
+
+    def config(self) -> SHConfig:
+        """An ``SHConfig`` for this emulator (plain HTTP is allowed for loopback URLs only)."""
+        from sentinelhub.config import SHConfig
+
+        from s2raster.loopback import allow_loopback_http
+
+        if self._server is None:
+            raise EmulatorError("the emulator is not running: use `with Emulator() as emu:`")
+        allow_loopback_http()
+        config = SHConfig(use_defaults=True)
+        config.sh_client_id = self.client_id
+        config.sh_client_secret = self.client_secret
+        config.sh_base_url = self.base_url
+        config.sh_token_url = self.token_url
+        return config
+
+    # -- routing (called by the HTTP handler threads) ------------------------------------
+    def dispatch(self, request: Request) -> Reply:
+        """Answer one request; raises ApiError for the service's error answers."""
+        path = request.path.rstrip("/") or "/"
+        if path == TOKEN_PATH:
+            _require(request, path, "POST")
+            assert self._issuer is not None
+            status, body = self._issuer.token_response(request.body, request.headers)
+            return Reply.json(status, body, {"cache-control": "no-store"})
+        if path in _PUBLIC_CATALOG:
+            _require(request, path, "GET")
+            body = (
+                catalog.landing(self.base_url) if path == catalog.PREFIX else catalog.conformance()
+            )
+            return Reply.json(200, body)
+        if not path.startswith("/api/"):
+            raise apierror.not_found(path)
+        self._authorize(request)
+        if path == PROCESS_PATH:
+            _require(request, path, "POST")
+            return self._process(request)
+        if path.startswith(catalog.PREFIX + "/"):
+            return Reply.json(200, self._catalog(request, path))
+        raise apierror.not_found(path)
+
+    def _authorize(self, request: Request) -> None:
+        assert self._issuer is not None
+        if not self._issuer.check(request.headers.get("authorization", "")):
+            raise apierror.unauthorized()
+        retry_ms = self._limiter.take_request(self.rate_limit)
+        if retry_ms is not None:
+            raise apierror.rate_limited(retry_ms)
+
+    def _charge(self, pu: float) -> None:
+        retry_ms = self._limiter.take_pu(self.rate_limit, pu)
+        if retry_ms is not None:
+            raise apierror.rate_limited(retry_ms)
+
+    def _process(self, request: Request) -> Reply:
+        from s2raster.emulator.process import process
+
+        result = process(
+            request.body,
+            content_type=request.headers.get("content-type", "application/json"),
+            accept=request.headers.get("accept", ""),
+            charge_pu=self._charge,
+            script_options=self._script_options(),
+        )
+        headers = {"x-processingunits-spent": _pu_text(result.pu)}
+        return Reply(200, result.content, result.content_type, headers, result.pu)
+
+    def _script_options(self) -> dict[str, Any]:
+        return {}
+
+    def _catalog(self, request: Request, path: str) -> dict[str, Any]:
+        rest = path[len(catalog.PREFIX) :]
+        if rest == "/search":
+            _require(request, path, "GET", "POST")
+            if request.method == "GET":
+                return catalog.search(
+                    catalog.query_params(request.query), self.base_url, method="GET"
+                )
+            params = _json_object(request.body)
+            return catalog.search(params, self.base_url)
+        _require(request, path, "GET")
+        if rest == "/collections":
+            return catalog.collections(self.base_url)
+        parts = rest.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "collections":
+            return catalog.collection(self.base_url, parts[1])
+        raise apierror.not_found(path)
+
+
+def run_cli_server(
+    port: int = 0,
+    *,
+    echo: Callable[[str], None] = print,
+    host: str = "127.0.0.1",
+    **options: Any,
+) -> None:
+    """Entry point of ``s2raster emulator [--port N]``: print the four ``SH_*=`` lines with
+    ``echo``, then serve until Ctrl-C. ``options`` go to :class:`Emulator`."""
+    Emulator(host=host, port=port, **options).serve_forever(echo=echo)
+
+
+def _loopback_host(host: str) -> str:
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return host
+    except ValueError:
+        pass
+    raise EmulatorError(
+        f"the emulator only listens on loopback addresses (127.0.0.1, ::1), not {host!r}: "
+        "its synthetic data and plain-HTTP tokens must never be reachable from the network"
+    )
+
+
+def _require(request: Request, path: str, *methods: str) -> None:
+    if request.method not in methods:
+        raise apierror.method_not_allowed(request.method, path)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        raise apierror.bad_payload("Request body must be JSON.") from None
+    if not isinstance(value, dict):
+        raise apierror.bad_payload("Request body must be a JSON object.")
+    return value
+
+
+def _pu_text(pu: float) -> str:
+    return f"{pu:.6g}"

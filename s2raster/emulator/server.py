@@ -1,0 +1,248 @@
+"""HTTP side of the emulator: a threaded HTTP/1.1 server on loopback, routing, faults, log.
+
+Every answer carries ``x-s2raster-synthetic: 1`` and a ``Content-Length``; errors use the
+service's JSON shape. Faults (:mod:`s2raster.emulator.faults`) are applied before routing
+(latency, error answers, dropped connections) and when sending (truncated bodies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, overload
+from urllib.parse import parse_qs, urlsplit
+
+from s2raster.emulator import apierror
+from s2raster.emulator.apierror import ApiError
+
+if TYPE_CHECKING:
+    from s2raster.emulator.app import Emulator
+
+LOG = logging.getLogger("s2raster.emulator")
+MAX_BODY = 16 * 1024 * 1024
+SYNTHETIC_HEADER = ("x-s2raster-synthetic", "1")
+
+
+@dataclass(frozen=True)
+class ServedRequest:
+    """One answered request: path, HTTP status (0 = connection dropped), PU spent, fault."""
+
+    path: str
+    status: int
+    pu: float = 0.0
+    fault: str | None = None
+
+
+class RequestLog(Sequence[ServedRequest]):
+    """A thread-safe, append-only list of :class:`ServedRequest` (indexing gives snapshots)."""
+
+    def __init__(self) -> None:
+        self._items: list[ServedRequest] = []
+        self._lock = threading.Lock()
+
+    def append(self, item: ServedRequest) -> None:
+        with self._lock:
+            self._items.append(item)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def snapshot(self) -> list[ServedRequest]:
+        with self._lock:
+            return list(self._items)
+
+    def count(
+        self, value: Any = None, *, path: str | None = None, status: int | None = None
+    ) -> int:
+        """Entries equal to ``value``, or matching ``path`` (prefix) and/or ``status``."""
+        items = self.snapshot()
+        if value is not None:
+            return items.count(value)
+        return sum(
+            1
+            for r in items
+            if (path is None or r.path.startswith(path)) and (status is None or r.status == status)
+        )
+
+    @overload
+    def __getitem__(self, index: int) -> ServedRequest: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ServedRequest]: ...
+    def __getitem__(self, index: int | slice) -> ServedRequest | list[ServedRequest]:
+        return self.snapshot()[index]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def __iter__(self) -> Iterator[ServedRequest]:
+        return iter(self.snapshot())
+
+    def __repr__(self) -> str:
+        return f"RequestLog({self.snapshot()!r})"
+
+
+@dataclass
+class Reply:
+    """An HTTP answer to send."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    pu: float = 0.0
+
+    @classmethod
+    def json(cls, status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
+        body = json.dumps(obj, separators=(",", ":")).encode()
+        return cls(status, body, "application/json", dict(headers or {}))
+
+    @classmethod
+    def error(cls, error: ApiError) -> Reply:
+        return cls(error.status, error.to_bytes(), "application/json", dict(error.headers))
+
+
+Route = Callable[["Request"], Reply]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a route sees of an HTTP request (header names lower-case)."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    """Threaded server bound to one :class:`Emulator` (``app``)."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], app: Emulator, *, ipv6: bool = False) -> None:
+        self.address_family = socket.AF_INET6 if ipv6 else socket.AF_INET
+        self.app = app
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "s2raster-emulator"
+    server: EmulatorHTTPServer
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        LOG.debug("%s " + format, self.address_string(), *args)
+
+    def _handle(self, method: str) -> None:
+        app = self.server.app
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.close_connection = True
+            self._send(Reply.error(ApiError(413, "COMMON_BAD_PAYLOAD", "Request body too large.")))
+            return
+        body = self.rfile.read(length) if length > 0 else b""
+        request = Request(
+            method,
+            parts.path,
+            parse_qs(parts.query),
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+        )
+        truncate = False
+        faults = app.faults
+        if faults.active and faults.applies_to(request.path):
+            if faults.latency_s:
+                time.sleep(faults.latency_s)
+            kind, status = faults.decide()
+            if kind == "drop":
+                self._drop(request.path)
+                return
+            if kind == "error":
+                self._send_logged(
+                    request.path, _fault_reply(status, faults.retry_after_ms), "error"
+                )
+                return
+            truncate = kind == "truncate"
+        reply = self._route(app, request)
+        if truncate and reply.status == 200 and len(reply.body) > 1:
+            self._send(reply, truncate=True)
+            app.log.append(ServedRequest(request.path, reply.status, reply.pu, "truncate"))
+            return
+        self._send_logged(request.path, reply, None)
+
+    def _route(self, app: Emulator, request: Request) -> Reply:
+        try:
+            return app.dispatch(request)
+        except ApiError as error:
+            return Reply.error(error)
+        except Exception as exc:  # a bug in the emulator: answer 500 as the service would
+            LOG.exception("emulator failed on %s %s", request.method, request.path)
+            return Reply.error(
+                ApiError(500, "COMMON_EXCEPTION", f"Internal emulator error: {type(exc).__name__}")
+            )
+
+    def _send_logged(self, path: str, reply: Reply, fault: str | None) -> None:
+        self._send(reply)
+        self.server.app.log.append(ServedRequest(path, reply.status, reply.pu, fault))
+
+    def _send(self, reply: Reply, *, truncate: bool = False) -> None:
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.send_header(*SYNTHETIC_HEADER)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if truncate:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            body = reply.body[: len(reply.body) // 2] if truncate else reply.body
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            return
+        if truncate:
+            self._shutdown()
+
+    def _drop(self, path: str) -> None:
+        self._shutdown()
+        self.server.app.log.append(ServedRequest(path, 0, 0.0, "drop"))
+
+    def _shutdown(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _fault_reply(status: int, retry_after_ms: int) -> Reply:
+    if status == 429:
+        return Reply.error(apierror.rate_limited(retry_after_ms))
+    code = "COMMON_EXCEPTION"
+    message = f"Injected fault: the s2raster emulator answers {status} on purpose."
+    return Reply.error(ApiError(status, code, message))
