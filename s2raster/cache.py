@@ -1,0 +1,157 @@
+"""An on-disk cache of tile responses: an identical request is downloaded once.
+
+Each response is stored as ``<key>.tif`` plus a small JSON sidecar ``<key>.json`` (processing
+units it cost, synthetic mark, creation time, base URL) under ``<directory>/<key[:2]>/``. The
+key is the SHA-256 of the canonical JSON of (base URL, Process API payload): never
+credentials, and the base URL keeps emulator tiles apart from CDSE ones. Writes are atomic
+(a temporary file in the same directory, then ``os.replace``); the sidecar is written last,
+so an entry without it is ignored. Cached tiles cost 0 PU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from s2raster.cdse import Fetch, FetchResult
+from s2raster.errors import InputError
+from s2raster.evalscript import payload
+from s2raster.plan import TileRequest
+
+
+def cache_key(base_url: str, body: dict[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of ``(base_url, body)``."""
+    canonical = json.dumps(
+        {"base_url": base_url.rstrip("/"), "payload": body},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def default_directory() -> Path:
+    """The per-user cache directory (``platformdirs.user_cache_dir("s2raster")``)."""
+    return Path(platformdirs.user_cache_dir("s2raster")) / "tiles"
+
+
+class TileCache:
+    """Tile responses on disk under ``directory``, by :func:`cache_key`."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory).expanduser()
+
+    def __repr__(self) -> str:
+        return f"TileCache({str(self.directory)!r})"
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        folder = self.directory / key[:2]
+        return folder / f"{key}.tif", folder / f"{key}.json"
+
+    def contains(self, key: str) -> bool:
+        """Whether a complete entry (its sidecar) exists for ``key``; reads nothing."""
+        return self._paths(key)[1].is_file()
+
+    def get(self, key: str) -> FetchResult | None:
+        """The cached response for ``key`` (0 PU, ``from_cache=True``), or None."""
+        content_path, meta_path = self._paths(key)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            content = content_path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if not isinstance(meta, dict) or meta.get("size") != len(content):
+            return None
+        return FetchResult(
+            content=content,
+            processing_units=0.0,
+            synthetic=bool(meta.get("synthetic", False)),
+            from_cache=True,
+        )
+
+    def put(self, key: str, result: FetchResult, *, base_url: str) -> None:
+        """Store ``result`` under ``key`` (content first, then the sidecar; both atomic)."""
+        content_path, meta_path = self._paths(key)
+        content_path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "size": len(result.content),
+            "processing_units": result.processing_units,
+            "synthetic": bool(result.synthetic),
+            "created": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "base_url": base_url.rstrip("/"),
+        }
+        _atomic_write(content_path, result.content)
+        _atomic_write(meta_path, json.dumps(meta, indent=1).encode("utf-8"))
+
+    def clear(self) -> int:
+        """Delete every cached entry; return how many responses were removed."""
+        removed = 0
+        for path in self.directory.glob("??/*.tif"):
+            path.unlink(missing_ok=True)
+            path.with_suffix(".json").unlink(missing_ok=True)
+            removed += 1
+        return removed
+
+
+#: What ``load(cache=...)`` accepts.
+CacheOption = bool | str | os.PathLike[str] | TileCache | None
+
+
+def resolve_cache(cache: CacheOption) -> TileCache | None:
+    """``True`` -> the user cache dir, a path -> there, a TileCache as is, False/None -> off."""
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return TileCache(default_directory())
+    if isinstance(cache, TileCache):
+        return cache
+    if isinstance(cache, (str, os.PathLike)):
+        return TileCache(cache)
+    raise InputError(f"cache must be True, False, None or a directory path, got {cache!r}")
+
+
+class CachedFetch:
+    """A :class:`Fetch` that answers from ``cache`` when it can and stores what it fetches."""
+
+    def __init__(self, fetch: Fetch, cache: TileCache, base_url: str) -> None:
+        self.fetch = fetch
+        self.cache = cache
+        self.base_url = base_url.rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"CachedFetch({self.fetch!r}, {self.cache!r})"
+
+    def __call__(self, request: TileRequest) -> FetchResult:
+        key = cache_key(self.base_url, payload(request))
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        result = self.fetch(request)
+        self.cache.put(key, result, base_url=self.base_url)
+        return result
+
+
+def cached(fetch: Fetch, cache: TileCache, base_url: str) -> Fetch:
+    """Wrap ``fetch`` with ``cache``; keys are (``base_url``, payload)."""
+    return CachedFetch(fetch, cache, base_url)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        Path(tmp).replace(path)  # os.replace: atomic within one directory
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,92 @@
+"""The evalscript and the Process API JSON of a tile request (pure functions).
+
+:func:`evalscript` reads the asked bands in their natural units (REFLECTANCE for reflective
+bands, DN for SCL/SNW/CLD, OPTICAL_DEPTH for AOT, DEGREES for angles) plus ``dataMask``
+(always the last output band) and writes them as FLOAT32. :func:`payload` is the exact JSON
+sentinelhub-py sends for a :class:`~s2raster.plan.TileRequest` (tested against
+``request.download_list[0].post_values`` and the CDSE OpenAPI schema); it is also the
+request part of the cache key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from s2raster.bands import DATA_MASK, band_table
+from s2raster.grid import crs_string
+from s2raster.plan import TileRequest
+from s2raster.timerange import format_time
+
+OUTPUT_ID = "default"
+SAMPLE_TYPE = "FLOAT32"
+TIFF = "image/tiff"
+
+_TEMPLATE = """//VERSION=3
+function setup() {{
+  return {{
+    input: [{{ bands: {bands}, units: {units} }}],
+    output: {{ id: "{output_id}", bands: {n_out}, sampleType: "{sample_type}" }},
+  }};
+}}
+
+function evaluatePixel(sample) {{
+  return [{values}];
+}}
+"""
+
+
+def evalscript(bands: Sequence[str], collection: str = "sentinel-2-l2a") -> str:
+    """An evalscript V3 for ``bands`` (+ ``dataMask`` last), FLOAT32, one ``default`` output."""
+    table = band_table(collection)
+    names = [*bands, DATA_MASK.name]
+    units = [table[name].units for name in names]
+    return _TEMPLATE.format(
+        bands=json.dumps(names),
+        units=json.dumps(units),
+        output_id=OUTPUT_ID,
+        n_out=len(names),
+        sample_type=SAMPLE_TYPE,
+        values=", ".join(f"sample.{name}" for name in names),
+    )
+
+
+def crs_uri(crs: str) -> str:
+    """The OGC URI sentinelhub-py writes into ``input.bounds.properties.crs``."""
+    return f"http://www.opengis.net/def/crs/EPSG/0/{crs_string(crs).split(':')[1]}"
+
+
+def payload(request: TileRequest) -> dict[str, Any]:
+    """The Process API JSON body of ``request``, as sentinelhub-py builds it."""
+    query, grid = request.query, request.tile.grid
+    data_filter: dict[str, Any] = {
+        "timeRange": {"from": format_time(query.time_from), "to": format_time(query.time_to)},
+        "mosaickingOrder": query.mosaicking,
+    }
+    if query.max_cloud is not None:
+        data_filter["maxCloudCoverage"] = query.max_cloud
+    return {
+        "input": {
+            "bounds": {
+                "properties": {"crs": crs_uri(grid.crs)},
+                "bbox": [float(v) for v in grid.bounds],
+            },
+            "data": [
+                {
+                    "type": query.collection,
+                    "dataFilter": data_filter,
+                    "processing": {
+                        "upsampling": query.upsampling,
+                        "downsampling": query.downsampling,
+                    },
+                }
+            ],
+        },
+        "evalscript": evalscript(query.bands, query.collection),
+        "output": {
+            "responses": [{"identifier": OUTPUT_ID, "format": {"type": TIFF}}],
+            "width": grid.width,
+            "height": grid.height,
+        },
+    }

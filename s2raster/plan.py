@@ -1,0 +1,235 @@
+"""What a job will ask for, before anything is asked: grid, tiles, requests, cost.
+
+:func:`make_plan` validates every user input (bbox, time, bands, resolution, filters) and
+returns a :class:`Plan`: the output grid, its tiles of at most 2500 px a side, one
+:class:`TileRequest` per tile, and the estimated processing units and download size. Pure
+data: nothing here talks to the network.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pyproj import CRS
+
+from s2raster.bands import check_collection, validate_bands
+from s2raster.cost import QuotaShare, processing_units
+from s2raster.errors import InputError
+from s2raster.grid import MAX_PX, BBox, Grid, Tile
+from s2raster.timerange import TimeInput, format_time, parse_time
+
+MOSAICKING_ORDERS = ("mostRecent", "leastRecent", "leastCC")
+RESAMPLING = ("NEAREST", "BILINEAR", "BICUBIC")
+#: The Process API's coarsest resolution for Sentinel-2, in metres per pixel.
+MAX_RESOLUTION_M = 1500.0
+#: Bytes per sample of the FLOAT32 responses.
+SAMPLE_BYTES = 4
+
+
+@dataclass(frozen=True)
+class Query:
+    """Everything a request asks for except the area: collection, time, bands and filters."""
+
+    collection: str
+    time_from: datetime
+    time_to: datetime
+    bands: tuple[str, ...]
+    mosaicking: str = "mostRecent"
+    max_cloud: float | None = None
+    upsampling: str = "NEAREST"
+    downsampling: str = "NEAREST"
+
+
+@dataclass(frozen=True)
+class TileRequest:
+    """One Process API request: one tile of the output grid and the query."""
+
+    tile: Tile
+    query: Query
+
+    @property
+    def grid(self) -> Grid:
+        return self.tile.grid
+
+    @property
+    def estimated_pu(self) -> float:
+        """Processing units of this request (FLOAT32, dataMask not counted)."""
+        grid = self.tile.grid
+        return processing_units(grid.width, grid.height, len(self.query.bands), float32=True)
+
+    @property
+    def download_bytes(self) -> int:
+        """Uncompressed size of the response: w * h * (bands + dataMask) * 4 bytes."""
+        grid = self.tile.grid
+        return grid.width * grid.height * (len(self.query.bands) + 1) * SAMPLE_BYTES
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The output grid, its tiles and one request per tile, with the expected cost."""
+
+    grid: Grid
+    tiles: tuple[Tile, ...]
+    query: Query
+    requests: tuple[TileRequest, ...]
+
+    @property
+    def estimated_pu(self) -> float:
+        """Processing units of all requests, if none is served from the cache."""
+        return math.fsum(r.estimated_pu for r in self.requests)
+
+    @property
+    def download_bytes(self) -> int:
+        """Upper bound of the bytes to download (uncompressed FLOAT32 responses)."""
+        return sum(r.download_bytes for r in self.requests)
+
+    @property
+    def quota(self) -> QuotaShare:
+        """The job's share of the free CDSE quota (per minute and per month)."""
+        return QuotaShare(requests=len(self.requests), pu=self.estimated_pu)
+
+    @property
+    def chunks(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Row and column sizes of the tiles, as dask chunks."""
+        rows = tuple(t.grid.height for t in self.tiles if t.index_col == 0)
+        cols = tuple(t.grid.width for t in self.tiles if t.index_row == 0)
+        return rows, cols
+
+    def summary(self) -> dict[str, Any]:
+        """The plan as plain JSON-ready types (for the CLI's ``plan`` command)."""
+        q, g, quota = self.query, self.grid, self.quota
+        return {
+            "collection": q.collection,
+            "time_from": format_time(q.time_from),
+            "time_to": format_time(q.time_to),
+            "bands": list(q.bands),
+            "mosaicking": q.mosaicking,
+            "max_cloud": q.max_cloud,
+            "upsampling": q.upsampling,
+            "downsampling": q.downsampling,
+            "crs": g.crs,
+            "resolution": [float(v) for v in g.res],
+            "bounds": [float(v) for v in g.bounds],
+            "width": g.width,
+            "height": g.height,
+            "tiles": len(self.tiles),
+            "tile_grid": [len(self.chunks[0]), len(self.chunks[1])],
+            "requests": len(self.requests),
+            "estimated_pu": self.estimated_pu,
+            "download_bytes": self.download_bytes,
+            "quota": {
+                "minute_requests": quota.minute_requests,
+                "minute_pu": quota.minute_pu,
+                "month_requests": quota.month_requests,
+                "month_pu": quota.month_pu,
+            },
+        }
+
+
+def make_plan(
+    bbox: BBox,
+    time: TimeInput,
+    bands: str | Iterable[str],
+    *,
+    resolution: float = 10.0,
+    crs: str | int | CRS | None = None,
+    bbox_crs: str | int | CRS = "EPSG:4326",
+    collection: str = "sentinel-2-l2a",
+    mosaicking: str = "mostRecent",
+    max_cloud: float | None = None,
+    upsampling: str = "NEAREST",
+    downsampling: str = "NEAREST",
+    tile_px: int = MAX_PX,
+) -> Plan:
+    """Validate a job and plan its requests: grid, tiles of ``tile_px`` px, cost.
+
+    ``bbox`` is ``(minx, miny, maxx, maxy)`` in ``bbox_crs`` (lon/lat by default);
+    ``resolution`` is in metres; ``crs`` defaults to the UTM zone of the bbox centre.
+    Raises :class:`~s2raster.errors.InputError` (or a subclass) for any invalid input.
+    """
+    query = make_query(
+        time,
+        bands,
+        collection=collection,
+        mosaicking=mosaicking,
+        max_cloud=max_cloud,
+        upsampling=upsampling,
+        downsampling=downsampling,
+    )
+    grid = Grid.from_bbox(bbox, bbox_crs=bbox_crs, resolution=check_resolution(resolution), crs=crs)
+    return plan_grid(grid, query, tile_px=tile_px)
+
+
+def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX) -> Plan:
+    """Plan the requests for an existing ``grid`` (tiles of at most ``tile_px`` px)."""
+    if isinstance(tile_px, bool) or not isinstance(tile_px, int) or not 1 <= tile_px <= MAX_PX:
+        raise InputError(f"tile_px must be an integer from 1 to {MAX_PX}, got {tile_px!r}")
+    tiles = tuple(grid.tiles(tile_px))
+    requests = tuple(TileRequest(tile, query) for tile in tiles)
+    return Plan(grid=grid, tiles=tiles, query=query, requests=requests)
+
+
+def make_query(
+    time: TimeInput,
+    bands: str | Iterable[str],
+    *,
+    collection: str = "sentinel-2-l2a",
+    mosaicking: str = "mostRecent",
+    max_cloud: float | None = None,
+    upsampling: str = "NEAREST",
+    downsampling: str = "NEAREST",
+) -> Query:
+    """Validate and normalise everything but the area into a :class:`Query`."""
+    collection = check_collection(collection)
+    time_from, time_to = parse_time(time)
+    return Query(
+        collection=collection,
+        time_from=time_from,
+        time_to=time_to,
+        bands=validate_bands(bands, collection),
+        mosaicking=_choice(mosaicking, MOSAICKING_ORDERS, "mosaicking"),
+        max_cloud=check_max_cloud(max_cloud),
+        upsampling=_choice(upsampling, RESAMPLING, "upsampling"),
+        downsampling=_choice(downsampling, RESAMPLING, "downsampling"),
+    )
+
+
+def check_resolution(resolution: float) -> float:
+    """A resolution in metres per pixel: positive, finite, at most 1500 m."""
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, float)):
+        raise InputError(f"resolution must be a number of metres, got {resolution!r}")
+    value = float(resolution)
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"resolution must be a positive number of metres, got {resolution!r}")
+    if value > MAX_RESOLUTION_M:
+        raise InputError(
+            f"resolution {value:g} m/px is coarser than the Process API allows for Sentinel-2 "
+            f"({MAX_RESOLUTION_M:g} m/px); use resolution={MAX_RESOLUTION_M:g} or finer"
+        )
+    return value
+
+
+def check_max_cloud(max_cloud: float | None) -> float | None:
+    """Maximum scene cloud cover in percent (0..100), or None for no filter."""
+    if max_cloud is None:
+        return None
+    if isinstance(max_cloud, bool) or not isinstance(max_cloud, (int, float)):
+        raise InputError(f"max_cloud must be a percentage 0..100, got {max_cloud!r}")
+    value = float(max_cloud)
+    if not (math.isfinite(value) and 0.0 <= value <= 100.0):
+        raise InputError(
+            f"max_cloud must be a percentage from 0 to 100 (e.g. 20), got {max_cloud!r}"
+        )
+    return value
+
+
+def _choice(value: str, options: tuple[str, ...], what: str) -> str:
+    by_lower = {o.lower(): o for o in options}
+    found = by_lower.get(value.strip().lower()) if isinstance(value, str) else None
+    if found is None:
+        raise InputError(f"unknown {what} {value!r}; use one of: {', '.join(options)}")
+    return found
