@@ -1,0 +1,225 @@
+"""Evalscripts (V3) run for real in V8: the emulator's processing step.
+
+Public API: :func:`parse_setup` (what ``setup()`` asks for), :func:`run` (evaluatePixel on
+every pixel, with the optional functions, into rasters of each output's sampleType),
+:func:`select_scenes` (``preProcessScenes`` alone, to render only the kept scenes).
+Everything a script does wrong comes out as :class:`EvalscriptError` (HTTP 400,
+``RENDERER_EXCEPTION``); a script stopped by the time or memory limit as
+:class:`EvalscriptLimitError`.
+
+The pixel loop runs inside V8 over typed arrays shared with numpy without copies (see
+:mod:`runtime_driver`), in blocks of rows to bound memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from s2raster.emulator import runtime_hooks as hooks
+from s2raster.emulator.runtime_driver import driver
+from s2raster.emulator.runtime_engine import Engine
+from s2raster.emulator.runtime_errors import EvalscriptError, EvalscriptLimitError
+from s2raster.emulator.runtime_js import NS, SETUP_JSON, function_check
+from s2raster.emulator.runtime_scenes import as_orbit, as_tile, scene_date
+from s2raster.emulator.runtime_setup import (
+    OPTIONAL_FUNCTIONS,
+    OutputSpec,
+    ScriptSetup,
+    build_setup,
+    check_version,
+)
+from s2raster.emulator.sampletype import convert, dtype_of
+from s2raster.errors import EmulatorError
+
+__all__ = [
+    "EvalscriptError",
+    "EvalscriptLimitError",
+    "OutputSpec",
+    "RunResult",
+    "ScriptSetup",
+    "parse_setup",
+    "run",
+    "select_scenes",
+]
+
+#: Pixels per block of the pixel loop (rounded to whole rows).
+BLOCK_PX = 1 << 20
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: ``outputs[id]`` is ``(bands, h, w)`` in the sampleType's dtype;
+    ``userdata`` is ``outputMetadata.userData`` (any JSON value; None when never set);
+    ``n_samples`` is how many scenes reached evaluatePixel (1 for SIMPLE)."""
+
+    outputs: dict[str, npt.NDArray[Any]]
+    userdata: Any = None
+    n_samples: int = 1
+
+
+def parse_setup(evalscript: str, *, timeout: float = 30.0, memory_mb: int = 512) -> ScriptSetup:
+    """Run the script's ``setup()`` and return what it asks for, checked.
+
+    Raises :class:`EvalscriptError` for a script that is not V3, does not compile, lacks
+    ``setup``/``evaluatePixel`` or whose setup is invalid (message says what to fix).
+    """
+    check_version(evalscript)
+    names = ("setup", "evaluatePixel", *OPTIONAL_FUNCTIONS)
+    with Engine(evalscript, timeout=timeout, memory_mb=memory_mb) as engine:
+        types = dict(zip(names, engine.json(function_check(names)), strict=True))
+        for required in ("setup", "evaluatePixel"):
+            if types[required] != "function":
+                raise EvalscriptError(f"The evalscript must define function {required}().")
+        raw = engine.json(SETUP_JSON)
+    return build_setup(raw, [n for n in OPTIONAL_FUNCTIONS if types[n] == "function"])
+
+
+def select_scenes(
+    evalscript: str,
+    setup: ScriptSetup,
+    scenes: Sequence[Mapping[str, Any]],
+    *,
+    time_range: tuple[datetime, datetime] | None = None,
+    timeout: float = 30.0,
+    memory_mb: int = 512,
+) -> list[int]:
+    """Indices of the scenes ``preProcessScenes`` keeps (all for SIMPLE or without it).
+
+    Lets the caller render only those; pass ``apply_preprocess=False`` to :func:`run` then.
+    """
+    if setup.mosaicking == "SIMPLE" or "preProcessScenes" not in setup.functions:
+        return list(range(len(scenes)))
+    listed = _scene_dicts(setup.mosaicking, scenes)
+    with Engine(evalscript, timeout=timeout, memory_mb=memory_mb) as engine:
+        engine.eval("setup(); 0")
+        return hooks.preprocess(engine, setup.mosaicking, listed, time_range)
+
+
+def run(
+    evalscript: str,
+    setup: ScriptSetup,
+    samples: Sequence[Mapping[str, npt.NDArray[Any]]],
+    scenes: Sequence[Mapping[str, Any]],
+    shape: tuple[int, int],
+    *,
+    time_range: tuple[datetime, datetime] | None = None,
+    timeout: float = 30.0,
+    memory_mb: int = 512,
+    apply_preprocess: bool = True,
+    block_px: int = BLOCK_PX,
+) -> RunResult:
+    """Evaluate the script on every pixel and return each output converted to its sampleType.
+
+    ``samples``: band name -> float32 ``shape`` array, one dict (SIMPLE: the mosaic) or one
+    per scene (ORBIT/TILE), matching ``scenes`` (orbit or tile dicts, see
+    :mod:`runtime_scenes`). ``time_range`` is the request's timeRange (``collections.from``/
+    ``to`` of preProcessScenes). ``timeout`` (s) and ``memory_mb`` bound the whole run.
+    """
+    multi = setup.mosaicking != "SIMPLE"
+    arrays = _check_samples(setup, samples, shape, multi=multi)
+    listed = _scene_dicts(setup.mosaicking, scenes) if multi else [dict(s) for s in scenes]
+    if multi and len(listed) != len(arrays):
+        raise EmulatorError(f"{len(arrays)} samples but {len(listed)} scenes; give one per scene")
+    with Engine(evalscript, timeout=timeout, memory_mb=memory_mb) as engine:
+        engine.eval("setup(); 0")
+        order = list(range(len(listed)))
+        if multi and apply_preprocess and "preProcessScenes" in setup.functions:
+            order = hooks.preprocess(engine, setup.mosaicking, listed, time_range)
+        chosen = [listed[k] for k in order]
+        arrays = [arrays[k] for k in order] if multi else arrays
+        key = {"ORBIT": "orbits", "TILE": "tiles"}.get(setup.mosaicking)
+        hooks.init_state(engine, {key: chosen} if key else {})
+        outs = [(o.id, o.bands) for o in setup.outputs]
+        if "updateOutput" in setup.functions:
+            outs = hooks.update_output(engine, outs, [scene_date(s) for s in chosen])
+        types = {o.id: o.sample_type for o in setup.outputs}
+        loop = _Loop(engine, setup.input_bands, outs, types, shape, multi, len(arrays), block_px)
+        outputs = loop.run(arrays)
+        userdata = hooks.userdata(engine)
+    return RunResult(outputs, userdata, len(arrays) if multi else 1)
+
+
+def _scene_dicts(mosaicking: str, scenes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    convert_scene = as_orbit if mosaicking == "ORBIT" else as_tile
+    return [convert_scene(s) for s in scenes]
+
+
+def _check_samples(
+    setup: ScriptSetup,
+    samples: Sequence[Mapping[str, npt.NDArray[Any]]],
+    shape: tuple[int, int],
+    *,
+    multi: bool,
+) -> list[list[npt.NDArray[np.float32]]]:
+    if not multi and len(samples) > 1:
+        raise EmulatorError("SIMPLE mosaicking takes one (mosaicked) sample dict")
+    checked = []
+    for sample in samples:
+        bands = []
+        for band in setup.input_bands:
+            if band not in sample:
+                raise EmulatorError(f"the rendered sample lacks band {band!r}")
+            arr = np.ascontiguousarray(sample[band], dtype=np.float32)
+            if arr.shape != tuple(shape):
+                raise EmulatorError(f"band {band!r} has shape {arr.shape}, expected {shape}")
+            bands.append(arr)
+        checked.append(bands)
+    return checked
+
+
+class _Loop:
+    """The block-wise pixel loop: copy inputs in, run ``drive`` in V8, convert outputs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        bands: Sequence[str],
+        outs: Sequence[tuple[str, int]],
+        types: Mapping[str, str],
+        shape: tuple[int, int],
+        multi: bool,
+        n_scenes: int,
+        block_px: int,
+    ) -> None:
+        self.engine, self.outs, self.types = engine, list(outs), types
+        self.height, self.width = shape
+        self.rows = max(1, min(self.height, block_px // max(1, self.width)))
+        self.ns = n_scenes if multi else 1
+        block = self.rows * self.width
+        engine.eval(driver(bands, self.outs, multi=multi))
+        kinds = ["F32" if types[i] == "FLOAT32" else "F64" for i, _ in self.outs]
+        engine.eval(
+            f"{NS}.ins = [{', '.join(f'new {NS}.F32({max(1, self.ns * block)})' for _ in bands)}];"
+            f" {NS}.outs = [{', '.join(f'new {NS}.{k}({b * block})' for k, (_, b) in zip(kinds, self.outs, strict=True))}]; 0"  # noqa: E501
+        )
+        self.ins = [engine.buffer(f"{NS}.ins[{b}]", np.float32) for b in range(len(bands))]
+        self.out_views = [
+            engine.buffer(f"{NS}.outs[{o}]", np.float32 if k == "F32" else np.float64)
+            for o, k in enumerate(kinds)
+        ]
+
+    def run(
+        self, arrays: Sequence[Sequence[npt.NDArray[np.float32]]]
+    ) -> dict[str, npt.NDArray[Any]]:
+        h, w = self.height, self.width
+        result = {i: np.empty((b, h, w), dtype_of(self.types[i])) for i, b in self.outs}
+        flat = [[band.reshape(-1) for band in sample] for sample in arrays]
+        for r0 in range(0, h, self.rows):
+            r1 = min(h, r0 + self.rows)
+            n = (r1 - r0) * w
+            for b, view in enumerate(self.ins):
+                for k, sample in enumerate(flat):
+                    view[k * n : (k + 1) * n] = sample[b][r0 * w : r1 * w]
+            for view in self.out_views:
+                view[:] = 0
+            self.engine.eval(f"{NS}.drive({n}, {self.ns}); 0")
+            for (out_id, bands), view in zip(self.outs, self.out_views, strict=True):
+                values = view[: bands * n].reshape(bands, r1 - r0, w)
+                result[out_id][:, r0:r1, :] = convert(values, self.types[out_id])
+        return result

@@ -1,0 +1,132 @@
+"""One V8 context (mini-racer) per evalscript run, with the request's time and memory limits.
+
+A context is cheap (a few milliseconds) and is never shared: each request builds its own
+and closes it, so concurrent requests of the threaded server cannot meet in one isolate.
+Limits: a deadline for all evaluations of the request together (mini-racer interrupts a
+script at the timeout), V8's hard heap limit, and a meter on typed-array allocations (kept
+outside V8's heap, see :mod:`runtime_js`). Script errors come out as
+:class:`EvalscriptError` carrying the engine's message.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
+
+from s2raster.emulator.runtime_errors import EvalscriptError, EvalscriptLimitError
+from s2raster.emulator.runtime_js import NS, prelude
+
+#: Typed arrays a script may allocate in all, as a multiple of its memory limit.
+TYPED_ARRAY_FACTOR = 4
+SCRIPT_NAME = "evalscript.js"
+_CREATE_LOCK = threading.Lock()
+_MEMORY_MARK = "Evalscript memory limit reached"
+
+
+class Engine:
+    """A V8 context holding one evalscript; use as a context manager (closes the isolate)."""
+
+    def __init__(self, evalscript: str, *, timeout: float = 30.0, memory_mb: int = 512) -> None:
+        if timeout <= 0 or memory_mb <= 0:
+            raise ValueError("timeout and memory_mb must be positive")
+        self.timeout = float(timeout)
+        self.memory_mb = int(memory_mb)
+        self._deadline = time.monotonic() + self.timeout
+        self._buffers: list[memoryview] = []
+        with _CREATE_LOCK:
+            self._ctx: MiniRacer | None = MiniRacer()
+        try:
+            self._ctx.set_hard_memory_limit(self.memory_mb * 2**20)
+            self._ctx.set_soft_memory_limit(self.memory_mb * 2**20 * 3 // 4)
+            self.eval(prelude(self.memory_mb * 2**20 * TYPED_ARRAY_FACTOR))
+            self.eval(f"{evalscript}\n//# sourceURL={SCRIPT_NAME}\n")
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the buffers handed to Python, then the isolate."""
+        for view in self._buffers:
+            view.release()
+        self._buffers.clear()
+        ctx, self._ctx = self._ctx, None
+        if ctx is not None:
+            ctx.close()
+
+    def eval(self, code: str) -> Any:
+        """Evaluate ``code`` within what is left of the time limit; map engine errors."""
+        ctx = self._live()
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._timeout_error()
+        try:
+            return ctx.eval(code, timeout_sec=remaining)
+        except JSTimeoutException:
+            raise self._timeout_error() from None
+        except JSOOMException:
+            raise self._memory_error() from None
+        except JSEvalException as exc:
+            raise self._script_error(ctx, exc) from None
+
+    def json(self, code: str) -> Any:
+        """Evaluate ``code`` (an expression giving a JSON string) and decode it."""
+        text = self.eval(code)
+        return None if not isinstance(text, str) else json.loads(text)
+
+    def buffer(self, expr: str, dtype: npt.DTypeLike) -> npt.NDArray[Any]:
+        """A writable numpy view on the typed array ``expr`` (valid until :meth:`close`)."""
+        view = self.eval(expr)
+        if not isinstance(view, memoryview):
+            raise EvalscriptError(f"internal error: {expr} is not a typed array")
+        self._buffers.append(view)
+        return np.frombuffer(view, dtype=dtype)
+
+    def _live(self) -> MiniRacer:
+        if self._ctx is None:
+            raise RuntimeError("the evalscript engine is closed")
+        return self._ctx
+
+    def _timeout_error(self) -> EvalscriptLimitError:
+        return EvalscriptLimitError(
+            f"Evalscript stopped: it ran longer than the time limit of {self.timeout:g} s "
+            "per request (script_timeout). Make the script cheaper or ask for fewer pixels."
+        )
+
+    def _memory_error(self) -> EvalscriptLimitError:
+        return EvalscriptLimitError(
+            f"Evalscript stopped: it used more than the memory limit of {self.memory_mb} MiB "
+            "per request (script_memory_mb). Keep fewer values alive between pixels."
+        )
+
+    def _script_error(self, ctx: MiniRacer, exc: JSEvalException) -> EvalscriptError:
+        message = str(exc)
+        if _MEMORY_MARK in message or ctx.was_hard_memory_limit_reached():
+            return self._memory_error()
+        try:
+            failure = ctx.eval(
+                f"(function (S) {{ var f = S.failure; S.failure = null; return f; }})({NS})"
+            )
+        except JSEvalException:
+            failure = None
+        if isinstance(failure, str):
+            return EvalscriptError(failure)
+        first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+        return EvalscriptError(f"Failed to evaluate script!\n{first}")

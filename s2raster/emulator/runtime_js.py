@@ -1,0 +1,124 @@
+"""The JavaScript the runtime puts around an evalscript (as strings; no engine here).
+
+``prelude(limit)`` installs the globals evalscripts may use (``SampleType``, ``Mosaicking``,
+the documented helpers such as ``index``) and a meter on typed-array allocations (their
+memory lives outside V8's heap, so the heap limit alone would not stop them).
+``driver(...)`` generates the per-pixel loop: it builds each sample object with literal
+band properties (one hidden class, fast in V8), calls ``evaluatePixel`` and writes the
+returned values into output typed arrays that Python reads without copying.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+#: The internal namespace object the runtime keeps its state in (inside the engine).
+NS = "__s2r"
+
+_PRELUDE = """
+(function (g) {
+  var noop = function () {};
+  g.console = {log: noop, info: noop, warn: noop, error: noop, debug: noop, trace: noop};
+  g.SampleType = {AUTO: "AUTO", UINT8: "UINT8", UINT16: "UINT16", INT8: "INT8",
+                  INT16: "INT16", FLOAT32: "FLOAT32"};
+  g.Mosaicking = {SIMPLE: "SIMPLE", ORBIT: "ORBIT", TILE: "TILE"};
+  g.JAVA_DOUBLE_MAX_VAL = 1.7976931348623157e308;
+  g.index = function (x, y) { var s = x + y; return s === 0 ? 0 : (x - y) / s; };
+  g.inverse = function (x) { return x === 0 ? g.JAVA_DOUBLE_MAX_VAL : 1 / x; };
+  g.combine = function (c1, c2, a) {
+    return c1.map(function (v, i) { return a * v + (1 - a) * c2[i]; });
+  };
+  g.int2rgb = function (c) { return [(c >> 16) & 255, (c >> 8) & 255, c & 255]; };
+  g.rgb2int = function (c) { return (c[0] << 16) + (c[1] << 8) + c[2]; };
+  g.normalizeRGB = function (c) { return c.map(function (v) { return v / 255; }); };
+  g.valueMap = function (v, intervals, values) {
+    if (!intervals || !values) return v;
+    for (var i = 0; i < intervals.length; i++) { if (v <= intervals[i]) return values[i]; }
+    return values[values.length - 1];
+  };
+  delete g.WebAssembly;
+  delete g.SharedArrayBuffer;
+  var S = {F32: g.Float32Array, F64: g.Float64Array, failure: null};
+  S.fail = function (message) { S.failure = message; throw new Error(message); };
+  Object.defineProperty(g, "%(ns)s", {value: S, enumerable: false});
+})(globalThis);
+
+(function (g, limit) {
+  var used = 0, ABuf = g.ArrayBuffer;
+  function charge(bytes) {
+    if (!(bytes > 64)) return;  // small typed arrays live on V8's heap, under its limit
+    used += bytes;
+    if (used > limit) {
+      throw new RangeError("Evalscript memory limit reached: typed arrays of more than " +
+        Math.round(limit / 1048576) + " MiB allocated");
+    }
+  }
+  function viewBytes(args, bpe) {
+    var a = args[0];
+    if (typeof a === "number") return a * bpe;
+    if (a === null || typeof a !== "object" || a instanceof ABuf) return 0;
+    return typeof a.length === "number" ? a.length * bpe : 0;
+  }
+  function bufferBytes(args) {
+    var o = args[1];
+    return Math.max(Number(args[0]) || 0, (o && Number(o.maxByteLength)) || 0);
+  }
+  function guard(C, sizer) {
+    var P = new Proxy(C, {construct: function (t, args, nt) {
+      charge(sizer(args, C.BYTES_PER_ELEMENT || 1));
+      return Reflect.construct(t, args, nt === P ? t : nt);
+    }});
+    Object.defineProperty(C.prototype, "constructor",
+                          {value: P, writable: true, configurable: true});
+    return P;
+  }
+  ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
+   "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array",
+   "BigUint64Array", "Float16Array"].forEach(function (name) {
+    if (typeof g[name] === "function") g[name] = guard(g[name], viewBytes);
+  });
+  ["transfer", "transferToFixedLength"].forEach(function (name) {
+    var f = ABuf.prototype[name];
+    if (typeof f !== "function") return;
+    ABuf.prototype[name] = function (n) {
+      charge(n === undefined ? this.byteLength : Number(n));
+      return f.call(this, n);
+    };
+  });
+  g.ArrayBuffer = guard(ABuf, bufferBytes);
+})(globalThis, %(limit)d);
+"""
+
+#: Runs setup() and hands its result over as JSON (non-finite nodataValue as a string).
+SETUP_JSON = """
+(function () {
+  var s = setup();
+  if (s && s.output) {
+    (Array.isArray(s.output) ? s.output : [s.output]).forEach(function (o) {
+      if (o && typeof o.nodataValue === "number" && !isFinite(o.nodataValue)) {
+        o.nodataValue = String(o.nodataValue);
+      }
+    });
+  }
+  return JSON.stringify(s === undefined ? null : s);
+})()
+"""
+
+
+def prelude(limit_bytes: int) -> str:
+    """The globals and the typed-array meter (``limit_bytes`` of allocations in all)."""
+    return _PRELUDE % {"ns": NS, "limit": int(limit_bytes)}
+
+
+def function_check(names: Sequence[str]) -> str:
+    """An expression giving the JSON list of the ``typeof`` of each of ``names``.
+
+    ``typeof name`` (not ``globalThis[name]``) also sees top-level ``let``/``const``.
+    """
+    return "JSON.stringify([" + ", ".join(f"typeof {n}" for n in names) + "])"
+
+
+def literal(value: object) -> str:
+    """``value`` as a JavaScript literal (via JSON)."""
+    return json.dumps(value, separators=(",", ":"))  # NaN, Infinity: JS globals too
