@@ -243,13 +243,18 @@ class Emulator:
 def run_cli_server(
     port: int = 0,
     *,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] | None = None,
     host: str = "127.0.0.1",
     **options: Any,
 ) -> None:
     """Entry point of ``s2raster emulator [--port N]``: print the four ``SH_*=`` lines with
-    ``echo``, then serve until Ctrl-C. ``options`` go to :class:`Emulator`."""
-    Emulator(host=host, port=port, **options).serve_forever(echo=echo)
+    ``echo`` (default: print and flush), then serve until Ctrl-C; ``options`` go to
+    :class:`Emulator`."""
+    Emulator(host=host, port=port, **options).serve_forever(echo=echo or _print_flush)
+
+
+def _print_flush(line: str) -> None:
+    print(line, flush=True)
 
 
 def _loopback_host(host: str) -> str:

@@ -169,7 +169,7 @@ def _iso(value: datetime) -> str:
 
 
 def _collection(value: Any) -> str:
-    if not isinstance(value, list) or len(value) != 1 or value[0] not in COLLECTIONS:
+    if not isinstance(value, list) or len(value) != 1 or str(value[0]) not in COLLECTIONS:
         raise bad_payload(
             f"collections must name one of {', '.join(COLLECTIONS)}, got {value!r}.", "collections"
         )

@@ -117,13 +117,19 @@ _PUBLIC = tuple(f.name for f in fields(Faults) if not f.name.startswith("_"))
 class RateLimit:
     """Rate-limit policy: requests and processing units per minute (None: unlimited).
 
+    Each is a bucket refilled continuously at that rate. A bucket holds one minute's worth
+    unless ``burst`` (a fraction of a minute, e.g. ``1/60``: one second's worth) makes it
+    smaller, so tests can hit the limit after a few requests yet wait only milliseconds.
     The free CDSE tier is ``RateLimit(requests_per_minute=300, pu_per_minute=300)``.
     """
 
     requests_per_minute: float | None = None
     pu_per_minute: float | None = None
+    burst: float = 1.0
 
     def __post_init__(self) -> None:
+        if not 0 < self.burst <= 1:
+            raise ValueError(f"RateLimit.burst must be in (0, 1], got {self.burst}")
         for name in ("requests_per_minute", "pu_per_minute"):
             value = getattr(self, name)
             if value is not None and not value > 0:
@@ -131,12 +137,13 @@ class RateLimit:
 
 
 class _Bucket:
-    """A token bucket of ``capacity`` refilled at ``capacity`` per minute, starting full."""
+    """A token bucket refilled at ``per_minute`` per minute, holding ``burst`` minutes' worth
+    (starting full)."""
 
-    def __init__(self, capacity: float) -> None:
-        self.capacity = capacity
-        self.rate = capacity / 60.0
-        self.tokens = capacity
+    def __init__(self, per_minute: float, burst: float) -> None:
+        self.capacity = per_minute * burst
+        self.rate = per_minute / 60.0
+        self.tokens = self.capacity
         self.stamp = time.monotonic()
 
     def take(self, amount: float) -> int | None:
@@ -178,5 +185,6 @@ class RateLimiter:
         self._policy = policy
         rpm = policy.requests_per_minute if policy else None
         ppm = policy.pu_per_minute if policy else None
-        self._requests = _Bucket(rpm) if rpm else None
-        self._pu = _Bucket(ppm) if ppm else None
+        burst = policy.burst if policy else 1.0
+        self._requests = _Bucket(rpm, burst) if rpm else None
+        self._pu = _Bucket(ppm, burst) if ppm else None

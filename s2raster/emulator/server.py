@@ -189,8 +189,8 @@ class _Handler(BaseHTTPRequestHandler):
             truncate = kind == "truncate"
         reply = self._route(app, request)
         if truncate and reply.status == 200 and len(reply.body) > 1:
-            self._send(reply, truncate=True)
             app.log.append(ServedRequest(request.path, reply.status, reply.pu, "truncate"))
+            self._send(reply, truncate=True)
             return
         self._send_logged(request.path, reply, None)
 
@@ -206,8 +206,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
     def _send_logged(self, path: str, reply: Reply, fault: str | None) -> None:
-        self._send(reply)
         self.server.app.log.append(ServedRequest(path, reply.status, reply.pu, fault))
+        self._send(reply)
 
     def _send(self, reply: Reply, *, truncate: bool = False) -> None:
         try:
@@ -231,8 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._shutdown()
 
     def _drop(self, path: str) -> None:
-        self._shutdown()
         self.server.app.log.append(ServedRequest(path, 0, 0.0, "drop"))
+        self._shutdown()
 
     def _shutdown(self) -> None:
         self.close_connection = True

@@ -200,7 +200,7 @@ def _single_data(value: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise bad_payload("input.data[0] must be a JSON object.", path)
     kind = data.get("type")
-    if kind not in COLLECTIONS:
+    if not isinstance(kind, str) or kind not in COLLECTIONS:
         raise bad_payload(
             f"Collection type {kind!r} is not served by the s2raster emulator; "
             f"use one of {', '.join(COLLECTIONS)}.",
