@@ -153,7 +153,8 @@ def test_tokens_survive_sentinelhub_decoding_always(emulator: Emulator) -> None:
     assert emulator._issuer is not None
     for _ in range(200):
         payload = emulator._issuer.issue().split(".")[1]
-        assert "-" not in payload and "_" not in payload
+        assert "-" not in payload
+        assert "_" not in payload
         padded = payload + "=" * (len(payload) % 4)  # sentinelhub-py's padding
         assert json.loads(base64.b64decode(padded))["azp"] == emulator.client_id
 

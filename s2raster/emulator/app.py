@@ -213,13 +213,11 @@ class Emulator:
             content_type=request.headers.get("content-type", "application/json"),
             accept=request.headers.get("accept", ""),
             charge_pu=self._charge,
-            script_options=self._script_options(),
+            timeout=self.script_timeout,
+            memory_mb=self.script_memory_mb,
         )
         headers = {"x-processingunits-spent": _pu_text(result.pu)}
         return Reply(200, result.content, result.content_type, headers, result.pu)
-
-    def _script_options(self) -> dict[str, Any]:
-        return {}
 
     def _catalog(self, request: Request, path: str) -> dict[str, Any]:
         rest = path[len(catalog.PREFIX) :]

@@ -18,6 +18,7 @@ from s2raster.bands import BANDS
 from s2raster.cost import processing_units
 from s2raster.emulator import earth, encode, runtime
 from s2raster.emulator.apierror import ApiError, bad_payload
+from s2raster.emulator.runtime_scenes import scene_from_acquisition
 from s2raster.emulator.validate import ProcessRequest, parse_body, validate
 
 TAR_TYPES = ("application/x-tar", "application/tar")
@@ -41,23 +42,33 @@ def process(
     content_type: str,
     accept: str,
     charge_pu: Callable[[float], None] | None = None,
-    script_options: dict[str, Any] | None = None,
+    timeout: float = 30.0,
+    memory_mb: int = 512,
 ) -> Processed:
     """Serve one Process API request; raises :class:`ApiError` for every refusal.
 
     ``charge_pu`` is called with the request's PU before any pixel is computed; it raises
-    the 429 :class:`ApiError` when the PU bucket is empty.
+    the 429 :class:`ApiError` when the PU bucket is empty. ``timeout`` (s) and
+    ``memory_mb`` bound each evalscript run.
     """
+    limits = {"timeout": timeout, "memory_mb": memory_mb}
     request = validate(parse_body(body, content_type))
-    setup = _evalscript_call(runtime.parse_setup, request.evalscript)
+    setup = _evalscript_call(runtime.parse_setup, request.evalscript, **limits)
     _check_setup(request, setup)
+    time_range = (request.time_from, request.time_to)
     acquisitions = earth.order(
-        earth.acquisitions(
-            request.collection, request.bounds.lonlat_bbox(), request.time_from, request.time_to
-        ),
+        earth.acquisitions(request.collection, request.bounds.lonlat_bbox(), *time_range),
         request.mosaicking_order,
         request.max_cloud,
     )
+    scenes = [scene_from_acquisition(a, request.collection) for a in acquisitions]
+    if setup.mosaicking != "SIMPLE":  # preProcessScenes first: render only the kept scenes
+        keep = _evalscript_call(
+            runtime.select_scenes, request.evalscript, setup, scenes, time_range=time_range,
+            **limits,
+        )  # fmt: skip
+        acquisitions = [acquisitions[k] for k in keep]
+        scenes = [scenes[k] for k in keep]
     pu = request_pu(request, setup, len(acquisitions))
     if charge_pu is not None:
         charge_pu(pu)
@@ -67,9 +78,11 @@ def process(
         request.evalscript,
         setup,
         samples,
-        [scene_metadata(a) for a in acquisitions],
+        scenes,
         (request.height, request.width),
-        **(script_options or {}),
+        time_range=time_range,
+        apply_preprocess=False,
+        **limits,
     )
     formats, want_tar = _formats(request, accept)
     content, mime = _evalscript_call(
@@ -86,18 +99,6 @@ def request_pu(request: ProcessRequest, setup: Any, n_acquisitions: int) -> floa
     return processing_units(
         request.width, request.height, n_bands, float32=float32, n_samples=max(n_samples, 1)
     )
-
-
-def scene_metadata(acquisition: Any) -> dict[str, Any]:
-    """What an evalscript sees of one acquisition (``scenes``)."""
-    return {
-        "id": acquisition.id,
-        "date": acquisition.datetime.isoformat().replace("+00:00", "Z"),
-        "cloudCoverage": float(acquisition.cloud_cover),
-        "platform": acquisition.platform,
-        "orbitId": acquisition.orbit,
-        "tileId": acquisition.tile_id,
-    }
 
 
 def _evalscript_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
