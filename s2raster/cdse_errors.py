@@ -73,8 +73,8 @@ def map_error(exc: BaseException, *, base_url: str, token_url: str) -> S2RasterE
         url = _url_of(cause) or base_url
         target = token_url if url.startswith(token_url) else base_url
         return NetworkError(
-            f"cannot reach {target} ({type(cause).__name__}): check your network or use "
-            "--emulator (or s2raster.emulator.Emulator) to work offline"
+            f"cannot reach {target}: check your network or use --emulator (or "
+            f"s2raster.emulator.Emulator) to work offline ({type(cause).__name__})"
         )
     return ServiceError(f"request to {base_url} failed: {type(exc).__name__}: {_first_line(exc)}")
 
