@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import suppress
 from types import TracebackType
 from typing import Any
 
@@ -80,8 +81,10 @@ class Engine:
         try:
             return ctx.eval(code, timeout_sec=remaining)
         except JSTimeoutException:
+            _settle(ctx)
             raise self._timeout_error() from None
         except JSOOMException:
+            _settle(ctx)
             raise self._memory_error() from None
         except JSEvalException as exc:
             raise self._script_error(ctx, exc) from None
@@ -129,4 +132,15 @@ class Engine:
         if isinstance(failure, str):
             return EvalscriptError(failure)
         first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+        first = first.replace("<anonymous>:", f"{SCRIPT_NAME}:")
         return EvalscriptError(f"Failed to evaluate script!\n{first}")
+
+
+def _settle(ctx: MiniRacer) -> None:
+    """Let the engine finish the interrupted task before the context is closed.
+
+    (Closing right away races with mini-racer's completion callback, which then finds its
+    event loop closed and prints a traceback.)
+    """
+    with suppress(JSEvalException):
+        ctx.eval("0", timeout_sec=1.0)
