@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from s2raster.emulator.runtime import (
     EvalscriptError,
@@ -18,6 +20,7 @@ from s2raster.emulator.runtime import (
     select_scenes,
 )
 from s2raster.emulator.runtime_scenes import as_orbit, scene_from_acquisition
+from s2raster.emulator.runtime_setup import build_setup
 from s2raster.emulator.sampletype import convert, dtype_of
 from s2raster.errors import EmulatorError, InputError
 
@@ -446,3 +449,59 @@ def test_concurrent_runs_do_not_share_state() -> None:
     assert not errors
     for k in range(1, 5):
         np.testing.assert_array_equal(results[k], np.full((1, 30, 40), 1.5 * k, np.float32))
+
+
+# --- properties (no engine) ----------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+SETUP_LIKE = st.fixed_dictionaries(
+    {},
+    optional={
+        "input": JSON_VALUES | st.lists(st.sampled_from(["B04", "B08"]), max_size=3),
+        "output": JSON_VALUES
+        | st.fixed_dictionaries(
+            {"bands": JSON_VALUES | st.integers(-2, 5)},
+            optional={"id": JSON_VALUES, "sampleType": st.sampled_from(["AUTO", "x", "uint8"])},
+        ),
+        "mosaicking": JSON_VALUES | st.sampled_from(["SIMPLE", "orbit", "TILE"]),
+    },
+)
+
+
+@given(raw=JSON_VALUES | SETUP_LIKE)
+def test_any_setup_value_gives_a_setup_or_an_evalscript_error(raw: object) -> None:
+    try:
+        setup = build_setup(raw)
+    except EvalscriptError as exc:
+        message = exc.message
+        assert message
+        return
+    assert setup.input_bands
+    assert all(o.bands >= 1 for o in setup.outputs)
+
+
+@given(
+    values=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=20),
+    sample_type=st.sampled_from(["AUTO", "UINT8", "UINT16", "INT8", "INT16"]),
+)
+def test_integer_sample_types_stay_in_range_and_round_like_java(
+    values: list[float], sample_type: str
+) -> None:
+    arr = np.array(values, dtype=np.float64)
+    out = convert(arr, sample_type)
+    info = np.iinfo(dtype_of(sample_type))
+    assert out.dtype == dtype_of(sample_type)
+    assert out.shape == arr.shape
+    with np.errstate(over="ignore"):
+        scaled = arr * 255 if sample_type == "AUTO" else arr
+    for value, got in zip(scaled, out, strict=True):
+        if np.isnan(value):
+            assert got == 0
+        else:
+            assert got == min(max(np.floor(value + 0.5), info.min), info.max)

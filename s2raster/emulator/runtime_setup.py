@@ -7,6 +7,7 @@ saying what is wrong in the script.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -152,9 +153,12 @@ def _output(item: Any) -> OutputSpec:
     out_id = item.get("id", "default")
     if not isinstance(out_id, str) or not out_id:
         raise EvalscriptError(f"Invalid output id {out_id!r}: it must be a non-empty string.")
-    bands = item.get("bands")
-    if isinstance(bands, bool) or not isinstance(bands, (int, float)) or bands != int(bands):
-        raise EvalscriptError(f"Output {out_id!r}: 'bands' must be a whole number, got {bands!r}.")
+    raw_bands = item.get("bands")
+    bands = _whole(raw_bands)
+    if bands is None:
+        raise EvalscriptError(
+            f"Output {out_id!r}: 'bands' must be a whole number, got {raw_bands!r}."
+        )
     if not 1 <= bands <= 1024:
         raise EvalscriptError(f"Output {out_id!r}: 'bands' must be 1..1024, got {bands!r}.")
     try:
@@ -164,7 +168,14 @@ def _output(item: Any) -> OutputSpec:
         raise EvalscriptError(
             f"Output {out_id!r}: unknown sampleType {item.get('sampleType')!r}; use {valid}."
         ) from None
-    return OutputSpec(out_id, int(bands), sample_type, _nodata(out_id, item.get("nodataValue")))
+    return OutputSpec(out_id, bands, sample_type, _nodata(out_id, item.get("nodataValue")))
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as an int if it is a finite whole number (JSON has no int/float split)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if math.isfinite(value) and value == int(value) else None
 
 
 def _nodata(out_id: str, value: Any) -> float | None:

@@ -51,16 +51,12 @@ def convert(values: npt.ArrayLike, sample_type: str) -> npt.NDArray[np.generic]:
     if name == "FLOAT32":
         return arr.astype(np.float32, copy=False)
     work = np.array(arr, dtype=np.float64, copy=True)
-    if name == "AUTO":
-        work *= 255.0
     info = np.iinfo(dtype)
-    work += 0.5
-    np.floor(work, out=work)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values clamp anyway
+        if name == "AUTO":
+            work *= 255.0
+        work += 0.5
+        np.floor(work, out=work)
     np.nan_to_num(work, copy=False, nan=0.0)
     np.clip(work, info.min, info.max, out=work)
     return work.astype(dtype)
-
-
-def convert_into(out: npt.NDArray[np.generic], values: npt.ArrayLike, sample_type: str) -> None:
-    """Like :func:`convert`, writing into ``out`` (of the right dtype and shape)."""
-    out[...] = convert(values, sample_type)
