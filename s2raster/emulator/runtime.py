@@ -8,7 +8,7 @@ Everything a script does wrong comes out as :class:`EvalscriptError` (HTTP 400,
 :class:`EvalscriptLimitError`.
 
 The pixel loop runs inside V8 over typed arrays shared with numpy without copies (see
-:mod:`runtime_driver`), in blocks of rows to bound memory.
+:mod:`runtime_loop`), in blocks of rows to bound memory.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import numpy as np
 import numpy.typing as npt
 
 from s2raster.emulator import runtime_hooks as hooks
-from s2raster.emulator.runtime_driver import driver
 from s2raster.emulator.runtime_engine import Engine
 from s2raster.emulator.runtime_errors import EvalscriptError, EvalscriptLimitError
-from s2raster.emulator.runtime_js import NS, SETUP_JSON, function_check
+from s2raster.emulator.runtime_js import SETUP_JSON, function_check
+from s2raster.emulator.runtime_loop import BLOCK_PX, PixelLoop
 from s2raster.emulator.runtime_scenes import as_orbit, as_tile, scene_date
 from s2raster.emulator.runtime_setup import (
     OPTIONAL_FUNCTIONS,
@@ -34,7 +34,6 @@ from s2raster.emulator.runtime_setup import (
     build_setup,
     check_version,
 )
-from s2raster.emulator.sampletype import convert, dtype_of
 from s2raster.errors import EmulatorError
 
 __all__ = [
@@ -47,9 +46,6 @@ __all__ = [
     "run",
     "select_scenes",
 ]
-
-#: Pixels per block of the pixel loop (rounded to whole rows).
-BLOCK_PX = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -139,7 +135,8 @@ def run(
         if "updateOutput" in setup.functions:
             outs = hooks.update_output(engine, outs, [scene_date(s) for s in chosen])
         types = {o.id: o.sample_type for o in setup.outputs}
-        loop = _Loop(engine, setup.input_bands, outs, types, shape, multi, len(arrays), block_px)
+        n_scenes = len(arrays) if multi else None
+        loop = PixelLoop(engine, setup.input_bands, outs, types, shape, n_scenes, block_px)
         outputs = loop.run(arrays)
         userdata = hooks.userdata(engine)
     return RunResult(outputs, userdata, len(arrays) if multi else 1)
@@ -171,55 +168,3 @@ def _check_samples(
             bands.append(arr)
         checked.append(bands)
     return checked
-
-
-class _Loop:
-    """The block-wise pixel loop: copy inputs in, run ``drive`` in V8, convert outputs."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        bands: Sequence[str],
-        outs: Sequence[tuple[str, int]],
-        types: Mapping[str, str],
-        shape: tuple[int, int],
-        multi: bool,
-        n_scenes: int,
-        block_px: int,
-    ) -> None:
-        self.engine, self.outs, self.types = engine, list(outs), types
-        self.height, self.width = shape
-        self.rows = max(1, min(self.height, block_px // max(1, self.width)))
-        self.ns = n_scenes if multi else 1
-        block = self.rows * self.width
-        engine.eval(driver(bands, self.outs, multi=multi))
-        kinds = ["F32" if types[i] == "FLOAT32" else "F64" for i, _ in self.outs]
-        engine.eval(
-            f"{NS}.ins = [{', '.join(f'new {NS}.F32({max(1, self.ns * block)})' for _ in bands)}];"
-            f" {NS}.outs = [{', '.join(f'new {NS}.{k}({b * block})' for k, (_, b) in zip(kinds, self.outs, strict=True))}]; 0"  # noqa: E501
-        )
-        self.ins = [engine.buffer(f"{NS}.ins[{b}]", np.float32) for b in range(len(bands))]
-        self.out_views = [
-            engine.buffer(f"{NS}.outs[{o}]", np.float32 if k == "F32" else np.float64)
-            for o, k in enumerate(kinds)
-        ]
-
-    def run(
-        self, arrays: Sequence[Sequence[npt.NDArray[np.float32]]]
-    ) -> dict[str, npt.NDArray[Any]]:
-        h, w = self.height, self.width
-        result = {i: np.empty((b, h, w), dtype_of(self.types[i])) for i, b in self.outs}
-        flat = [[band.reshape(-1) for band in sample] for sample in arrays]
-        for r0 in range(0, h, self.rows):
-            r1 = min(h, r0 + self.rows)
-            n = (r1 - r0) * w
-            for b, view in enumerate(self.ins):
-                for k, sample in enumerate(flat):
-                    view[k * n : (k + 1) * n] = sample[b][r0 * w : r1 * w]
-            for view in self.out_views:
-                view[:] = 0
-            self.engine.eval(f"{NS}.drive({n}, {self.ns}); 0")
-            for (out_id, bands), view in zip(self.outs, self.out_views, strict=True):
-                values = view[: bands * n].reshape(bands, r1 - r0, w)
-                result[out_id][:, r0:r1, :] = convert(values, self.types[out_id])
-        return result
