@@ -66,6 +66,8 @@ def job_options(func: Any) -> Any:
 
 def resolve_indices(names: list[str]) -> list[str]:
     """Canonical index names (case-insensitive); an unknown one lists the valid ones."""
+    if not names:
+        return []
     from s2raster.indices import INDICES
 
     known = {name.upper(): name for name in INDICES}
@@ -80,9 +82,7 @@ def resolve_indices(names: list[str]) -> list[str]:
 
 def choose_bands(bands: str | None, names: list[str]) -> list[str]:
     """--bands as given, else the bands the indices need, else :data:`DEFAULT_BANDS`."""
-    from s2raster.indices import bands_for
-
-    needed = list(bands_for(names)) if names else []
+    needed = _bands_for(names) if names else []
     given = parse_list(bands)
     if bands is not None and not given:
         raise BandError("--bands is empty: give band names such as B02,B03,B04,B08")
@@ -97,11 +97,18 @@ def choose_bands(bands: str | None, names: list[str]) -> list[str]:
     return given
 
 
-def make_job(opts: dict[str, Any], *, check_pu: bool) -> tuple[Any, list[str]]:
+def _bands_for(names: list[str]) -> list[str]:
+    from s2raster.indices import bands_for
+
+    return list(bands_for(names))
+
+
+def make_job(opts: dict[str, Any], *, planning: bool) -> tuple[Any, list[str]]:
     """The plan of the job described by the options, and the indices to compute.
 
-    ``check_pu``: refuse an estimate above --max-pu here (a fetch leaves that to ``load``,
-    which counts tiles already in the cache as free).
+    ``planning`` (plan, --dry-run): refuse an estimate above --max-pu here; a fetch leaves
+    that to ``load`` (which counts tiles already in the cache as free) and refuses an area
+    above :data:`MAX_PIXELS` unless --yes.
     """
     from s2raster.plan import make_plan
 
@@ -118,10 +125,22 @@ def make_job(opts: dict[str, Any], *, check_pu: bool) -> tuple[Any, list[str]]:
         mosaicking=opts["mosaicking"],
         max_cloud=opts["max_cloud"],
     )
-    check_size(plan.grid, confirmed=opts["yes"], resolution=opts["resolution"])
-    if check_pu:
+    if planning:
         check_cost(plan.estimated_pu, opts["max_pu"])
+    else:
+        check_size(plan.grid, confirmed=opts["yes"], resolution=opts["resolution"])
     return plan, names
+
+
+def plan_report(plan: Any) -> str:
+    """The plan as text, with a note when a fetch of it would need --yes."""
+    lines = report.plan_lines(plan)
+    pixels = plan.grid.width * plan.grid.height
+    if pixels > MAX_PIXELS:
+        lines.append(
+            f"            above {MAX_PIXELS / 1e6:.0f} million px per band: fetch needs --yes"
+        )
+    return "\n".join(lines)
 
 
 def check_size(grid: Any, *, confirmed: bool, resolution: float) -> None:
@@ -168,9 +187,9 @@ def fetch(**opts: Any) -> None:
         raise click.UsageError("give the output file with -o OUT.tif (or use --dry-run)")
     if output is not None:
         check_output(output, GEOTIFF_SUFFIXES)
-    plan, names = make_job(opts, check_pu=opts["dry_run"])
+    plan, names = make_job(opts, planning=opts["dry_run"])
     if opts["dry_run"]:
-        click.echo("\n".join(report.plan_lines(plan)))
+        click.echo(plan_report(plan))
         return
     assert output is not None
     with no_partial_output(output):
@@ -235,8 +254,8 @@ def plan(**opts: Any) -> None:
 
     Nothing is downloaded and no credentials are needed.
     """
-    job, _ = make_job(opts, check_pu=True)
+    job, _ = make_job(opts, planning=True)
     if opts["as_json"]:
         click.echo(json.dumps(job.summary(), indent=2, default=str))
     else:
-        click.echo("\n".join(report.plan_lines(job)))
+        click.echo(plan_report(job))

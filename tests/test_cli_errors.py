@@ -1,0 +1,230 @@
+"""CLI errors: one line on stderr naming problem and fix, exit 2 (usage) or 1 (failure), no
+traceback (unless --debug), no output file left behind."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from s2raster.cli import cli
+from s2raster.emulator import Emulator, Faults
+
+BBOX = ["14.45", "46.02", "14.50", "46.05"]
+TIME = "2024-06-01/2024-06-30"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def assert_one_line_error(result: Result, code: int, *needles: str) -> str:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def fetch_args(out: Path, *extra: str, bbox: list[str] = BBOX, time: str = TIME) -> list[str]:
+    return ["fetch", "--bbox", *bbox, "--time", time, *extra, "-q", "-o", str(out)]
+
+
+USAGE_ERRORS = {
+    "bbox min >= max": (["--bbox", "14.5", "46.0", "14.4", "46.1"], ["bbox", "minx < maxx"]),
+    "latitude out of range": (["--bbox", "14.4", "46.0", "14.5", "91"], ["bbox", "lat"]),
+    "area too large": (["--bbox", "10", "45", "12", "47"], ["million px", "--yes"]),
+    "unknown band": (["--bands", "B02,B99"], ["B99"]),
+    "unknown index": (["--index", "NDVI,FOO"], ["FOO", "NDVI", "EVI", "NBR"]),
+    "index lacks band": (["--index", "NDVI", "--bands", "B04"], ["B08", "--bands"]),
+    "malformed time": (["--time", "2024-13-01/2024-06-30"], ["2024-13-01"]),
+    "time reversed": (["--time", "2024-06-30/2024-06-01"], ["starts after it ends"]),
+    "zero resolution": (["--resolution", "0"], ["resolution"]),
+    "cloud out of range": (["--max-cloud", "150"], ["--max-cloud"]),
+    "over max-pu": (["--max-pu", "0.001"], ["processing units", "max_pu"]),
+}
+
+
+@pytest.mark.parametrize("case", list(USAGE_ERRORS))
+def test_usage_errors(case: str, tmp_path: Path) -> None:
+    extra, needles = USAGE_ERRORS[case]
+    out = tmp_path / "out.tif"
+    args = ["fetch", "--emulator", "--bbox", *BBOX, "--time", TIME, "-q", "-o", str(out)]
+    # later options win in click: the case's own --bbox/--time replace the defaults
+    result = run(*args, *extra)
+    assert_one_line_error(result, 2, *needles)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [("out.png", ".tif"), ("missing/out.tif", "does not exist")],
+)
+def test_bad_output_path(name: str, needle: str, tmp_path: Path) -> None:
+    result = run(*fetch_args(tmp_path / name, "--emulator"))
+    assert_one_line_error(result, 2, needle)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_click_usage_error_is_one_line(tmp_path: Path) -> None:
+    result = run("fetch", "--time", TIME, "-o", str(tmp_path / "x.tif"))
+    assert_one_line_error(result, 2, "--bbox", "--help")
+
+
+def test_fetch_needs_an_output() -> None:
+    assert_one_line_error(run("fetch", "--bbox", *BBOX, "--time", TIME), 2, "-o")
+
+
+def test_truecolor_size_or_resolution(tmp_path: Path) -> None:
+    args = ["truecolor", "--bbox", *BBOX, "--size", "8", "8", "--resolution", "10"]
+    assert_one_line_error(run(*args, "-o", str(tmp_path / "a.png")), 2, "--size")
+
+
+def test_missing_credentials(no_credentials: None, tmp_path: Path) -> None:
+    out = tmp_path / "out.tif"
+    line = assert_one_line_error(run(*fetch_args(out)), 1, "SH_CLIENT_ID", "--emulator")
+    assert "Traceback" not in line
+    assert not out.exists()
+
+
+@pytest.fixture
+def faulty() -> Iterator[Emulator]:
+    with Emulator(faults=Faults(error_rate=1.0, error_statuses=(403,))) as emu:
+        yield emu
+
+
+def env_of(emu: Emulator, **override: str) -> dict[str, str]:
+    env = dict(line.split("=", 1) for line in emu.env_lines())
+    return {**env, **override}
+
+
+def test_wrong_secret(no_credentials: None, emulator: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "out.tif"
+    env = env_of(emulator, SH_CLIENT_SECRET="not-the-secret")
+    line = assert_one_line_error(run(*fetch_args(out), env=env), 1, "refused", "SH_CLIENT_SECRET")
+    assert "not-the-secret" not in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("status", "needle"), [(403, "denied access (403"), (401, "(401")])
+def test_service_refuses(
+    no_credentials: None, faulty: Emulator, tmp_path: Path, status: int, needle: str
+) -> None:
+    faulty.faults.error_statuses = (status,)
+    out = tmp_path / "out.tif"
+    line = assert_one_line_error(run(*fetch_args(out), env=env_of(faulty)), 1, needle)
+    assert faulty.client_secret not in line
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_no_network(no_credentials: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from s2raster import cdse
+
+    # no retries with back-off (2 + 6 + 18 s) for this test
+    monkeypatch.setitem(cdse.DOWNLOAD_SETTINGS, "max_download_attempts", 1)
+    base = f"http://127.0.0.1:{free_port()}"
+    env = {
+        "SH_BASE_URL": base,
+        "SH_TOKEN_URL": base + "/auth/realms/CDSE/protocol/openid-connect/token",
+        "SH_CLIENT_ID": "id",
+        "SH_CLIENT_SECRET": "secret",
+    }
+    out = tmp_path / "out.tif"
+    assert_one_line_error(run(*fetch_args(out), env=env), 1, "cannot reach", "--emulator")
+    assert not out.exists()
+
+
+def test_config_check_without_credentials(no_credentials: None) -> None:
+    result = run("config", "check")
+    assert_one_line_error(result, 1, "SH_CLIENT_ID")
+    assert "https://sh.dataspace.copernicus.eu" in result.stdout
+    assert "not found" in result.stdout
+
+
+def test_config_check_wrong_secret(no_credentials: None, emulator: Emulator) -> None:
+    from s2raster import cdse
+
+    if not hasattr(cdse, "check_token"):
+        pytest.skip("s2raster.cdse.check_token is not there yet")
+    env = env_of(emulator, SH_CLIENT_SECRET="wrong-secret")
+    result = run("config", "check", env=env)
+    line = assert_one_line_error(result, 1, "refused")
+    assert "wrong-secret" not in result.output
+    assert "refused" in result.stdout
+    assert "token endpoint" in line
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    args = ["--debug", "fetch", "--bbox", "14.5", "46.0", "14.4", "46.1", "--time", TIME]
+    proc = subprocess.run(
+        [sys.executable, "-m", "s2raster.cli", *args, "-o", str(tmp_path / "x.tif")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr
+    assert "InputError" in proc.stderr
+
+
+def test_errors_in_a_subprocess_are_one_line(tmp_path: Path) -> None:
+    args = [
+        "fetch",
+        "--bbox",
+        *BBOX,
+        "--time",
+        TIME,
+        "--index",
+        "FOO",
+        "-o",
+        str(tmp_path / "x.tif"),
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "s2raster.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("Error: unknown index 'FOO'")
+
+
+coordinate = st.floats(-200, 200, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(x=coordinate, y=coordinate, dx=st.floats(-5, 0), dy=st.floats(-5, 5))
+def test_any_empty_bbox_is_a_usage_error(x: float, y: float, dx: float, dy: float) -> None:
+    """minx >= maxx (whatever else) is always exit 2 with one line naming the bbox."""
+    bbox = [repr(v) for v in (x, y, x + dx, y + dy)]
+    result = run("plan", "--bbox", *bbox, "--time", TIME)
+    assert_one_line_error(result, 2, "bbox")
+
+
+@settings(max_examples=30, deadline=None)
+@given(lat=st.one_of(st.floats(90.001, 1e6), st.floats(-1e6, -90.001)))
+def test_any_latitude_out_of_range_is_a_usage_error(lat: float) -> None:
+    lo, hi = sorted((lat, 0.0))
+    result = run("plan", "--bbox", "14.0", repr(lo), "14.1", repr(hi), "--time", TIME)
+    assert_one_line_error(result, 2, "bbox")

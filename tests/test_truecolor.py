@@ -1,0 +1,150 @@
+"""truecolor(): the classic B04/B03/B02 x 2.5 image, its grid, and PNG/GeoTIFF writing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from s2raster.errors import InputError
+from s2raster.grid import Grid
+from s2raster.truecolor import grid_for_size, to_uint8, truecolor, write_image
+
+if TYPE_CHECKING:
+    from s2raster.emulator import Emulator
+
+BBOX = (14.45, 46.02, 14.50, 46.05)
+TIME = "2024-06-01/2024-06-30"
+CLASSIC = """//VERSION=3
+function setup() {
+  return { input: ["B02", "B03", "B04"], output: { bands: 3 } };
+}
+function evaluatePixel(sample) {
+  return [2.5 * sample.B04, 2.5 * sample.B03, 2.5 * sample.B02];
+}
+"""
+
+
+def test_to_uint8_scales_clips_and_zeroes_nan() -> None:
+    reflectance = np.array([[[0.0, 0.1, 0.4, 0.5, np.nan, -0.1]]], dtype=np.float32)
+    assert to_uint8(reflectance).tolist() == [[[0, 64, 255, 255, 0, 0]]]
+    assert to_uint8(reflectance).dtype == np.uint8
+
+
+def test_to_uint8_dask_equals_numpy() -> None:
+    dask_array = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(0)
+    data = rng.uniform(-0.1, 0.6, (3, 40, 50)).astype(np.float32)
+    data[:, ::7, ::5] = np.nan
+    lazy = dask_array.from_array(data, chunks=(3, 16, 16))
+    np.testing.assert_array_equal(to_uint8(lazy, 3.0), to_uint8(data, 3.0))
+
+
+def test_grid_for_size_is_exact_in_the_bbox_crs() -> None:
+    grid = grid_for_size(BBOX, (300, 200), crs="EPSG:4326")
+    assert grid.shape == (200, 300)
+    np.testing.assert_allclose(grid.bounds, BBOX, atol=1e-12)
+
+
+def test_grid_for_size_defaults_to_utm() -> None:
+    grid = grid_for_size((13.822, 45.850, 14.559, 46.291), (512, 512))
+    assert grid.crs == "EPSG:32633"
+    assert grid.shape == (512, 512)
+    assert 100 < grid.res[0] < 120  # ~57 km / 512 px
+
+
+@pytest.mark.parametrize(
+    ("bbox", "size"),
+    [
+        ((14.5, 46.0, 14.4, 46.1), (10, 10)),  # minx > maxx
+        ((14.4, 46.0, 14.5, 95.0), (10, 10)),  # latitude out of range
+        ((0.0, 0.0, 60.0, 60.0), (2, 2)),  # pixels coarser than 1500 m
+        (BBOX, (0, 10)),
+    ],
+)
+def test_grid_for_size_refuses_bad_input(bbox: tuple[float, ...], size: tuple[int, int]) -> None:
+    with pytest.raises(InputError):
+        grid_for_size(bbox, size)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def image() -> tuple[np.ndarray, Grid]:
+    rng = np.random.default_rng(1)
+    grid = grid_for_size(BBOX, (40, 30))
+    return rng.integers(0, 256, (3, 30, 40), dtype=np.uint8), grid
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_write_png_marks_synthetic(
+    image: tuple[np.ndarray, Grid], tmp_path: Path, synthetic: bool
+) -> None:
+    from PIL import Image
+
+    pixels, grid = image
+    out = write_image(tmp_path / "rgb.png", pixels, grid, synthetic=synthetic)
+    with Image.open(out) as png:
+        assert png.size == (40, 30)
+        np.testing.assert_array_equal(np.moveaxis(np.asarray(png), -1, 0), pixels)
+        assert (png.info.get("S2RASTER_SYNTHETIC") == "1") is synthetic
+    assert [p.name for p in tmp_path.iterdir()] == ["rgb.png"]  # no temporary files
+
+
+def test_write_geotiff_is_georeferenced(image: tuple[np.ndarray, Grid], tmp_path: Path) -> None:
+    rasterio = pytest.importorskip("rasterio")
+    pixels, grid = image
+    out = write_image(tmp_path / "rgb.tif", pixels, grid, synthetic=True)
+    with rasterio.open(out) as ds:
+        assert ds.count == 3
+        assert ds.crs.to_epsg() == 32633
+        assert ds.transform.almost_equals(grid.transform)
+        np.testing.assert_array_equal(ds.read().astype(np.uint8), pixels)
+        assert ds.tags().get("S2RASTER_SYNTHETIC") == "1"
+
+
+def test_write_image_refuses_unknown_extension(
+    image: tuple[np.ndarray, Grid], tmp_path: Path
+) -> None:
+    pixels, grid = image
+    with pytest.raises(InputError, match=r"\.png"):
+        write_image(tmp_path / "rgb.jpg", pixels, grid, synthetic=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_truecolor_on_the_emulator(emulator: Emulator) -> None:
+    result = truecolor(BBOX, TIME, size=(64, 48), config=emulator.config(), cache=False)
+    image, grid = result
+    assert image.shape == (3, 48, 64)
+    assert image.dtype == np.uint8
+    assert grid.shape == (48, 64)
+    assert result.synthetic
+    assert result.stats.requests == 1
+    assert 0 < image.mean() < 255
+
+
+def test_truecolor_equals_the_classic_evalscript(emulator: Emulator) -> None:
+    """Our image equals the Process API's own answer to the classic evalscript (AUTO, PNG)."""
+    from sentinelhub import CRS, BBox, MimeType, SentinelHubRequest
+
+    from s2raster.cdse import bound_collection
+
+    config = emulator.config()
+    result = truecolor(BBOX, TIME, size=(64, 48), config=config, cache=False)
+    request = SentinelHubRequest(
+        evalscript=CLASSIC,
+        input_data=[
+            SentinelHubRequest.input_data(
+                data_collection=bound_collection("sentinel-2-l2a", config.sh_base_url),
+                time_interval=("2024-06-01T00:00:00Z", "2024-06-30T23:59:59Z"),
+            )
+        ],
+        responses=[SentinelHubRequest.output_response("default", MimeType.PNG)],
+        bbox=BBox(result.grid.bounds, crs=CRS(32633)),
+        size=(64, 48),
+        config=config,
+    )
+    classic = np.moveaxis(np.asarray(request.get_data()[0]), -1, 0)
+    assert classic.shape == result.image.shape
+    diff = np.abs(classic.astype(int) - result.image.astype(int))
+    assert diff.max() <= 1
