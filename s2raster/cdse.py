@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -104,6 +105,21 @@ def check_credentials(config: SHConfig) -> None:
     """Raise :class:`CredentialsError` (no request made) if ``config`` lacks credentials."""
     if not (config.sh_client_id and config.sh_client_secret):
         raise CredentialsError(f"the config has no client id or secret: {CREDENTIALS_HINT}")
+
+
+def check_token(config: SHConfig) -> float:
+    """Get a token from ``config.sh_token_url`` now; return its lifetime in seconds.
+
+    The one request ``s2raster config check`` makes. Raises :class:`CredentialsError` if
+    the credentials are missing or refused, :class:`NetworkError` if the endpoint is down.
+    """
+    check_credentials(config)
+    _prepare(config)
+    try:
+        session = SentinelHubSession(config=config)
+    except Exception as exc:
+        raise map_error(exc, base_url=config.sh_base_url, token_url=config.sh_token_url) from exc
+    return max(0.0, float(session.token["expires_at"]) - time.time())
 
 
 def _profile_credentials(profile: str | None) -> tuple[str, str]:

@@ -32,6 +32,7 @@ from s2raster.cdse import (
     bound_collection,
     cdse_config,
     cdse_fetch,
+    check_token,
     redact,
 )
 from s2raster.cdse_errors import map_error, service_message
@@ -240,6 +241,18 @@ def test_reprs_hold_no_secret(stub: Stub) -> None:
     assert SECRET not in repr(fetch)
     assert stub.url in repr(fetch)
     assert "content" not in repr(FetchResult(b"x" * 10, 1.0, False))
+
+
+def test_check_token(stub: Stub) -> None:
+    assert 590 < check_token(stub.config()) <= 601  # oauthlib rounds the issue time
+    assert stub.token_requests == 1
+    assert stub.process_requests == 0
+    config = stub.config()
+    config.sh_client_secret = "wrong"
+    with pytest.raises(CredentialsError, match="token endpoint"):
+        check_token(config)
+    with pytest.raises(CredentialsError):
+        check_token(SHConfig(use_defaults=True))
 
 
 # --- the fetch over HTTP ---
