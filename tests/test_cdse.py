@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -349,10 +350,17 @@ def test_refused_secret_never_leaks(
         cdse_fetch(config)(tile)
     assert "/token" in str(info.value)
     assert "SH_CLIENT_SECRET" in str(info.value)
-    for text in (str(info.value), repr(info.value), caplog.text):
+    chain: list[BaseException] = []
+    exc: BaseException | None = info.value
+    while exc is not None:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    texts = [str(info.value), caplog.text, *(str(e) for e in chain), *(repr(e) for e in chain)]
+    for text in texts:
         assert wrong not in text
         assert SECRET not in text
     assert stub.process_requests == 0
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ  # loopback allowed another way
 
 
 def test_successful_token_request_is_redacted_in_logs(

@@ -317,6 +317,22 @@ def test_load_returns_without_touching_the_network(clean_env: None, tmp_path: Pa
     assert SECRET not in repr(da)
 
 
+def test_config_is_used_as_given(fake: FakeFetch) -> None:
+    config = SHConfig(
+        use_defaults=True,
+        sh_client_id="id",
+        sh_client_secret=SECRET,
+        sh_base_url="http://127.0.0.1:9/",
+        sh_token_url="http://127.0.0.1:9/token",
+        max_download_attempts=1,
+    )
+    before = config.to_dict(mask_credentials=False)
+    da = load(LJUBLJANA, TIME, ["B04"], config=config, fetch=fake, cache=False)
+    da.compute()
+    assert config.to_dict(mask_credentials=False) == before
+    assert da.attrs["synthetic"] == 1  # a loopback base URL: the emulator
+
+
 def test_invalid_inputs_fail_before_anything(fake: FakeFetch) -> None:
     with pytest.raises(InputError):
         load(LJUBLJANA, "2024-06-30/2024-06-01", ["B04"], fetch=fake)
