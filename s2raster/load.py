@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import dask.array
 import numpy as np
@@ -50,7 +50,9 @@ class LoadStats:
     processing_units_spent: float = 0.0
     bytes: int = 0
     synthetic: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()  # not a field: asdict() and == see the counts only
 
     def record(self, result: FetchResult) -> None:
         """Count one response (thread-safe); cached ones cost nothing."""

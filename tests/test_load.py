@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import dask
@@ -172,6 +173,13 @@ def test_stats_progress_and_attrs(fake: FakeFetch) -> None:
         progress=done.append,
     )
     assert stats(da) == LoadStats()
+    assert asdict(stats(da)) == {
+        "requests": 0,
+        "cache_hits": 0,
+        "processing_units_spent": 0.0,
+        "bytes": 0,
+        "synthetic": False,
+    }
     da.compute()
     n = len(fake.calls)
     s = stats(da)
