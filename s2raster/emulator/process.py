@@ -20,6 +20,7 @@ from s2raster.emulator import earth, encode, runtime
 from s2raster.emulator.apierror import ApiError, bad_payload
 from s2raster.emulator.runtime_scenes import scene_from_acquisition
 from s2raster.emulator.validate import ProcessRequest, parse_body, validate
+from s2raster.errors import InputError
 
 TAR_TYPES = ("application/x-tar", "application/tar")
 IMAGE_TYPES = ("image/tiff", "image/png", "image/jpeg")
@@ -112,6 +113,8 @@ def _evalscript_call(function: Callable[..., Any], *args: Any, **kwargs: Any) ->
         code = getattr(exc, "code", None)
         if isinstance(status, int) and isinstance(code, str):
             raise ApiError(status, code, getattr(exc, "message", str(exc))) from exc
+        if isinstance(exc, InputError):  # e.g. units a band does not have
+            raise ApiError(400, "RENDERER_EXCEPTION", str(exc)) from exc
         raise
 
 
@@ -141,7 +144,8 @@ def _samples(
     shape = (request.height, request.width)
     bands = list(dict.fromkeys([*setup.input_bands, "dataMask"]))
     if acquisitions:
-        samples: list[dict[str, np.ndarray]] = earth.render(
+        samples: list[dict[str, np.ndarray]] = _evalscript_call(
+            earth.render,
             request.collection,
             list(acquisitions),
             request.crs,
@@ -153,7 +157,7 @@ def _samples(
             downsampling=request.downsampling,
             harmonize=request.harmonize,
             mosaic=mosaic,
-        )
+        )  # fmt: skip
     else:
         samples = [{band: np.zeros(shape, np.float32) for band in bands}] if mosaic else []
     if request.bounds.geometry is not None:
