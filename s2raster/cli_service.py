@@ -108,14 +108,8 @@ def check(emulator: bool, profile: str | None, base_url: str | None, token_url: 
     click.echo(report.FIELD.format("token:", f"obtained{report.expiry(expires_in)}"))
 
 
-def _token(cfg: Any) -> float | None:
-    """Ask the token endpoint for a token (s2raster.cdse.check_token); its lifetime."""
-    from s2raster import cdse
+def _token(cfg: Any) -> float:
+    """Ask the token endpoint for a token now; its lifetime in seconds."""
+    from s2raster.cdse import check_token
 
-    check_token = getattr(cdse, "check_token", None)
-    if check_token is None:
-        raise S2RasterError(
-            "this s2raster cannot check tokens yet (s2raster.cdse.check_token is missing)"
-        )
-    result = check_token(cfg)
-    return float(result) if isinstance(result, (int, float)) else None
+    return check_token(cfg)

@@ -174,15 +174,7 @@ def test_truecolor_default_size_and_time(tmp_path: Path) -> None:
     assert "512 x 512 px" in result.stdout
 
 
-@pytest.fixture
-def has_check_token() -> None:
-    from s2raster import cdse
-
-    if not hasattr(cdse, "check_token"):
-        pytest.skip("s2raster.cdse.check_token is not there yet")
-
-
-def test_config_check_on_the_emulator(has_check_token: None, emulator: Emulator) -> None:
+def test_config_check_on_the_emulator(no_credentials: None, emulator: Emulator) -> None:
     result = run("config", "check", env=emulator_env(emulator))
     assert result.exit_code == 0, result.output
     assert emulator.base_url in result.stdout
@@ -191,7 +183,7 @@ def test_config_check_on_the_emulator(has_check_token: None, emulator: Emulator)
     assert emulator.client_secret not in result.output
 
 
-def test_config_check_with_emulator_flag(has_check_token: None) -> None:
+def test_config_check_with_emulator_flag() -> None:
     result = run("config", "check", "--emulator")
     assert result.exit_code == 0, result.output
     assert "SYNTHETIC" in result.stdout

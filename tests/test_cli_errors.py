@@ -160,10 +160,6 @@ def test_config_check_without_credentials(no_credentials: None) -> None:
 
 
 def test_config_check_wrong_secret(no_credentials: None, emulator: Emulator) -> None:
-    from s2raster import cdse
-
-    if not hasattr(cdse, "check_token"):
-        pytest.skip("s2raster.cdse.check_token is not there yet")
     env = env_of(emulator, SH_CLIENT_SECRET="wrong-secret")
     result = run("config", "check", env=env)
     line = assert_one_line_error(result, 1, "refused")
