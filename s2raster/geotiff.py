@@ -20,10 +20,11 @@ from affine import Affine
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader, MemoryFile
 
+from s2raster.cog import write_geotiff
 from s2raster.errors import ResponseError
 from s2raster.grid import Grid
 
-__all__ = ["RasterData", "TileData", "read_raster", "read_tile"]
+__all__ = ["RasterData", "TileData", "read_raster", "read_tile", "write_geotiff"]
 
 #: Transform coefficients may differ from the grid's by this many pixels.
 TRANSFORM_TOLERANCE_PX = 1e-6

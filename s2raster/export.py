@@ -1,0 +1,77 @@
+"""Export DataArrays (a load result or a spectral index) to GeoTIFF / Cloud-Optimized GeoTIFF.
+
+The public face of :func:`s2raster.geotiff.write_geotiff`: it accepts the shapes the rest of
+the package produces (``(band, y, x)``, a 2-D index ``(y, x)``, a one-step time series) and
+records the processing units the load spent, then writes block by block and atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from s2raster.errors import InputError
+from s2raster.geotiff import write_geotiff
+
+__all__ = ["to_geotiff"]
+
+
+def to_geotiff(
+    da: xr.DataArray, path: str | os.PathLike[str], *, cog: bool = True, **options: Any
+) -> Path:
+    """Write ``da`` to ``path`` as a Cloud-Optimized GeoTIFF (``cog=False``: a tiled GeoTIFF).
+
+    ``da`` is ``(band, y, x)`` (band names become band descriptions) or a 2-D ``(y, x)``
+    array such as an index (one band named after ``da.name``); a ``time`` dimension of
+    length 1 is dropped. It must be georeferenced (a ``spatial_ref`` coordinate and
+    pixel-centre ``x``/``y``, as :func:`s2raster.load` returns). Plain ``attrs`` become
+    dataset tags, with the processing units the load spent and the synthetic-data mark.
+    ``options`` go to :func:`s2raster.geotiff.write_geotiff` (``band_names``, ``tags``,
+    ``compress``, ``blocksize``, ``overviews``, ``predictor``, ``num_threads``).
+    Returns the path written.
+    """
+    if not isinstance(da, xr.DataArray):
+        raise InputError(f"to_geotiff needs an xarray.DataArray, got {type(da).__name__}")
+    da = _as_band_yx(da)
+    tags = dict(options.pop("tags", None) or {})
+    spent = _processing_units_spent(da)
+    if spent is not None:
+        tags.setdefault("processing_units_spent", spent)
+    return write_geotiff(da, path, cog=cog, tags=tags, **options)
+
+
+def _as_band_yx(da: xr.DataArray) -> xr.DataArray:
+    """``(band, y, x)`` from the shapes s2raster produces; an InputError with the fix else."""
+    if "time" in da.dims:
+        if da.sizes["time"] != 1:
+            raise InputError(
+                f"to_geotiff writes one time step, got {da.sizes['time']}: write each "
+                "(for t in da.time: to_geotiff(da.sel(time=t), ...)) or reduce over time "
+                "first (da.median('time'))"
+            )
+        da = da.isel(time=0, drop=True)
+    if set(da.dims) == {"y", "x"}:
+        name = str(da.name) if da.name is not None else "band_1"
+        da = da.expand_dims(band=[name])
+    if set(da.dims) != {"band", "y", "x"}:
+        raise InputError(
+            f"to_geotiff needs dims (band, y, x) or (y, x), got {da.dims}; "
+            "rename or select dimensions first"
+        )
+    out: xr.DataArray = da.transpose("band", "y", "x")
+    return out
+
+
+def _processing_units_spent(da: xr.DataArray) -> float | None:
+    """Processing units the load of ``da`` spent, if it came from s2raster.load."""
+    if "s2raster_load_id" not in da.attrs:
+        return None
+    try:
+        from s2raster.load import stats
+
+        return round(float(stats(da).processing_units_spent), 6)
+    except (ImportError, LookupError, InputError, AttributeError):
+        return None
