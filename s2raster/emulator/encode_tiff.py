@@ -30,6 +30,8 @@ SOFTWARE = "s2raster-emulator"
 ZLEVEL = 1
 #: Uncompressed bytes per strip: GDAL's default (~8 KiB) compresses worse for no speed gain.
 STRIP_BYTES = 1 << 20
+#: GDAL threads compressing strips in parallel (about halves the time on an idle machine).
+NUM_THREADS = 2
 
 
 def tiff_bytes(
@@ -56,6 +58,7 @@ def tiff_bytes(
         "compress": "deflate",
         "zlevel": ZLEVEL,
         "blockysize": max(1, min(height, STRIP_BYTES // (width * count * data.dtype.itemsize))),
+        "num_threads": NUM_THREADS,
     }
     if nodata is not None:
         if not (np.isnan(nodata) or in_dtype_range(nodata, data.dtype.name)):
