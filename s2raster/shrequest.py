@@ -1,9 +1,14 @@
 """The sentinelhub-py request of a tile (pure: builds objects, sends nothing).
 
 :func:`build_request` makes the :class:`sentinelhub.SentinelHubRequest` whose payload equals
-:func:`s2raster.evalscript.payload`; :func:`bound_collection` binds the collection to the
-configured base URL, because sentinelhub-py's ``DataCollection.SENTINEL2_L2A`` carries its
-own service URL (services.sentinel-hub.com), which would win over ``SHConfig.sh_base_url``.
+:func:`s2raster.evalscript.payload`. sentinelhub-py's ``DataCollection.SENTINEL2_L2A``
+carries its own service URL (services.sentinel-hub.com), which would win over
+``SHConfig.sh_base_url``; so the request's input is bound to the configured base URL. It is
+bound on the request's input (``InputDataDict.service_url``) rather than through
+``DataCollection.define_from``, which registers a name for the (collection, URL) pair in a
+process-wide enum and then makes any later ``define_from`` of the same pair under another
+name fail (for example a user's own binding to CDSE). :func:`bound_collection` is there for
+code that needs a bound ``DataCollection`` itself.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 
+from sentinelhub.api.base_request import InputDataDict
 from sentinelhub.api.process import SentinelHubRequest
 from sentinelhub.config import SHConfig
 from sentinelhub.constants import CRS, MimeType, MosaickingOrder, ResamplingType
@@ -27,7 +33,11 @@ _collections: dict[tuple[str, str], DataCollection] = {}
 
 
 def bound_collection(collection: str, base_url: str) -> DataCollection:
-    """The sentinelhub-py collection bound to ``base_url`` (its own URL would win otherwise)."""
+    """The sentinelhub-py collection bound to ``base_url`` (its own URL would win otherwise).
+
+    Registered once per (collection, URL) with ``define_from`` (a process-wide name), or the
+    existing definition reused if someone else registered it first.
+    """
     if collection not in _COLLECTIONS:
         raise InputError(
             f"unknown collection {collection!r}; use one of: {', '.join(_COLLECTIONS)}"
@@ -53,17 +63,22 @@ def build_request(request: TileRequest, config: SHConfig) -> SentinelHubRequest:
     # maxCloudCoverage as given: sentinelhub-py's maxcc= would send int(maxcc * 100),
     # which turns 29 into 28.
     extra = {"dataFilter": {"maxCloudCoverage": query.max_cloud}}
+    if query.collection not in _COLLECTIONS:
+        raise InputError(
+            f"unknown collection {query.collection!r}; use one of: {', '.join(_COLLECTIONS)}"
+        )
     input_data = SentinelHubRequest.input_data(
-        data_collection=bound_collection(query.collection, config.sh_base_url),
+        data_collection=DataCollection[_COLLECTIONS[query.collection]],
         time_interval=(query.time_from, query.time_to),
         mosaicking_order=MosaickingOrder(query.mosaicking),
         upsampling=ResamplingType(query.upsampling),
         downsampling=ResamplingType(query.downsampling),
         other_args=extra if query.max_cloud is not None else None,
     )
+    bound = InputDataDict(dict(input_data), service_url=config.sh_base_url.rstrip("/"))
     return SentinelHubRequest(
         evalscript=evalscript(query.bands, query.collection),
-        input_data=[input_data],
+        input_data=[bound],
         responses=[SentinelHubRequest.output_response(OUTPUT_ID, MimeType.TIFF)],
         bbox=BBox(grid.bounds, crs=CRS(int(grid.crs.split(":")[1]))),
         size=(grid.width, grid.height),

@@ -59,6 +59,17 @@ def test_collection_is_bound_to_the_configured_url() -> None:
         )
 
 
+def test_requests_register_no_collection_globally() -> None:
+    """A user can still bind their own collection to the same URL after we built requests."""
+    from sentinelhub.data_collections import DataCollection
+
+    url = "http://127.0.0.1:7011"
+    request = requests_for({"bands": ["B04"]})[0]
+    build_request(request, SHConfig(use_defaults=True, sh_base_url=url))
+    mine = DataCollection.SENTINEL2_L2A.define_from("USER_L2A_7011", service_url=url)
+    assert mine.service_url == url
+
+
 def test_max_cloud_is_sent_exactly() -> None:
     """sentinelhub-py's maxcc would send int(0.29 * 100) == 28."""
     request = requests_for({"bands": ["B04"], "max_cloud": 29})[0]
