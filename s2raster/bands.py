@@ -57,8 +57,8 @@ _ANGLES = (
 _L2A_EXTRA = (
     Band("SCL", 20, "DN", "scene classification", dtype_hint="int"),
     Band("AOT", 10, "OPTICAL_DEPTH", "aerosol optical thickness"),
-    Band("SNW", 20, "DN", "snow probability (%)", dtype_hint="int"),
-    Band("CLD", 20, "DN", "cloud probability (%)", dtype_hint="int"),
+    Band("SNW", 20, "PERCENT", "snow probability (%)", dtype_hint="int"),
+    Band("CLD", 20, "PERCENT", "cloud probability (%)", dtype_hint="int"),
 )
 
 DATA_MASK = Band("dataMask", 0, "DN", "1 where data exists, 0 where not", dtype_hint="int")
