@@ -7,14 +7,15 @@ carries its own service URL (services.sentinel-hub.com), which would win over
 bound on the request's input (``InputDataDict.service_url``) rather than through
 ``DataCollection.define_from``, which registers a name for the (collection, URL) pair in a
 process-wide enum and then makes any later ``define_from`` of the same pair under another
-name fail (for example a user's own binding to CDSE). :func:`bound_collection` is there for
-code that needs a bound ``DataCollection`` itself.
+name fail (for example a user's own binding to CDSE). :func:`bound_input` does that for
+any request; :func:`bound_collection` is there for code that needs a ``DataCollection``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from typing import Any
 
 from sentinelhub.api.base_request import InputDataDict
 from sentinelhub.api.process import SentinelHubRequest
@@ -57,6 +58,15 @@ def bound_collection(collection: str, base_url: str) -> DataCollection:
         return found
 
 
+def bound_input(input_data: dict[str, Any], base_url: str) -> InputDataDict:
+    """``input_data`` (from ``SentinelHubRequest.input_data``) bound to ``base_url``.
+
+    The request then goes to ``base_url`` whatever the collection's own URL, and nothing is
+    registered process-wide (unlike ``DataCollection.define_from``).
+    """
+    return InputDataDict(dict(input_data), service_url=base_url.rstrip("/"))
+
+
 def build_request(request: TileRequest, config: SHConfig) -> SentinelHubRequest:
     """The sentinelhub-py request for one tile (its payload equals evalscript.payload)."""
     query, grid = request.query, request.tile.grid
@@ -75,10 +85,9 @@ def build_request(request: TileRequest, config: SHConfig) -> SentinelHubRequest:
         downsampling=ResamplingType(query.downsampling),
         other_args=extra if query.max_cloud is not None else None,
     )
-    bound = InputDataDict(dict(input_data), service_url=config.sh_base_url.rstrip("/"))
     return SentinelHubRequest(
         evalscript=evalscript(query.bands, query.collection),
-        input_data=[bound],
+        input_data=[bound_input(input_data, config.sh_base_url)],
         responses=[SentinelHubRequest.output_response(OUTPUT_ID, MimeType.TIFF)],
         bbox=BBox(grid.bounds, crs=CRS(int(grid.crs.split(":")[1]))),
         size=(grid.width, grid.height),
