@@ -208,6 +208,8 @@ def _band(da: xr.DataArray, band: str, index: str) -> xr.DataArray:
 
 
 def _check_units(da: xr.DataArray, name: str, spec: _Def) -> None:
+    if not spec.reflectance_only:
+        return
     units = [u.strip().lower() for u in str(da.attrs.get("units", "")).split(",")]
     if len(units) > 1:
         per_band = dict(zip((str(b) for b in da.coords["band"].values), units, strict=False))
