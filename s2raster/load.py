@@ -38,7 +38,12 @@ Progress = Callable[[TileRequest], object]
 
 SYNTHETIC_SOURCE = "s2raster emulator (synthetic data, not Sentinel-2 observations)"
 CUSTOM_FETCH_URL = "custom-fetch"
-_UNITS = {"REFLECTANCE": "reflectance", "OPTICAL_DEPTH": "optical_depth", "DEGREES": "degrees"}
+_UNITS = {
+    "REFLECTANCE": "reflectance",
+    "OPTICAL_DEPTH": "optical_depth",
+    "DEGREES": "degrees",
+    "PERCENT": "percent",
+}
 
 
 @dataclass

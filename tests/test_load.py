@@ -355,7 +355,8 @@ def test_invalid_inputs_fail_before_anything(fake: FakeFetch) -> None:
     ("bands", "units"),
     [
         (["B04", "B08"], "reflectance"),
-        (["SCL", "CLD"], "DN"),
+        (["SCL"], "DN"),
+        (["SNW", "CLD"], "percent"),
         (["AOT"], "optical_depth"),
         (["sunZenithAngles", "viewZenithMean"], "degrees"),
         (["B04", "SCL"], "reflectance,DN"),
