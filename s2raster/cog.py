@@ -29,7 +29,6 @@ from rasterio.enums import Resampling
 from rasterio.io import DatasetWriter
 from rasterio.windows import Window
 
-from s2raster import __version__
 from s2raster.errors import ExportError, InputError
 
 __all__ = ["export_tags", "georeference", "overview_factors", "write_geotiff"]
@@ -352,6 +351,8 @@ def _attr_res(da: xr.DataArray, dim: str) -> float:
 def export_tags(attrs: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, str]:
     """Dataset tags for a file: plain ``attrs`` and ``extra`` values, never credential-like
     keys, ``TIFFTAG_SOFTWARE``, and the synthetic mark when ``attrs["synthetic"] == 1``."""
+    from s2raster import __version__  # at call time: s2raster/__init__ imports this module
+
     tags = {"TIFFTAG_SOFTWARE": f"s2raster {__version__}"}
     for key, value in {**attrs, **(extra or {})}.items():
         text = _plain(value)
