@@ -12,12 +12,15 @@ so the only full-size memory traffic is reading the input bands and writing the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import partial
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache, partial
 from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
+from dask.base import is_dask_collection
 
 from s2raster.errors import BandError, InputError
 
@@ -169,18 +172,51 @@ _DEFS: dict[str, _Def] = {
 # --- running a kernel over blocks ---------------------------------------------------------
 
 
-def _run(kernel: Kernel, n_scratch: int, *arrays: np.ndarray) -> np.ndarray:
-    """Apply ``kernel`` to same-shape numpy blocks piece by piece; a new float32 array."""
-    shape = arrays[0].shape
-    out = np.empty(shape, dtype=np.float32)
+def _run(kernel: Kernel, n_scratch: int, *arrays: np.ndarray, threads: int = 1) -> np.ndarray:
+    """Apply ``kernel`` to same-shape numpy blocks piece by piece; a new float32 array.
+
+    With ``threads > 1`` (numpy input; dask already runs blocks in parallel) each plane is
+    split into that many ranges computed in a shared thread pool (numpy releases the GIL).
+    """
+    out = np.empty(arrays[0].shape, dtype=np.float32)
+    for out_flat, flats in _planes(out, arrays):
+        ranges = _ranges(out_flat.size, threads)
+        if len(ranges) == 1:
+            _pieces(kernel, n_scratch, out_flat, flats, *ranges[0])
+            continue
+        jobs = [_pool().submit(_pieces, kernel, n_scratch, out_flat, flats, *r) for r in ranges]
+        for job in jobs:
+            job.result()
+    return out
+
+
+def _pieces(
+    kernel: Kernel,
+    n_scratch: int,
+    out: np.ndarray,
+    flats: Sequence[np.ndarray],
+    start: int,
+    stop: int,
+) -> None:
+    """Run ``kernel`` over ``[start, stop)`` of 1-D ``out``/``flats``, piece by piece."""
     scratch = [np.empty(PIECE, dtype=np.float32) for _ in range(n_scratch)]
     with np.errstate(all="ignore"):
-        for out_flat, flats in _planes(out, arrays):
-            for start in range(0, out_flat.size, PIECE):
-                stop = min(start + PIECE, out_flat.size)
-                pieces = [f[start:stop] for f in flats]
-                kernel(out_flat[start:stop], *pieces, *(s[: stop - start] for s in scratch))
-    return out
+        for lo in range(start, stop, PIECE):
+            hi = min(lo + PIECE, stop)
+            pieces = [f[lo:hi] for f in flats]
+            kernel(out[lo:hi], *pieces, *(s[: hi - lo] for s in scratch))
+
+
+def _ranges(size: int, threads: int) -> list[tuple[int, int]]:
+    """``threads`` ranges covering ``range(size)``, on piece boundaries (one if small)."""
+    step = -(-size // max(threads, 1))
+    step = max(-(-step // PIECE) * PIECE, 4 * PIECE)
+    return [(lo, min(lo + step, size)) for lo in range(0, size, step)] or [(0, 0)]
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="s2raster")
 
 
 def _planes(
@@ -233,8 +269,10 @@ def compute(name: str, da: xr.DataArray) -> xr.DataArray:
         raise InputError(f"{key} needs a DataArray with a 'band' dimension and coordinate")
     _check_units(da, key, spec)
     inputs = [_band(da, b, key) for b in spec.bands]
+    lazy = any(is_dask_collection(x.data) for x in inputs)
+    threads = 1 if lazy else os.cpu_count() or 1
     result = xr.apply_ufunc(
-        partial(_run, spec.kernel, spec.n_scratch),
+        partial(_run, spec.kernel, spec.n_scratch, threads=threads),
         *inputs,
         dask="parallelized",
         output_dtypes=[np.float32],
