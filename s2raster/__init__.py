@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from s2raster._version import __version__
+from s2raster.cdse import cdse_config
 from s2raster.errors import (
     BandError,
     CostLimitError,
@@ -15,9 +17,11 @@ from s2raster.errors import (
     S2RasterError,
     ServiceError,
 )
+from s2raster.export import to_geotiff
 from s2raster.grid import Grid, Tile
-
-__version__ = "0.1.0"
+from s2raster.load import LoadStats, load, load_plan
+from s2raster.load import stats as load_stats
+from s2raster.plan import Plan, make_plan
 
 __all__ = [
     "BandError",
@@ -28,10 +32,18 @@ __all__ = [
     "Grid",
     "GridError",
     "InputError",
+    "LoadStats",
     "NetworkError",
+    "Plan",
     "ResponseError",
     "S2RasterError",
     "ServiceError",
     "Tile",
     "__version__",
+    "cdse_config",
+    "load",
+    "load_plan",
+    "load_stats",
+    "make_plan",
+    "to_geotiff",
 ]

@@ -46,6 +46,7 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture
 def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No SH_* variables and an empty sentinelhub config: nothing to find."""
-    for name in ("SH_CLIENT_ID", "SH_CLIENT_SECRET", "SH_BASE_URL", "SH_TOKEN_URL"):
+    for name in ("SH_CLIENT_ID", "SH_CLIENT_SECRET", "SH_BASE_URL", "SH_TOKEN_URL", "SH_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SH_USER_CONFIG_PATH", str(tmp_path / "sh-config.toml"))
+    # sentinelhub-py reads $XDG_CONFIG_HOME/sentinelhub/config.toml: point it at nothing.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
