@@ -465,3 +465,38 @@ def _utc_range(time: tuple[str, str]) -> tuple[Any, Any]:
         hour=23, minute=59, second=59, tzinfo=timezone.utc
     )
     return start, end
+
+
+def test_accept_header_sets_the_format(emulator: Emulator, token: str) -> None:
+    response = process(
+        emulator, token, small_payload(TRUE_COLOUR, "image/png"), Accept="image/tiff"
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "image/tiff"
+    with MemoryFile(response.content) as memfile, memfile.open() as dataset:
+        assert (dataset.count, dataset.dtypes[0]) == (3, "uint8")
+
+
+def test_processing_units_rate_limit() -> None:
+    from s2raster.emulator import RateLimit
+
+    pu = processing_units(256, 128, 4, float32=True)  # FLOAT4 reads 4 bands + dataMask
+    with Emulator(rate_limit=RateLimit(pu_per_minute=1.5 * pu)) as emu:
+        response = requests.post(
+            emu.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": emu.client_id,
+                "client_secret": emu.client_secret,
+            },
+            timeout=10,
+        )
+        own_token = response.json()["access_token"]
+        first = process(emu, own_token, small_payload())
+        second = process(emu, own_token, small_payload())
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert second.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+    # the bucket holds 0.5 PU after the first request; 0.5 PU more refill in 20 s
+    assert 15_000 < int(second.headers["retry-after"]) <= 20_001
+    assert emu.log[-1].pu == 0.0

@@ -427,3 +427,95 @@ def test_log_is_thread_safe(emu: Emulator) -> None:
     assert len(emu.log) == 60
     assert emu.log.count(path=CATALOG + "/collections", status=200) == 60
     assert all(isinstance(entry, ServedRequest) for entry in emu.log)
+
+
+# -- catalog search (plain requests) ----------------------------------------------------------
+
+
+def test_search_pages_follow_next(emulator: Emulator) -> None:
+    headers = bearer(emulator)
+    url = emulator.base_url + CATALOG + "/search"
+    body = search_body()
+    ids: list[str] = []
+    while True:
+        page = requests.post(url, json=body, headers=headers, timeout=10).json()
+        assert page["type"] == "FeatureCollection"
+        assert page["context"]["returned"] == len(page["features"]) <= 5
+        ids += [feature["id"] for feature in page["features"]]
+        if "next" not in page["context"]:
+            assert all(link["rel"] != "next" for link in page["links"])
+            break
+        (link,) = [link for link in page["links"] if link["rel"] == "next"]
+        assert link["body"]["next"] == page["context"]["next"]
+        body = {**body, "next": page["context"]["next"]}
+    assert len(ids) == len(set(ids)) > 5  # three summer months: more than one page
+
+
+def test_search_get_follows_next_links(emulator: Emulator) -> None:
+    headers = bearer(emulator)
+    url: str | None = (
+        emulator.base_url + CATALOG + "/search?collections=sentinel-2-l2a&bbox=13.8,45.8,14.5,46.3"
+        "&datetime=2022-06-01T00:00:00Z/2022-08-31T23:59:59Z&limit=4"
+    )
+    ids: list[str] = []
+    while url:
+        page = requests.get(url, headers=headers, timeout=10).json()
+        ids += [feature["id"] for feature in page["features"]]
+        url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+    post = requests.post(
+        emulator.base_url + CATALOG + "/search",
+        json={**search_body(), "limit": 100},
+        headers=headers,
+        timeout=10,
+    ).json()
+    assert ids == [feature["id"] for feature in post["features"]]
+
+
+def test_search_items_are_stac(emulator: Emulator) -> None:
+    body = {**search_body(), "intersects": {"type": "Polygon", "coordinates": [
+        [[13.8, 45.8], [14.5, 45.8], [14.5, 46.3], [13.8, 45.8]]]}}  # fmt: skip
+    del body["bbox"]
+    page = requests.post(
+        emulator.base_url + CATALOG + "/search", json=body, headers=bearer(emulator), timeout=10
+    ).json()
+    feature = page["features"][0]
+    assert feature["type"] == "Feature"
+    assert feature["stac_version"] == "1.0.0"
+    assert feature["collection"] == "sentinel-2-l2a"
+    props = feature["properties"]
+    assert props["constellation"] == "sentinel-2"
+    assert props["platform"] in ("sentinel-2a", "sentinel-2b", "sentinel-2c")
+    assert 0 <= props["eo:cloud_cover"] <= 100
+    assert props["datetime"].endswith("Z")
+    assert len(feature["bbox"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"collections": ["sentinel-1-grd"]}, "collections"),
+        ({"limit": 101}, "limit"),
+        ({"filter": "eo:snow_cover < 3"}, "Unsupported filter"),
+        ({"datetime": "yesterday/today"}, "datetime"),
+    ],
+)
+def test_search_errors(emulator: Emulator, change: dict[str, Any], fragment: str) -> None:
+    response = requests.post(
+        emulator.base_url + CATALOG + "/search",
+        json={**search_body(), **change},
+        headers=bearer(emulator),
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert fragment in response.json()["error"]["message"]
+
+
+def test_search_without_bbox_covers_the_globe(emulator: Emulator) -> None:
+    body = {
+        "collections": ["sentinel-2-l1c"],
+        "datetime": "2023-01-01T00:00:00Z/2023-01-31T23:59:59Z",
+    }
+    page = requests.post(
+        emulator.base_url + CATALOG + "/search", json=body, headers=bearer(emulator), timeout=10
+    ).json()
+    assert page["features"]

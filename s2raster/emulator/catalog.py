@@ -10,27 +10,20 @@ and a small CQL2 subset on ``eo:cloud_cover`` and ``platform`` (text or JSON).
 from __future__ import annotations
 
 import json
-import operator
-import re
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from s2raster.emulator.apierror import ApiError, bad_payload, not_found
-from s2raster.emulator.bounds import geometry_bounds, is_number, parse_bounds
+from s2raster.emulator import earth
+from s2raster.emulator.apierror import bad_payload, not_found
+from s2raster.emulator.bounds import geometry_bounds, parse_bounds
+from s2raster.emulator.catalog_query import Item, filter_acquisitions, select_fields
 from s2raster.emulator.validate import ARCHIVE_START, COLLECTIONS, parse_datetime
 
 PREFIX = "/api/v1/catalog/1.0.0"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-    "=": operator.eq, "<>": operator.ne,
-}  # fmt: skip
-_TEXT_TERM = re.compile(r"^\s*([\w:]+)\s*(<=|>=|<>|=|<|>)\s*('[^']*'|[-+\d.eE]+)\s*$")
-_PROPERTIES = {"eo:cloud_cover", "platform", "constellation"}
-Item = dict[str, Any]
+WORLD = (-180.0, -90.0, 180.0, 90.0)
 
 
 def landing(base_url: str) -> dict[str, Any]:
@@ -88,11 +81,13 @@ def search(params: dict[str, Any], base_url: str, *, method: str = "POST") -> di
     time_from, time_to = _datetime(params.get("datetime"))
     limit = _int(params.get("limit", DEFAULT_LIMIT), "limit", 1, MAX_LIMIT)
     offset = _int(params.get("next", 0), "next", 0, None)
-    from s2raster.emulator import earth
-
-    matches = _filter(earth.acquisitions(collection_id, bbox, time_from, time_to), params)
+    matches = filter_acquisitions(
+        earth.acquisitions(collection_id, bbox, time_from, time_to), params
+    )
     page = matches[offset : offset + limit]
-    features = [_fields(item(a, collection_id, bbox, base_url), params.get("fields")) for a in page]
+    features = [
+        select_fields(item(a, collection_id, bbox, base_url), params.get("fields")) for a in page
+    ]
     context: dict[str, Any] = {"limit": limit, "returned": len(features)}
     links = [{"rel": "self", "href": f"{base_url}{PREFIX}/search", "type": "application/geo+json"}]
     if offset + limit < len(matches):
@@ -157,8 +152,8 @@ def item(acquisition: Any, collection_id: str, bbox: tuple[float, ...], base_url
 
 
 def _footprint(acquisition: Any, bbox: tuple[float, ...]) -> tuple[float, float, float, float]:
-    from s2raster.emulator import earth
-
+    """The item's lon/lat box: the Earth's tile footprint if it has one, else the search box
+    (the synthetic passes cover the whole globe)."""
     footprint = getattr(earth, "footprint", None)
     box = footprint(acquisition) if callable(footprint) else bbox
     return float(box[0]), float(box[1]), float(box[2]), float(box[3])
@@ -181,7 +176,7 @@ def _bbox(params: dict[str, Any]) -> tuple[float, float, float, float]:
         return parse_bounds({"bbox": params["bbox"]}).bbox
     if params.get("intersects") is not None:
         return geometry_bounds(parse_bounds({"geometry": params["intersects"]}).geometry or {})
-    raise bad_payload("The emulator's catalog needs bbox or intersects.", "bbox")
+    return WORLD
 
 
 def _datetime(value: Any) -> tuple[datetime, datetime]:
@@ -213,101 +208,6 @@ def _load_json(text: str, name: str) -> Any:
         return json.loads(text)
     except ValueError:
         raise bad_payload(f"{name} must be JSON.", name) from None
-
-
-def _filter(acquisitions: list[Any], params: dict[str, Any]) -> list[Any]:
-    ids = params.get("ids")
-    if ids is not None:
-        acquisitions = [a for a in acquisitions if a.id in set(ids)]
-    terms = _filter_terms(params.get("filter"), params.get("filter-lang", "cql2-text"))
-    return [a for a in acquisitions if all(_match(a, *term) for term in terms)]
-
-
-def _filter_terms(value: Any, lang: str) -> list[tuple[str, str, Any]]:
-    if value in (None, ""):
-        return []
-    if lang == "cql2-json" or isinstance(value, dict):
-        return _json_terms(value)
-    terms = []
-    for text in re.split(r"\s+AND\s+", str(value), flags=re.IGNORECASE):
-        match = _TEXT_TERM.match(text)
-        if match is None or match.group(1) not in _PROPERTIES:
-            raise _unsupported_filter(text)
-        literal = match.group(3)
-        operand = literal.strip("'") if literal.startswith("'") else float(literal)
-        terms.append((match.group(1), match.group(2), operand))
-    return terms
-
-
-def _json_terms(value: Any) -> list[tuple[str, str, Any]]:
-    if not isinstance(value, dict):
-        raise _unsupported_filter(value)
-    if value.get("op") == "and":
-        return [term for arg in value.get("args", []) for term in _json_terms(arg)]
-    args = value.get("args")
-    if (
-        value.get("op") in _OPS
-        and isinstance(args, list)
-        and len(args) == 2
-        and isinstance(args[0], dict)
-        and args[0].get("property") in _PROPERTIES
-        and (is_number(args[1]) or isinstance(args[1], str))
-    ):
-        return [(args[0]["property"], value["op"], args[1])]
-    raise _unsupported_filter(value)
-
-
-def _unsupported_filter(value: Any) -> ApiError:
-    return bad_payload(
-        f"Unsupported filter {value!r}: the emulator understands comparisons of "
-        f"{', '.join(sorted(_PROPERTIES))} joined with AND.",
-        "filter",
-    )
-
-
-def _match(acquisition: Any, name: str, op: str, operand: Any) -> bool:
-    values = {
-        "eo:cloud_cover": float(acquisition.cloud_cover),
-        "platform": acquisition.platform,
-        "constellation": "sentinel-2",
-    }
-    value = values[name]
-    if isinstance(value, float) != is_number(operand):
-        return False
-    return _OPS[op](value, operand)
-
-
-def _fields(feature: Item, fields: Any) -> Item:
-    if not isinstance(fields, dict):
-        return feature
-    include = [f for f in fields.get("include") or [] if isinstance(f, str)]
-    exclude = [f for f in fields.get("exclude") or [] if isinstance(f, str)]
-    if include:
-        kept: Item = {"id": feature["id"], "type": feature["type"]}
-        for path in include:
-            _copy_path(feature, kept, path.split("."))
-        feature = kept
-    for path in exclude:
-        _drop_path(feature, path.split("."))
-    return feature
-
-
-def _copy_path(source: Item, target: Item, keys: list[str]) -> None:
-    head, rest = keys[0], keys[1:]
-    if head not in source:
-        return
-    if not rest or not isinstance(source[head], dict):
-        target[head] = source[head]
-        return
-    _copy_path(source[head], target.setdefault(head, {}), rest)
-
-
-def _drop_path(target: Item, keys: list[str]) -> None:
-    head, rest = keys[0], keys[1:]
-    if head in target and not rest:
-        del target[head]
-    elif head in target and isinstance(target[head], dict):
-        _drop_path(target[head], rest)
 
 
 def _next_link(params: dict[str, Any], base_url: str, offset: int, method: str) -> dict[str, Any]:

@@ -22,7 +22,6 @@ resx wording ("`width = 3000` is larger than allowed 2500.").
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.parser import BytesParser
@@ -31,35 +30,16 @@ from typing import Any
 
 from affine import Affine
 
-from s2raster.emulator.apierror import ApiError, bad_payload
-from s2raster.emulator.bounds import (
-    Bounds,
-    get_enum,
-    get_number,
-    get_object,
-    is_number,
-    metres_per_unit,
-    parse_bounds,
-)
+from s2raster.emulator.apierror import bad_payload
+from s2raster.emulator.bounds import Bounds, get_enum, get_number, get_object, parse_bounds
+from s2raster.emulator.outputs import SHORT_NAMES, OutputResponse, output_size, responses
 
-MAX_PX = 2500
-MAX_METRES_PER_PIXEL = 1500.0
-DEFAULT_PX = 256
-COLLECTIONS = {"sentinel-2-l2a": "S2L2A", "sentinel-2-l1c": "S2L1C"}
-MIMES = ("image/tiff", "image/png", "image/jpeg", "application/json")
+COLLECTIONS = SHORT_NAMES
 RESAMPLING = ("NEAREST", "BILINEAR", "BICUBIC")
 MOSAICKING_ORDERS = ("mostRecent", "leastRecent", "leastCC")
 PREVIEW_MODES = ("DETAIL", "TILE_PREVIEW", "PREVIEW", "EXTENDED_PREVIEW")
 #: Sentinel-2 launch: the start of the archive when no timeRange is given.
 ARCHIVE_START = datetime(2015, 6, 23, tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True)
-class OutputResponse:
-    """One entry of ``output.responses``: evalscript output id and file format."""
-
-    identifier: str
-    mime: str
 
 
 @dataclass(frozen=True)
@@ -128,8 +108,7 @@ def validate(payload: dict[str, Any]) -> ProcessRequest:
             filters, "previewMode", "input.data.dataFilter.previewMode", PREVIEW_MODES, "DETAIL"
         )
     output = get_object(payload, "output", "output", required=False)
-    width, height = _output_size(output, bounds)
-    _check_metres_per_pixel(bounds, width, height, collection)
+    width, height = output_size(output, bounds, collection)
     return ProcessRequest(
         collection=collection,
         bounds=bounds,
@@ -154,7 +133,7 @@ def validate(payload: dict[str, Any]) -> ProcessRequest:
         harmonize=harmonize,
         width=width,
         height=height,
-        responses=_responses(output.get("responses")),
+        responses=responses(output.get("responses")),
         evalscript=evalscript,
     )
 
@@ -240,111 +219,3 @@ def _time_range(filters: dict[str, Any]) -> tuple[datetime, datetime]:
             "input->data->dataFilter->timeRange",
         )
     return time_from, time_to
-
-
-def _output_size(output: dict[str, Any], bounds: Bounds) -> tuple[int, int]:
-    has_size = "width" in output or "height" in output
-    has_res = "resx" in output or "resy" in output
-    if has_size and has_res:
-        raise bad_payload("Only width and height or resx and resy can be set at the same time.")
-    minx, miny, maxx, maxy = bounds.bbox
-    extent_x, extent_y = maxx - minx, maxy - miny
-    if has_res:
-        return _size_from_res(output, "resx", "width", extent_x), _size_from_res(
-            output, "resy", "height", extent_y
-        )
-    width = _pixels(output, "width")
-    height = _pixels(output, "height")
-    if width is None and height is None:
-        return DEFAULT_PX, DEFAULT_PX
-    if height is None:
-        assert width is not None
-        height = _check_px("height", _round(width * extent_y / extent_x), "output->width", "")
-    if width is None:
-        width = _check_px("width", _round(height * extent_x / extent_y), "output->height", "")
-    return width, height
-
-
-def _pixels(output: dict[str, Any], key: str) -> int | None:
-    value = output.get(key)
-    if value is None:
-        return None
-    if not is_number(value) or not float(value).is_integer():
-        raise bad_payload(f"{key} must be an integer, got {value!r}.", f"output->{key}")
-    return _check_px(key, int(value), f"output->{key}", "")
-
-
-def _size_from_res(output: dict[str, Any], res_key: str, size_key: str, extent: float) -> int:
-    value = output.get(res_key)
-    if value is None:
-        raise bad_payload(
-            "Both resx and resy must be set (or width and height).", f"output->{res_key}"
-        )
-    if not is_number(value) or not math.isfinite(value) or value <= 0:
-        raise bad_payload(
-            f"{res_key} must be a positive number, got {value!r}.", f"output->{res_key}"
-        )
-    size = _round(extent / float(value))
-    return _check_px(size_key, size, f"output->{res_key}", f", calculated from {res_key},")
-
-
-def _round(value: float) -> int:
-    """Round half up (the size derived from a resolution)."""
-    return math.floor(value + 0.5)
-
-
-def _check_px(name: str, size: int, parameter: str, origin: str) -> int:
-    if size > MAX_PX:
-        violation = f"`{name} = {size}`{origin} is larger than allowed {MAX_PX}."
-        raise bad_payload(violation + "\n", parameter, violation)
-    if size < 1:
-        violation = f"`{name} = {size}`{origin} is smaller than allowed 1."
-        raise bad_payload(violation + "\n", parameter, violation)
-    return size
-
-
-def _check_metres_per_pixel(bounds: Bounds, width: int, height: int, collection: str) -> None:
-    minx, miny, maxx, maxy = bounds.bbox
-    factor = metres_per_unit(bounds.crs)
-    mpp = max((maxx - minx) / width, (maxy - miny) / height) * factor
-    if mpp > MAX_METRES_PER_PIXEL:
-        raise ApiError(
-            400,
-            "COMMON_EXCEPTION",
-            f"Your request of {mpp:.2f} meters per pixel exceeds the limit "
-            f"{MAX_METRES_PER_PIXEL:.2f} meters per pixel of the collection "
-            f"{COLLECTIONS[collection]}. Please revise the resolution (or corresponding "
-            "width/height) to make sure it is in supported range.",
-        )
-
-
-def _responses(value: Any) -> tuple[OutputResponse, ...]:
-    path = "output->responses"
-    if value is None or value == []:
-        return (OutputResponse("default", "image/png"),)
-    if not isinstance(value, list):
-        raise bad_payload("output.responses must be an array.", path)
-    responses = tuple(_response(item) for item in value)
-    ids = [r.identifier for r in responses]
-    if len(set(ids)) != len(ids):
-        raise bad_payload(f"output.responses has duplicate identifiers: {ids}.", path)
-    return responses
-
-
-def _response(item: Any) -> OutputResponse:
-    path = "output->responses"
-    if not isinstance(item, dict):
-        raise bad_payload("Each output.responses entry must be a JSON object.", path)
-    identifier = item.get("identifier", "default")
-    if not isinstance(identifier, str) or not identifier:
-        raise bad_payload(f"Response identifier must be a string, got {identifier!r}.", path)
-    fmt = get_object(item, "format", "output.responses.format", required=False)
-    mime = get_enum(fmt, "type", "output.responses.format.type", MIMES, "image/png")
-    get_number(fmt, "quality", "output.responses.format.quality", 0, 100)
-    if (identifier == "userdata") != (mime == "application/json"):
-        raise bad_payload(
-            f"Response {identifier!r} with format {mime}: application/json is the format of "
-            "the 'userdata' response only, and 'userdata' must be application/json.",
-            path,
-        )
-    return OutputResponse(identifier, mime)
