@@ -64,6 +64,16 @@ def test_refuses_non_loopback_hosts(host: str) -> None:
         Emulator(host=host)
 
 
+def test_ipv6_loopback() -> None:
+    try:
+        emu = Emulator(host="::1").start()
+    except EmulatorError:
+        pytest.skip("no IPv6 loopback here")
+    with emu:
+        assert emu.base_url.startswith("http://[::1]:")
+        assert requests.get(emu.base_url + CATALOG, timeout=10).status_code == 200
+
+
 def test_urls_and_repr_hide_the_secret(emulator: Emulator) -> None:
     assert emulator.base_url.startswith("http://127.0.0.1:")
     assert emulator.token_url == emulator.base_url + TOKEN_PATH

@@ -353,6 +353,8 @@ SCHEMA_REJECTS: list[tuple[str, str, Any]] = [
     ("resx-string", "output", {"resx": "10", "resy": 10}),
     ("format-gif", "output.responses.0.format.type", "image/gif"),
     ("jpeg-quality", "output.responses.0.format", {"type": "image/jpeg", "quality": 101}),
+    ("jpeg-quality-fraction", "output.responses.0.format", {"type": "image/jpeg", "quality": 50.5}),
+    ("identifier-number", "output.responses.0.identifier", 5),
     ("responses-object", "output.responses", {"identifier": "default"}),
     ("timerange-number", "input.data.0.dataFilter.timeRange", 2022),
 ]  # fmt: skip

@@ -16,7 +16,7 @@ from typing import Any
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from s2raster.emulator.apierror import ApiError, bad_payload
+from s2raster.emulator.apierror import bad_payload
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _EPSG_URI = re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/0/(\d{4,6})$")
@@ -210,8 +210,3 @@ def geometry_bounds(geometry: dict[str, Any]) -> BBox:
     xs = [p[0] for poly in polygons for ring in poly for p in ring]
     ys = [p[1] for poly in polygons for ring in poly for p in ring]
     return float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys))
-
-
-def raise_if(condition: bool, error: ApiError) -> None:
-    if condition:
-        raise error

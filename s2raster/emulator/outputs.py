@@ -143,7 +143,9 @@ def _response(item: Any) -> OutputResponse:
         raise bad_payload(f"Response identifier must be a string, got {identifier!r}.", path)
     fmt = get_object(item, "format", "output.responses.format", required=False)
     mime = get_enum(fmt, "type", "output.responses.format.type", MIMES, "image/png")
-    get_number(fmt, "quality", "output.responses.format.quality", 0, 100)
+    quality = get_number(fmt, "quality", "output.responses.format.quality", 0, 100)
+    if quality is not None and not quality.is_integer():
+        raise bad_payload(f"JPEG quality must be an integer, got {quality}.", path)
     if (identifier == "userdata") != (mime == "application/json"):
         raise bad_payload(
             f"Response {identifier!r} with format {mime}: application/json is the format of "
