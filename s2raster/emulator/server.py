@@ -139,6 +139,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "s2raster-emulator"
+    #: Seconds an idle keep-alive connection (or a stalled upload) may hold a thread.
+    timeout = 120
     server: EmulatorHTTPServer
 
     def do_GET(self) -> None:
