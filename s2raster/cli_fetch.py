@@ -238,7 +238,7 @@ def stack_indices(da: Any, names: list[str]) -> Any:
 
     from s2raster.indices import compute
 
-    layers = [compute(name, da) for name in names]
+    layers = [compute(name, da).expand_dims(band=[name]) for name in names]
     if len(layers) == 1:
         return layers[0]
     stacked = xr.concat(layers, dim="band", combine_attrs="override")
