@@ -13,8 +13,8 @@ from typing import Any
 
 import xarray as xr
 
+from s2raster.cog import write_geotiff
 from s2raster.errors import InputError
-from s2raster.geotiff import write_geotiff
 
 __all__ = ["to_geotiff"]
 

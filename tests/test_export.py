@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dask.array as dsa
@@ -16,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from s2raster import export
-from s2raster.cog import SYNTHETIC_SOURCE, export_tags, overview_factors
+from s2raster.cog import overview_factors, write_geotiff
 from s2raster.errors import ExportError, InputError
 from s2raster.export import to_geotiff
-from s2raster.geotiff import write_geotiff
+from s2raster.geotiff import SYNTHETIC_SOURCE, export_tags
 from s2raster.grid import Grid
 from s2raster.xr import to_dataarray
 
@@ -270,6 +271,16 @@ def test_refuses_wrong_band_names(da: xr.DataArray, tmp_path: Path) -> None:
 def test_missing_folder(da: xr.DataArray, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="does not exist"):
         to_geotiff(da, tmp_path / "nope" / "x.tif")
+
+
+def test_not_enough_space(
+    monkeypatch: pytest.MonkeyPatch, da: xr.DataArray, tmp_path: Path
+) -> None:
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage._replace(free=1000))
+    with pytest.raises(ExportError, match="temporary space"):
+        to_geotiff(da, tmp_path / "x.tif")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_failing_chunk_leaves_nothing(values: np.ndarray, tmp_path: Path) -> None:
