@@ -215,7 +215,7 @@ def run_fetch(plan: Any, names: list[str], output: Path, opts: dict[str, Any]) -
             da = load_plan(
                 plan,
                 config=config,
-                cache=cache_arg(opts["cache_dir"], opts["no_cache"]),
+                cache=cache_arg(opts["cache_dir"], opts["no_cache"], emulator=opts["emulator"]),
                 concurrency=opts["concurrency"],
                 progress=progress,
                 max_pu=opts["max_pu"],

@@ -95,7 +95,7 @@ def truecolor(**opts: Any) -> None:
             result = truecolor_from_plan(
                 plan,
                 config=config,
-                cache=cache_arg(opts["cache_dir"], opts["no_cache"]),
+                cache=cache_arg(opts["cache_dir"], opts["no_cache"], emulator=opts["emulator"]),
                 concurrency=opts["concurrency"],
                 progress=progress,
                 max_pu=opts["max_pu"],

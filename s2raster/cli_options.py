@@ -107,7 +107,7 @@ def service_options(func: F) -> F:
             "--cache-dir",
             type=click.Path(file_okay=False, path_type=Path),
             default=None,
-            help="Tile cache directory. Default: the user cache directory.",
+            help="Tile cache directory. Default: the user cache directory (none with --emulator).",
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the tile cache."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar, no notices."),
@@ -135,9 +135,13 @@ def check_output(path: Path, suffixes: tuple[str, ...]) -> Path:
     return path
 
 
-def cache_arg(cache_dir: Path | None, no_cache: bool) -> bool | Path:
-    """The ``cache`` argument of :func:`s2raster.load.load`."""
-    if no_cache:
+def cache_arg(cache_dir: Path | None, no_cache: bool, *, emulator: bool = False) -> bool | Path:
+    """The ``cache`` argument of :func:`s2raster.load.load`.
+
+    With ``--emulator`` the default is no cache: each run's emulator has a new port, so its
+    tiles could never be found again (an explicit ``--cache-dir`` is still honoured).
+    """
+    if no_cache or (emulator and cache_dir is None):
         return False
     return cache_dir if cache_dir is not None else True
 

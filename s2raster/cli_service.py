@@ -29,8 +29,8 @@ def emulator(port: int, host: str) -> None:
     """Serve the local Process API emulator (SYNTHETIC data) until Ctrl-C.
 
     Prints four lines first, SH_BASE_URL=, SH_TOKEN_URL=, SH_CLIENT_ID= and
-    SH_CLIENT_SECRET=: export them in another shell and s2raster (or sentinelhub-py) talks
-    to the emulator. Everything it serves is synthetic, not Sentinel-2 observations.
+    SH_CLIENT_SECRET=: with them exported in another shell, s2raster commands (without
+    --emulator) talk to this emulator. Everything it serves is synthetic, not Sentinel-2.
     """
     from s2raster.emulator import run_cli_server
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -269,3 +270,21 @@ def test_emulator_command_prints_settings_and_serves(
     assert out.is_file()
     proc.terminate()
     assert proc.wait(timeout=10) == 0  # SIGTERM stops it cleanly, like Ctrl-C
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_tile_progress_bar(monkeypatch: pytest.MonkeyPatch, quiet: bool) -> None:
+    from s2raster.cli_progress import tile_progress
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with tile_progress(3, quiet=quiet) as advance:
+        for _ in range(3):
+            advance(object())  # load calls it with the finished TileRequest
+        shown = terminal.getvalue()
+    assert ("0/3 [" in shown) is not quiet  # the bar (updates are rate-limited)
