@@ -93,16 +93,25 @@ def dynamic_fields(lon: F64, lat: F64, slot: int) -> F32:
     return np.stack(fields).astype(np.float32)
 
 
-def _tile_points(zone: int, tiles: list[tuple[int, int]]) -> tuple[F64, F64]:
+def spacing(level: int) -> float:
+    """Node spacing (metres) of level ``level``: 240 m, then 8 times coarser per level."""
+    return NODE * 8.0**level
+
+
+def _tile_points(zone: int, tiles: list[tuple[int, int]], step: float) -> tuple[F64, F64]:
     base = np.arange(TILE, dtype=np.float64)
-    xs = np.concatenate([np.tile((tx * TILE + base) * NODE, TILE) for tx, _ in tiles])
-    ys = np.concatenate([np.repeat((ty * TILE + base) * NODE, TILE) for _, ty in tiles])
+    xs = np.concatenate([np.tile((tx * TILE + base) * step, TILE) for tx, _ in tiles])
+    ys = np.concatenate([np.repeat((ty * TILE + base) * step, TILE) for _, ty in tiles])
     lon, lat = zone_transformer(zone).transform(xs, ys)
     return np.asarray(lon, np.float64), np.asarray(lat, np.float64)
 
 
 def _tiles(
-    key: tuple[object, ...], zone: int, tiles: list[tuple[int, int]], compute: Callable[..., F32]
+    key: tuple[object, ...],
+    zone: int,
+    tiles: list[tuple[int, int]],
+    compute: Callable[..., F32],
+    step: float,
 ) -> dict[tuple[int, int], F32]:
     found: dict[tuple[int, int], F32] = {}
     with _lock:
@@ -113,7 +122,7 @@ def _tiles(
                 found[t] = hit
     missing = [t for t in tiles if t not in found]
     if missing:
-        lon, lat = _tile_points(zone, missing)
+        lon, lat = _tile_points(zone, missing, step)
         values = compute(lon, lat)
         per_tile = values.reshape(values.shape[0], len(missing), TILE, TILE)
         with _lock:
@@ -133,11 +142,12 @@ def _assemble(
     ny: tuple[int, int],
     nfields: int,
     compute: Callable[..., F32],
+    step: float,
 ) -> F32:
     tx0, tx1 = nx[0] // TILE, nx[1] // TILE
     ty0, ty1 = ny[0] // TILE, ny[1] // TILE
     wanted = [(tx, ty) for ty in range(ty0, ty1 + 1) for tx in range(tx0, tx1 + 1)]
-    tiles = _tiles(key, zone, wanted, compute)
+    tiles = _tiles(key, zone, wanted, compute, step)
     out = np.empty((nfields, (ty1 - ty0 + 1) * TILE, (tx1 - tx0 + 1) * TILE), np.float32)
     for (tx, ty), block in tiles.items():
         r, c = (ty - ty0) * TILE, (tx - tx0) * TILE
@@ -146,47 +156,66 @@ def _assemble(
     return out[:, r0 : r0 + ny[1] - ny[0] + 1, c0 : c0 + nx[1] - nx[0] + 1]
 
 
-def static_nodes(zone: int, nx: tuple[int, int], ny: tuple[int, int]) -> F32:
-    """Static node fields for node columns ``nx`` and rows ``ny`` (inclusive ranges).
+def static_nodes(zone: int, nx: tuple[int, int], ny: tuple[int, int], level: int = 0) -> F32:
+    """Static node fields for node columns ``nx`` and rows ``ny`` (inclusive ranges) of
+    the lattice of ``level`` (see :func:`spacing`).
 
     Returns (len(STATIC), rows, cols), rows ascending northwards.
     """
-    return _assemble(("static", zone), zone, nx, ny, len(STATIC), static_fields)
+    key = ("static", zone, level)
+    return _assemble(key, zone, nx, ny, len(STATIC), static_fields, spacing(level))
 
 
-def dynamic_nodes(zone: int, nx: tuple[int, int], ny: tuple[int, int], slot: int) -> F32:
+def dynamic_nodes(
+    zone: int, nx: tuple[int, int], ny: tuple[int, int], slot: int, level: int = 0
+) -> F32:
     """Per-acquisition node fields (see :func:`static_nodes`)."""
 
     def compute(lon: F64, lat: F64) -> F32:
         return dynamic_fields(lon, lat, slot)
 
-    return _assemble(("dynamic", zone, slot), zone, nx, ny, len(DYNAMIC), compute)
+    key = ("dynamic", zone, slot, level)
+    return _assemble(key, zone, nx, ny, len(DYNAMIC), compute, spacing(level))
 
 
 class NodeInterp:
-    """Bilinear interpolation weights from the node lattice to a product set of points.
+    """Bilinear interpolation from a node lattice (multiples of ``step`` metres).
 
-    ``xs`` and ``ys`` are zone coordinates (metres) of the columns and rows; nodes sit at
-    multiples of ``spacing`` metres.
+    ``xs``/``ys`` are zone coordinates (metres): of the columns and rows of a product set
+    (``points=False``), or of a list of points (equal shapes). Both give bit-identical
+    values for the same position (same operations, same order).
     """
 
-    def __init__(self, xs: F64, ys: F64, spacing: float = NODE) -> None:
-        tx, ty = xs / spacing, ys / spacing
+    def __init__(self, xs: F64, ys: F64, step: float = NODE, *, points: bool = False) -> None:
+        tx, ty = xs / step, ys / step
         kx, ky = np.floor(tx), np.floor(ty)
+        self.points = points
         self.nx = (int(kx.min()), int(kx.max()) + 1)
         self.ny = (int(ky.min()), int(ky.max()) + 1)
         self.ix: I64 = kx.astype(np.int64) - self.nx[0]
         self.iy: I64 = ky.astype(np.int64) - self.ny[0]
         self.wx: F32 = (tx - kx).astype(np.float32)
-        self.wy: F32 = (ty - ky).astype(np.float32)[:, None]
+        wy = (ty - ky).astype(np.float32)
+        self.wy: F32 = wy if points else wy[:, None]
 
     def __call__(self, nodes: F32) -> F32:
-        """Interpolate fields (nf, node rows, node cols) to (nf, len(ys), len(xs))."""
+        """Fields (nf, node rows, node cols) -> (nf, len(ys), len(xs)) or (nf, points)."""
+        if self.points:
+            nf, n = nodes.shape[0], nodes.shape[2]
+            rows = np.moveaxis(nodes, 0, -1).reshape(-1, nf)  # one row of fields per node
+            base = self.iy * n + self.ix
+            v00, v10 = np.take(rows, base, axis=0), np.take(rows, base + 1, axis=0)
+            v01, v11 = np.take(rows, base + n, axis=0), np.take(rows, base + n + 1, axis=0)
+            wx, wy = self.wx[:, None], self.wy[:, None]
+            low = v00 + (v10 - v00) * wx
+            high = v01 + (v11 - v01) * wx
+            out: F32 = (low + (high - low) * wy).T
+            return out
         left = np.take(nodes, self.ix, axis=2)
         along_x = left + (np.take(nodes, self.ix + 1, axis=2) - left) * self.wx
         low = np.take(along_x, self.iy, axis=1)
-        out: F32 = low + (np.take(along_x, self.iy + 1, axis=1) - low) * self.wy
-        return out
+        result: F32 = low + (np.take(along_x, self.iy + 1, axis=1) - low) * self.wy
+        return result
 
 
 @lru_cache(maxsize=16)
@@ -205,17 +234,26 @@ def fbm_threshold(octaves: int, fraction_above: float) -> float:
     return float(np.interp(1.0 - fraction_above, np.linspace(0.0, 1.0, 1001), q))
 
 
-def detail(xs: F64, ys: F64, seed: int) -> F32:
+def detail(xs: F64, ys: F64, seed: int, *, points: bool = False) -> F32:
     """Fine structure (sd about 0.5) for boundaries: white noise on 60 m and 180 m lattices
-    of the zone, bilinearly interpolated to the product set ``ys`` x ``xs`` (metres).
+    of the zone, bilinearly interpolated (product set ``ys`` x ``xs`` or points).
     """
     out: F32 | None = None
-    for spacing, weight in ((60.0, 0.6), (180.0, 0.5)):
-        interp = NodeInterp(xs, ys, spacing)
-        nx = np.arange(interp.nx[0], interp.nx[1] + 1, dtype=np.int64)
-        ny = np.arange(interp.ny[0], interp.ny[1] + 1, dtype=np.int64)
-        nodes = cell_noise(nx, ny, seed + int(spacing))[None] * np.float32(weight)
-        part = interp(nodes)[0]
+    for step, weight in ((60.0, 0.6), (180.0, 0.5)):
+        interp = NodeInterp(xs, ys, step, points=points)
+        if points:  # hash only the corner nodes of each point
+            i = interp.ix + interp.nx[0]
+            j = interp.iy + interp.ny[0]
+            corners = [cell_noise(i + a, j + b, seed + int(step)) for b in (0, 1) for a in (0, 1)]
+            v00, v10, v01, v11 = (c * np.float32(weight) for c in corners)
+            low = v00 + (v10 - v00) * interp.wx
+            high = v01 + (v11 - v01) * interp.wx
+            part: F32 = low + (high - low) * interp.wy
+        else:
+            nx = np.arange(interp.nx[0], interp.nx[1] + 1, dtype=np.int64)
+            ny = np.arange(interp.ny[0], interp.ny[1] + 1, dtype=np.int64)
+            nodes = cell_noise(nx[None, :], ny[:, None], seed + int(step)) * np.float32(weight)
+            part = interp(nodes[None])[0]
         out = part if out is None else out + part
     assert out is not None
     return out

@@ -117,11 +117,12 @@ def noise_table(seed: int) -> F32:
 
 
 def cell_noise(ci: I64, cj: I64, seed: int) -> F32:
-    """White noise on a product set of cells: rows ``cj`` by columns ``ci`` (about N(0, 1)).
+    """White noise (about N(0, 1)) of cells (``ci``, ``cj``); the index arrays broadcast.
 
-    The value of a cell depends only on its integer (ci, cj) and the seed.
+    Pass ``ci[None, :]`` and ``cj[:, None]`` for a product set (rows x columns) or two
+    equal-shaped arrays for a list of cells. A cell's value depends only on (ci, cj, seed).
     """
     hx = axis_hash(ci, seed)
     hy = axis_hash(cj, seed ^ 0x5A5A)
-    out: F32 = noise_table(seed & 0xFF)[hy[:, None] ^ hx[None, :]]
+    out: F32 = noise_table(seed & 0xFF)[hy ^ hx]
     return out

@@ -3,42 +3,46 @@
 A band of native resolution ``r`` (10, 20 or 60 m) takes on each native cell the value
 of the 20 m ground cell containing the cell centre (its parent for 10 m, its centre cell
 for 60 m), with a native-resolution texture and sensor noise, quantised to an integer
-DN (reflectance x 10000). Pixels then sample those cells (see :class:`Sampler`). Values
-returned here are *physical* DN (may be negative after the 2022 baseline change), before
-units conversion and no-data masking.
+DN (reflectance x 10000). Pixels then read those cells (see :class:`Sampler`).
+
+Two modes, with identical values: *block* mode computes the ground on a product set of
+20 m cells covering the part (pixels up to a few cells large); *point* mode computes it
+only at the cells the pixels read (coarse pixels). Point mode over footprints larger than
+about 150 km reads the smooth fields from a coarser node lattice (``level`` 1 or 2): such
+overviews are close to, but not bit-identical with, finer requests.
+
+Values returned here are *physical* DN (may be negative after the 2022 baseline change),
+before units conversion and no-data masking.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from s2raster.emulator import earth_bands as eb
 from s2raster.emulator.earth_angles import ANGLE_BANDS, ANGLE_CELL, angles
+from s2raster.emulator.earth_nodes import TILE, spacing
 from s2raster.emulator.earth_noise import F32, I64, cell_noise
+from s2raster.emulator.earth_resample import Sampler, prepare
 from s2raster.emulator.earth_surface import (
     CELL,
+    Cells,
     Dynamic,
     Static,
     dynamic_surface,
     static_surface,
 )
-from s2raster.emulator.sampling import Part, Sampler
+from s2raster.emulator.sampling import Part
 from s2raster.emulator.scenes import Acquisition
 
 #: Multiplicative texture (sd) and additive noise (DN sd) at each native resolution.
 _TEXTURE = {10: (0.05, 6.0), 20: (0.0, 6.0), 60: (0.01, 3.0)}
 _CATEGORICAL = ("SCL", "CLD", "SNW")
 _MAX_DN = 31767.0
-
-
-def _positions(union_desc: I64, values: I64) -> I64:
-    """Positions of ``values`` in ``union_desc`` (sorted descending, unique)."""
-    ascending = union_desc[::-1]
-    out: I64 = union_desc.size - 1 - np.searchsorted(ascending, values)
-    return out
+#: Node tiles a part may need before the fields come from a coarser lattice.
+_MAX_TILES = 400
 
 
 def _parent(res: int, index: I64) -> I64:
@@ -47,16 +51,36 @@ def _parent(res: int, index: I64) -> I64:
     return out
 
 
+def _positions(union_desc: I64, values: I64) -> I64:
+    """Positions of ``values`` in ``union_desc`` (sorted descending, unique)."""
+    out: I64 = union_desc.size - 1 - np.searchsorted(union_desc[::-1], values)
+    return out
+
+
+def _is_range(index: I64, size: int) -> bool:
+    return bool(index.size == size and index[0] == 0 and np.all(np.diff(index) == 1))
+
+
 @dataclass
 class _Group:
-    """Bands of one native resolution: their sampler and where their cells sit in S20."""
+    """Bands of one native resolution and method: their sampler and their 20 m cells."""
 
     res: int
     sampler: Sampler
-    rows: I64
-    cols: I64
+    rows: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    cols: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    seg: slice = field(default_factory=lambda: slice(0, 0))
     gain: F32 | None = None
     offset: F32 | None = None
+
+
+def _level(part: Part) -> int:
+    xmin, xmax, ymin, ymax = part.coords.bounds()
+    for level in (0, 1):
+        span = spacing(level) * TILE
+        if ((xmax - xmin) / span + 2) * ((ymax - ymin) / span + 2) <= _MAX_TILES:
+            return level
+    return 2
 
 
 class PartRenderer:
@@ -67,99 +91,131 @@ class PartRenderer:
     ) -> None:
         self.part, self.bands, self.l1c = part, bands, l1c
         size = part.pixel_size()
-        self.groups: dict[tuple[int, str], _Group] = {}
-        self.mask_key = self._group(CELL, "NEAREST")
-        self.method: dict[str, str] = {}
-        for name, res in bands.items():
-            if name in ANGLE_BANDS:
-                continue
-            if name in _CATEGORICAL:
-                self.method[name] = "NEAREST"
-            else:
-                self.method[name] = downsampling if size > res * 1.01 else upsampling
-            self._group(res, self.method[name])
-        self.angle_sampler = (
-            Sampler(part, ANGLE_CELL, "BILINEAR") if any(b in ANGLE_BANDS for b in bands) else None
+        self.method = {
+            name: "NEAREST"
+            if name in _CATEGORICAL
+            else (downsampling if size > res * 1.01 else upsampling)
+            for name, res in bands.items()
+            if name not in ANGLE_BANDS
+        }
+        specs = {(CELL, "NEAREST")} | {(bands[n], m) for n, m in self.method.items()}
+        self.points = self._points_mode(specs, size)
+        self.groups = {
+            s: _Group(s[0], Sampler(part, s[0], s[1], defer=True, points=self.points))
+            for s in specs
+        }
+        self.angles = None
+        if any(b in ANGLE_BANDS for b in bands):
+            self.angles = Sampler(part, ANGLE_CELL, "BILINEAR", defer=True)
+        prepare(
+            part, [g.sampler for g in self.groups.values()] + ([self.angles] if self.angles else [])
         )
-        col_sets = [_parent(g.res, g.sampler.ci) for g in self.groups.values()]
-        row_sets = [_parent(g.res, g.sampler.cj) for g in self.groups.values()]
-        self.ci: I64 = np.unique(np.concatenate(col_sets))
-        self.cj: I64 = np.unique(np.concatenate(row_sets))[::-1].copy()
-        for g in self.groups.values():
-            g.cols = np.searchsorted(self.ci, _parent(g.res, g.sampler.ci))
-            g.rows = _positions(self.cj, _parent(g.res, g.sampler.cj))
+        self.cells = self._point_cells() if self.points else self._block_cells()
         self._static: Static | None = None
 
-    def _group(self, res: int, method: str) -> tuple[int, str]:
-        key = (res, method)
-        if key not in self.groups:
-            empty = np.zeros(0, np.int64)
-            self.groups[key] = _Group(res, Sampler(self.part, res, method), empty, empty)
-        return key
+    def _points_mode(self, specs: set[tuple[int, str]], size: float) -> bool:
+        """Point mode when a block of cells would be much larger than the pixels."""
+        return any(size > 2.5 * res for res, _ in specs)
+
+    def _block_cells(self) -> Cells:
+        groups = self.groups.values()
+        ci = np.unique(np.concatenate([_parent(g.res, g.sampler.ci) for g in groups]))
+        cj = np.unique(np.concatenate([_parent(g.res, g.sampler.cj) for g in groups]))[::-1].copy()
+        for g in groups:
+            g.cols = np.searchsorted(ci, _parent(g.res, g.sampler.ci))
+            g.rows = _positions(cj, _parent(g.res, g.sampler.cj))
+        return Cells(self.part.zone, ci, cj)
+
+    def _point_cells(self) -> Cells:
+        """The parent 20 m cells of every tap of every group, one segment per group (groups
+        reading the very same cells, e.g. NEAREST at 10 and 20 m, share a segment).
+        """
+        added: list[tuple[I64, I64, slice]] = []
+        start = 0
+        for g in self.groups.values():
+            ci, cj = g.sampler.tap_cells()
+            pi, pj = _parent(g.res, ci).ravel(), _parent(g.res, cj).ravel()
+            same = [s for a, b, s in added if np.array_equal(a, pi) and np.array_equal(b, pj)]
+            if same:
+                g.seg = same[0]
+                continue
+            g.seg = slice(start, start + pi.size)
+            start += pi.size
+            added.append((pi, pj, g.seg))
+        ci = np.concatenate([a for a, _, _ in added])
+        cj = np.concatenate([b for _, b, _ in added])
+        return Cells(self.part.zone, ci, cj, points=True, level=_level(self.part))
 
     @property
     def static(self) -> Static:
         if self._static is None:
-            self._static = static_surface(self.part.zone, self.ci, self.cj)
+            self._static = static_surface(self.cells)
         return self._static
 
-    def _expand(self, g: _Group, values: F32) -> F32:
-        """Values on S20 cells -> values on the group's native cells."""
-        rows = values if g.rows.size == values.shape[0] and _is_range(g.rows) else None
-        out = np.take(values, g.rows, axis=0) if rows is None else rows
-        if not (g.cols.size == out.shape[1] and _is_range(g.cols)):
+    def _native(self, g: _Group, values: F32) -> F32:
+        """Values on the 20 m cells of the group -> values on its native cells."""
+        if self.points:
+            return values.reshape(-1, self.part.shape[0] * self.part.shape[1])
+        out = values if _is_range(g.rows, values.shape[0]) else np.take(values, g.rows, axis=0)
+        if not _is_range(g.cols, out.shape[1]):
             out = np.take(out, g.cols, axis=1)
         return out
+
+    def _sample(self, g: _Group, native: F32) -> F32:
+        return g.sampler.combine(native) if self.points else g.sampler(native)
 
     def _texture(self, g: _Group) -> tuple[F32, F32]:
         if g.gain is None or g.offset is None:
             amp, noise_dn = _TEXTURE[g.res]
-            t = cell_noise(g.sampler.ci, g.sampler.cj, 0x70 + g.res)
+            if self.points:
+                ci, cj = g.sampler.tap_cells()
+                t = cell_noise(ci, cj, 0x70 + g.res)
+            else:
+                t = cell_noise(g.sampler.ci[None, :], g.sampler.cj[:, None], 0x70 + g.res)
             g.gain = (10000.0 + 10000.0 * amp * t).astype(np.float32)
             g.offset = (noise_dn * t).astype(np.float32)
         return g.gain, g.offset
 
+    def _state(self, g: _Group, st: Static, dyn: Dynamic) -> tuple[Static, Dynamic]:
+        return (st.part(g.seg), dyn.part(g.seg)) if self.points else (st, dyn)
+
     def render(self, acq: Acquisition) -> dict[str, F32]:
         """Physical DN (or class/probability/degree values) per band + ``dataMask``."""
         st = self.static
-        day: date = acq.datetime.date()
-        dyn = dynamic_surface(st, acq.slot, day, acq.cloud_cover)
-        out: dict[str, F32] = {}
-        mask_group = self.groups[self.mask_key]
-        valid = self._expand(mask_group, dyn.valid.view(np.uint8))
-        out["dataMask"] = mask_group.sampler(valid).astype(np.float32)
-        gfactor = eb.ground_factor(dyn)
-        cld: F32 | None = None
+        dyn = dynamic_surface(st, acq.slot, acq.datetime.date(), acq.cloud_cover)
+        mask = self.groups[(CELL, "NEAREST")]
+        _, mdyn = self._state(mask, st, dyn)
+        valid = self._native(mask, mdyn.valid.view(np.uint8))
+        out: dict[str, F32] = {"dataMask": self._sample(mask, valid).astype(np.float32)}
         for name, res in self.bands.items():
             if name in ANGLE_BANDS:
                 continue
             g = self.groups[(res, self.method[name])]
+            gst, gdyn = self._state(g, st, dyn)
             if name in _CATEGORICAL:
-                cld = eb.cloud_probability(st, dyn) if cld is None else cld
-                cells = self._categorical(name, st, dyn, cld)
+                values = self._categorical(name, gst, gdyn)
             elif name == "AOT":
-                cells = self._expand(g, eb.aot_dn(dyn))
+                values = eb.aot_dn(gdyn)
             else:
-                refl = eb.reflectance(st, dyn, name, gfactor, l1c=self.l1c)
-                cells = self._quantise(g, self._expand(g, refl), acq.has_offset)
-            out[name] = g.sampler(cells)
-        if self.angle_sampler is not None:
-            s = self.angle_sampler
+                refl = eb.reflectance(gst, gdyn, name, eb.ground_factor(gdyn), l1c=self.l1c)
+                out[name] = self._sample(
+                    g, self._quantise(g, self._native(g, refl), acq.has_offset)
+                )
+                continue
+            out[name] = self._sample(g, self._native(g, values))
+        if self.angles is not None:
+            s = self.angles
             block = angles(self.part.zone, s.ci, s.cj, acq.slot, dyn.doy)
-            for name in ANGLE_BANDS:
-                if name in self.bands:
-                    out[name] = s(block[name])
+            out.update({n: s(block[n]) for n in ANGLE_BANDS if n in self.bands})
         return out
 
-    def _categorical(self, name: str, st: Static, dyn: Dynamic, cld: F32) -> F32:
-        g = self.groups[self.mask_key]
+    def _categorical(self, name: str, st: Static, dyn: Dynamic) -> F32:
+        cld = eb.cloud_probability(st, dyn)
         if name == "CLD":
-            values = cld
-        elif name == "SNW":
-            values = eb.snow_probability(dyn)
-        else:
-            values = eb.scene_classification(st, dyn, cld).astype(np.float32)
-        return self._expand(g, values)
+            return cld
+        if name == "SNW":
+            return eb.snow_probability(dyn)
+        return eb.scene_classification(st, dyn, cld).astype(np.float32)
 
     def _quantise(self, g: _Group, refl: F32, offset_baseline: bool) -> F32:
         gain, offset = self._texture(g)
@@ -168,7 +224,3 @@ class PartRenderer:
         np.rint(dn, out=dn)
         np.clip(dn, -1000.0 if offset_baseline else 0.0, _MAX_DN, out=dn)
         return dn
-
-
-def _is_range(index: I64) -> bool:
-    return bool(index[0] == 0 and (index.size < 2 or np.all(np.diff(index) == 1)))

@@ -8,7 +8,7 @@ depends on which other cells are computed with it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -20,6 +20,7 @@ from s2raster.emulator.earth_nodes import (
     detail,
     dynamic_nodes,
     fbm_threshold,
+    spacing,
     static_nodes,
 )
 from s2raster.emulator.earth_noise import F32, F64, I64, cell_noise, hash_unit, noise_table
@@ -48,12 +49,44 @@ BOREAL_LAT = 57.0
 
 
 @dataclass(frozen=True)
-class Static:
-    """Date-independent state of a product set of 20 m cells (arrays rows x columns)."""
+class Cells:
+    """20 m cells of a zone: a product set (``ci`` columns x ``cj`` rows) or a list.
+
+    ``i2``/``j2`` broadcast to the shape of the state arrays: (rows, columns) for a
+    product set, (n,) for a list (``points=True``, ``ci`` and ``cj`` of equal shape).
+    """
 
     zone: int
     ci: I64
     cj: I64
+    points: bool = False
+    level: int = 0
+
+    @property
+    def i2(self) -> I64:
+        return self.ci if self.points else self.ci[None, :]
+
+    @property
+    def j2(self) -> I64:
+        return self.cj if self.points else self.cj[:, None]
+
+    def interp(self) -> NodeInterp:
+        """Interpolation from the node lattice of ``level`` to the cell centres."""
+        return NodeInterp(
+            _centres(self.ci), _centres(self.cj), spacing(self.level), points=self.points
+        )
+
+
+def _sliced(obj: object, seg: slice) -> dict[str, object]:
+    return {k: v[seg] for k, v in vars(obj).items() if isinstance(v, np.ndarray)}
+
+
+@dataclass(frozen=True)
+class Static:
+    """Date-independent state of a set of 20 m cells (arrays shaped as the cells)."""
+
+    cells: Cells
+    interp: NodeInterp
     lat: F32
     track: F32
     elev: F32
@@ -62,6 +95,10 @@ class Static:
     jit: F32
     bright: F32
     detail: F32
+
+    def part(self, seg: slice) -> Static:
+        """The state of cells ``seg`` of a list of cells (``interp`` is left whole)."""
+        return replace(self, **_sliced(self, seg))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -77,6 +114,10 @@ class Dynamic:
     aot: F32
     valid: BOOL
 
+    def part(self, seg: slice) -> Dynamic:
+        """The state of cells ``seg`` of a list of cells."""
+        return replace(self, **_sliced(self, seg))  # type: ignore[arg-type]
+
 
 def _centres(index: I64) -> F64:
     """Zone coordinates (metres) of the centres of 20 m cells ``index``."""
@@ -85,12 +126,15 @@ def _centres(index: I64) -> F64:
 
 
 def _parcels(ci: I64, cj: I64) -> U8:
-    """Crop parcels of 400 m x 260 m, rows staggered per parcel column: a type 0..255."""
+    """Crop parcels of 400 m x 260 m, rows staggered per parcel column: a type 0..255.
+
+    ``ci``/``cj`` broadcast (see :class:`Cells`).
+    """
     pcol = ci // 20
     stagger = (noise_table(0x51)[(pcol & 0xFFFF)] * 4.0).astype(np.int64) % 13
-    prow = (cj[:, None] + stagger[None, :]) // 13
+    prow = (cj + stagger) // 13
     hx = (pcol * 0x9E3779B1) >> 7
-    out: U8 = (((prow * 0x85EBCA6B) >> 9) ^ hx[None, :]).astype(np.uint8)
+    out: U8 = (((prow * 0x85EBCA6B) >> 9) ^ hx).astype(np.uint8)
     return out
 
 
@@ -114,21 +158,21 @@ def _classify(fields: F32, det: F32, jit: F32) -> U8:
     return cls
 
 
-def static_surface(zone: int, ci: I64, cj: I64) -> Static:
-    """The date-independent state of the 20 m cells ``ci`` x ``cj`` of UTM zone ``zone``."""
-    xs, ys = _centres(ci), _centres(cj)
-    interp = NodeInterp(xs, ys)
-    fields = interp(static_nodes(zone, interp.nx, interp.ny))
-    jit = cell_noise(ci, cj, 0x11)
-    det = detail(xs, ys, 0x300)
+def static_surface(cells: Cells) -> Static:
+    """The date-independent state of ``cells``."""
+    interp = cells.interp()
+    fields = interp(static_nodes(cells.zone, interp.nx, interp.ny, cells.level))
+    i2, j2 = cells.i2, cells.j2
+    jit = cell_noise(i2, j2, 0x11)
+    det = detail(_centres(cells.ci), _centres(cells.cj), 0x300, points=cells.points)
     cls = _classify(fields, det, jit)
     elev = fields[2] + 40.0 * det
     elev[fields[3] < T_SEA] = 0.0
-    parcel = _parcels(ci, cj)
-    bright = 1.0 + np.take(sp.TEXTURE, cls) * cell_noise(ci, cj, 0x12)
+    parcel = _parcels(i2, j2)
+    bright = 1.0 + np.take(sp.TEXTURE, cls) * cell_noise(i2, j2, 0x12)
     bright += np.take(sp.PARCEL, cls) * np.take(noise_table(0x52), parcel)
     bright += np.take(sp.PATCH, cls) * det
-    return Static(zone, ci, cj, fields[0], fields[1], elev, cls, parcel, jit, bright, det)
+    return Static(cells, interp, fields[0], fields[1], elev, cls, parcel, jit, bright, det)
 
 
 def _canopy(st: Static, day: date) -> F32:
@@ -155,8 +199,9 @@ def _opacity(field: F32, threshold: float, width: float) -> F32:
 
 def dynamic_surface(st: Static, slot: int, day: date, cloud_cover: float) -> Dynamic:
     """The state of the cells of ``st`` on the acquisition of ``slot`` (``day``)."""
-    interp = NodeInterp(_centres(st.ci), _centres(st.cj))
-    cloud_f, shadow_f, cirrus_f, aot_f = interp(dynamic_nodes(st.zone, interp.nx, interp.ny, slot))
+    interp, cells = st.interp, st.cells
+    nodes = dynamic_nodes(cells.zone, interp.nx, interp.ny, slot, cells.level)
+    cloud_f, shadow_f, cirrus_f, aot_f = interp(nodes)
     doy = day.timetuple().tm_yday
     snow = np.clip((st.elev - sp.snowline(st.lat, doy)) / 150.0 + 0.5, 0.0, 1.0)
     if cloud_cover <= 0:
