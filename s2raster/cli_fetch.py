@@ -21,7 +21,7 @@ from s2raster.cli_options import (
     service_config,
     service_options,
 )
-from s2raster.cli_progress import tile_progress
+from s2raster.cli_progress import download_threads, tile_progress
 from s2raster.errors import BandError, CostLimitError, GridError
 
 #: Bands fetched when neither --bands nor --index is given.
@@ -221,7 +221,8 @@ def run_fetch(plan: Any, names: list[str], output: Path, opts: dict[str, Any]) -
                 max_pu=opts["max_pu"],
             )
             out = stack_indices(da, names) if names else da
-            to_geotiff(out, output, cog=opts["cog"])
+            with download_threads(opts["concurrency"]):
+                to_geotiff(out, output, cog=opts["cog"])
     return {
         "path": output,
         "grid": plan.grid,

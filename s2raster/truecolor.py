@@ -189,6 +189,8 @@ def truecolor_from_plan(
     gain: float = 2.5,
 ) -> TrueColor:
     """Run a plan of :func:`truecolor_plan` and make the uint8 RGB image."""
+    import dask
+
     from s2raster.load import load_plan, stats
 
     da = load_plan(
@@ -200,7 +202,8 @@ def truecolor_from_plan(
         progress=progress,
         max_pu=max_pu,
     )
-    image = to_uint8(da.data, gain)
+    with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
+        image = to_uint8(da.data, gain)
     return TrueColor(image, plan.grid, bool(da.attrs.get("synthetic", 0)), stats(da))
 
 
