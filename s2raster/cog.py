@@ -40,6 +40,7 @@ _STRIP_BYTES = 64 * 2**20
 _CODECS = {"DEFLATE", "LZW", "ZSTD", "LZMA", "NONE", "PACKBITS", "LERC", "LERC_DEFLATE"}
 _PREDICTOR_CODECS = {"DEFLATE", "LZW", "ZSTD", "LZMA"}
 _COG_PREDICTOR = {1: "NO", 2: "STANDARD", 3: "FLOATING_POINT"}
+_LEVEL_OPTION = {"DEFLATE": "ZLEVEL", "ZSTD": "ZSTD_LEVEL", "LZMA": "LZMA_PRESET"}
 
 
 def write_geotiff(
@@ -53,6 +54,7 @@ def write_geotiff(
     blocksize: int = 512,
     overviews: bool = True,
     predictor: int | None = None,
+    level: int | None = None,
     num_threads: int | str = "ALL_CPUS",
 ) -> Path:
     """Write the ``(band, y, x)`` DataArray ``da`` (numpy or dask) to ``path``; return it.
@@ -63,19 +65,20 @@ def write_geotiff(
     keys), with the synthetic-data mark when ``attrs["synthetic"] == 1``. Float data gets
     nodata NaN. ``cog=True`` writes a Cloud-Optimized GeoTIFF, else a tiled GeoTIFF; both
     with average overviews unless ``overviews=False``. ``predictor`` (1 none, 2 integer,
-    3 floating point) defaults to none: on Sentinel-2 reflectance it compresses best.
+    3 floating point) defaults to none: on Sentinel-2 reflectance it compresses best;
+    ``level`` is the codec's effort (DEFLATE 1-12, default 6: 1 halves the CPU time for
+    files about 2 % larger).
     The write is atomic: on any failure neither ``path`` nor temporary files remain.
     """
     target = Path(path)
     if blocksize < 16 or blocksize % 16:
         raise InputError(f"blocksize must be a positive multiple of 16 (e.g. 512), got {blocksize}")
-    if compress.upper() not in _CODECS:
-        raise InputError(f"unknown compression {compress.upper()!r}; use one of {sorted(_CODECS)}")
     da = _prepare(da)
     crs, transform = georeference(da)
     names = _band_names(da, band_names)
     meta = export_tags(da.attrs, tags)
-    creation = _creation_options(compress, predictor, blocksize, overviews, cog, num_threads)
+    compression = _compression(compress, predictor, level, cog)
+    creation = _creation_options(compression, blocksize, overviews, cog, num_threads)
     _check_folder(target, da.nbytes)
     workdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -128,23 +131,34 @@ def _raw_profile(da: xr.DataArray, crs: CRS, transform: Affine, blocksize: int) 
     }
 
 
+def _compression(
+    compress: str, predictor: int | None, level: int | None, cog: bool
+) -> dict[str, Any]:
+    """COMPRESS, PREDICTOR and the level option in the spelling of the COG or GTiff driver."""
+    codec = compress.upper()
+    if codec not in _CODECS:
+        raise InputError(f"unknown compression {codec!r}; use one of {sorted(_CODECS)}")
+    options: dict[str, Any] = {"COMPRESS": codec}
+    if predictor is not None and codec in _PREDICTOR_CODECS:
+        if predictor not in _COG_PREDICTOR:
+            raise InputError(f"predictor must be 1, 2 or 3, got {predictor}")
+        options["PREDICTOR"] = _COG_PREDICTOR[predictor] if cog else predictor
+    if level is not None and codec in _LEVEL_OPTION:
+        options["LEVEL" if cog else _LEVEL_OPTION[codec]] = level
+    return options
+
+
 def _creation_options(
-    compress: str,
-    predictor: int | None,
+    compression: dict[str, Any],
     blocksize: int,
     overviews: bool,
     cog: bool,
     num_threads: int | str,
 ) -> dict[str, Any]:
-    codec = compress.upper()
-    options: dict[str, Any] = {"COMPRESS": codec, "BIGTIFF": "IF_SAFER"}
-    options["NUM_THREADS"] = str(num_threads)
-    if predictor is not None and codec in _PREDICTOR_CODECS:
-        options["PREDICTOR"] = _COG_PREDICTOR[predictor] if cog else predictor
+    options = {**compression, "BIGTIFF": "IF_SAFER", "NUM_THREADS": str(num_threads)}
     if cog:
-        options |= {"BLOCKSIZE": blocksize, "OVERVIEWS": "NONE"}
-        if overviews:
-            options["OVERVIEWS"] = "FORCE_USE_EXISTING"
+        options["BLOCKSIZE"] = blocksize
+        options["OVERVIEWS"] = "FORCE_USE_EXISTING" if overviews else "NONE"
         return options
     options |= {"TILED": "YES", "BLOCKXSIZE": blocksize, "BLOCKYSIZE": blocksize}
     options["COPY_SRC_OVERVIEWS"] = "YES" if overviews else "NO"

@@ -152,6 +152,33 @@ def test_refuses_bad_blocksize(da: xr.DataArray, tmp_path: Path, blocksize: int)
         write_geotiff(da, tmp_path / "o.tif", blocksize=blocksize)
 
 
+@pytest.mark.parametrize("cog", [True, False])
+@pytest.mark.parametrize(
+    ("options", "structure"),
+    [
+        (
+            {"compress": "zstd", "level": 3, "predictor": 3},
+            {"COMPRESSION": "ZSTD", "PREDICTOR": "3"},
+        ),
+        ({"compress": "deflate", "level": 1}, {"COMPRESSION": "DEFLATE"}),
+        ({"compress": "lzw", "predictor": 2}, {"COMPRESSION": "LZW", "PREDICTOR": "2"}),
+        ({"compress": "none"}, {}),
+    ],
+)
+def test_codec_options(
+    da: xr.DataArray, values: np.ndarray, tmp_path: Path, cog: bool, options: dict, structure: dict
+) -> None:
+    path = write_geotiff(da, tmp_path / "o.tif", cog=cog, blocksize=BLOCK, **options)
+    with rasterio.open(path) as src:
+        assert structure.items() <= src.tags(ns="IMAGE_STRUCTURE").items()
+        np.testing.assert_array_equal(src.read(), values)
+
+
+def test_refuses_bad_predictor(da: xr.DataArray, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="predictor must be 1, 2 or 3"):
+        write_geotiff(da, tmp_path / "o.tif", predictor=4)
+
+
 def test_no_overviews(da: xr.DataArray, tmp_path: Path) -> None:
     path = write_geotiff(da, tmp_path / "o.tif", blocksize=BLOCK, overviews=False)
     with rasterio.open(path) as src:
