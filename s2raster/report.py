@@ -5,6 +5,7 @@ Pure formatting: no network, no credentials (a secret is never read into a repor
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +32,8 @@ def _pct(fraction: float) -> str:
 def grid_line(grid: Any) -> str:
     """``EPSG:32633, 5751 x 4959 px at 10 m, bounds (...)``."""
     rx, ry = grid.res
-    res = f"{rx:g}" if rx == ry else f"{rx:g} x {ry:g}"
+    unit = "°" if grid.pyproj_crs.is_geographic else " m"
+    res = f"{rx:g}{unit}" if rx == ry else f"{rx:g} x {ry:g}{unit}"
     bounds = ", ".join(f"{v:.6g}" if abs(v) < 1000 else f"{v:.1f}" for v in grid.bounds)
     return f"{grid.crs}, {grid.width} x {grid.height} px at {res}, bounds ({bounds})"
 
@@ -47,7 +49,7 @@ def plan_lines(plan: Any) -> list[str]:
         f"tiles:      {len(plan.tiles)} ({rows} x {cols}), one Process API request each",
         f"bands:      {','.join(query.bands)} ({query.collection}, {query.mosaicking})",
         f"estimated:  {plan.estimated_pu:.2f} processing units, "
-        f"{human_bytes(plan.download_bytes)} to download",
+        f"up to {human_bytes(plan.download_bytes)} to download",
         f"free quota: {_pct(quota.minute_pu)} of the {FREE_QUOTA['pu_per_minute']:g} PU and "
         f"{_pct(quota.minute_requests)} of the {FREE_QUOTA['requests_per_minute']} requests "
         "a minute;",
@@ -55,8 +57,12 @@ def plan_lines(plan: Any) -> list[str]:
         f"{_pct(quota.month_requests)} of the {FREE_QUOTA['requests_per_month']:,} requests "
         "a month",
     ]
-    if quota.minute_pu > 1 or quota.minute_requests > 1:
-        lines.append("            above the per-minute quota: expect throttling (HTTP 429)")
+    minutes = math.ceil(max(quota.minute_pu, quota.minute_requests))
+    if minutes > 1:
+        lines.append(
+            f"            above the per-minute quota: at least {minutes} minutes on a free "
+            "account (the service throttles with HTTP 429)"
+        )
     if quota.month_pu > 1 or quota.month_requests > 1:
         lines.append("            above the monthly free quota")
     return lines
