@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ def write_geotiff(
     *,
     cog: bool = True,
     band_names: Sequence[str] | None = None,
-    tags: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
     compress: str = "DEFLATE",
     blocksize: int = 512,
     overviews: bool = True,
@@ -62,7 +62,9 @@ def write_geotiff(
     CRS and transform come from the ``spatial_ref`` coordinate and the pixel-centre
     ``x``/``y`` coordinates; band descriptions from ``band_names`` or the ``band``
     coordinate; dataset tags from plain ``attrs`` plus ``tags`` (never credential-like
-    keys), with the synthetic-data mark when ``attrs["synthetic"] == 1``. Float data gets
+    keys), with the synthetic-data mark when ``attrs["synthetic"] == 1``; ``tags`` may be a
+    function, called once the pixels are written (e.g. to record what computing them
+    cost). Float data gets
     nodata NaN. ``cog=True`` writes a Cloud-Optimized GeoTIFF, else a tiled GeoTIFF; both
     with average overviews unless ``overviews=False``. ``predictor`` (1 none, 2 integer,
     3 floating point) defaults to none: on Sentinel-2 reflectance it compresses best;
@@ -76,7 +78,6 @@ def write_geotiff(
     da = _prepare(da)
     crs, transform = georeference(da)
     names = _band_names(da, band_names)
-    meta = export_tags(da.attrs, tags)
     compression = _compression(compress, predictor, level, cog)
     creation = _creation_options(compression, blocksize, overviews, cog, num_threads)
     _check_folder(target, da.nbytes)
@@ -85,8 +86,8 @@ def write_geotiff(
         with rasterio.Env(GDAL_CACHEMAX=CACHE_MB, GDAL_NUM_THREADS=str(num_threads)):
             raw = workdir / "raw.tif"
             with rasterio.open(raw, "w", **_raw_profile(da, crs, transform, blocksize)) as dst:
-                _describe(dst, names, meta)
                 _write_data(da, dst)
+                _describe(dst, names, export_tags(da.attrs, tags() if callable(tags) else tags))
             if overviews:
                 _build_overviews(raw, blocksize)
             final = workdir / "final.tif"

@@ -36,10 +36,12 @@ def to_geotiff(
     if not isinstance(da, xr.DataArray):
         raise InputError(f"to_geotiff needs an xarray.DataArray, got {type(da).__name__}")
     da = _as_band_yx(da)
-    tags = dict(options.pop("tags", None) or {})
-    spent = _processing_units_spent(da)
-    if spent is not None:
-        tags.setdefault("processing_units_spent", spent)
+    given = dict(options.pop("tags", None) or {})
+
+    def tags() -> dict[str, Any]:  # called after the pixels (and so the load) are computed
+        spent = _processing_units_spent(da)
+        return given if spent is None else {"processing_units_spent": spent, **given}
+
     return write_geotiff(da, path, cog=cog, tags=tags, **options)
 
 

@@ -256,10 +256,26 @@ def test_processing_units_spent(
     assert export._processing_units_spent(da.assign_attrs(s2raster_load_id="gone")) == 12.25
 
 
+def test_tags_function_runs_after_the_pixels(values: np.ndarray, tmp_path: Path) -> None:
+    computed: list[int] = []
+
+    def count(block: np.ndarray) -> np.ndarray:
+        computed.append(1)
+        return block
+
+    data = dsa.from_array(values, chunks=(4, 150, 130)).map_blocks(count, dtype=np.float32)
+    da = to_dataarray(data, GRID, BANDS, ATTRS)
+    computed.clear()
+    path = write_geotiff(da, tmp_path / "t.tif", tags=lambda: {"blocks_done": len(computed)})
+    with rasterio.open(path) as src:
+        assert src.tags()["blocks_done"] == "4"
+
+
 def test_unknown_load_id_is_ignored(values: np.ndarray, tmp_path: Path) -> None:
     da = to_dataarray(values, GRID, BANDS, {**ATTRS, "s2raster_load_id": "not-a-load"})
     with rasterio.open(to_geotiff(da, tmp_path / "pu.tif")) as src:
         assert "processing_units_spent" not in src.tags()
+        assert "s2raster_load_id" not in src.tags()
 
 
 # --- refusals and atomicity -------------------------------------------------------------------
