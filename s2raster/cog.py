@@ -185,6 +185,10 @@ def _prepare(da: xr.DataArray) -> xr.DataArray:
 def _band_names(da: xr.DataArray, band_names: Sequence[str] | None) -> list[str]:
     if band_names is not None:
         names = [str(n) for n in band_names]
+    elif "band" in da.coords and all(isinstance(v, str) for v in da.coords["band"].values):
+        names = [str(v) for v in np.atleast_1d(da.coords["band"].values)]
+    elif isinstance(da.attrs.get("long_name"), (tuple, list)):  # rioxarray's band names
+        names = [str(v) for v in da.attrs["long_name"]]
     elif "band" in da.coords:
         names = [str(v) for v in np.atleast_1d(da.coords["band"].values)]
     else:
@@ -253,24 +257,3 @@ def _build_overviews(path: Path, blocksize: int) -> None:
         if factors:
             dst.build_overviews(factors, Resampling.average)
             dst.update_tags(ns="rio_overview", resampling="average")
-
-
-def _to_cog(
-    src: Path,
-    dst: Path,
-    options: Mapping[str, Any],
-    blocksize: int,
-    overviews: bool,
-    num_threads: int | str,
-) -> Path:
-    rasterio.shutil.copy(
-        src,
-        dst,
-        driver="COG",
-        BLOCKSIZE=blocksize,
-        OVERVIEWS="FORCE_USE_EXISTING" if overviews else "NONE",
-        BIGTIFF="IF_SAFER",
-        NUM_THREADS=str(num_threads),
-        **{k.upper(): v for k, v in options.items()},
-    )
-    return dst

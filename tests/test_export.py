@@ -125,6 +125,15 @@ def test_writes_rioxarray_georeferenced_array(values: np.ndarray, tmp_path: Path
         assert src.crs.to_epsg() == 32633
 
 
+def test_rioxarray_round_trip_keeps_band_names(da: xr.DataArray, tmp_path: Path) -> None:
+    """rioxarray reads bands as 1, 2, ... with the names in long_name: they are kept."""
+    rioxarray = pytest.importorskip("rioxarray")
+    back = rioxarray.open_rasterio(to_geotiff(da, tmp_path / "a.tif"), mask_and_scale=False)
+    with rasterio.open(to_geotiff(back, tmp_path / "b.tif")) as src:
+        assert src.descriptions == BANDS
+        assert src.transform == GRID.transform
+
+
 def test_overviews_average_ignores_nan(tmp_path: Path) -> None:
     grid = Grid("EPSG:32633", GRID.transform, (32, 32))
     data = np.full((1, 32, 32), 5.0, np.float32)
