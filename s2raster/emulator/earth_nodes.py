@@ -201,15 +201,16 @@ class NodeInterp:
     def __call__(self, nodes: F32) -> F32:
         """Fields (nf, node rows, node cols) -> (nf, len(ys), len(xs)) or (nf, points)."""
         if self.points:
-            nf, n = nodes.shape[0], nodes.shape[2]
-            rows = np.moveaxis(nodes, 0, -1).reshape(-1, nf)  # one row of fields per node
+            n = nodes.shape[2]
             base = self.iy * n + self.ix
-            v00, v10 = np.take(rows, base, axis=0), np.take(rows, base + 1, axis=0)
-            v01, v11 = np.take(rows, base + n, axis=0), np.take(rows, base + n + 1, axis=0)
-            wx, wy = self.wx[:, None], self.wy[:, None]
-            low = v00 + (v10 - v00) * wx
-            high = v01 + (v11 - v01) * wx
-            out: F32 = (low + (high - low) * wy).T
+            out: F32 = np.empty((nodes.shape[0], base.size), np.float32)
+            for f, plane in enumerate(nodes):
+                flat = plane.ravel()
+                v00, v10 = np.take(flat, base), np.take(flat, base + 1)
+                v01, v11 = np.take(flat, base + n), np.take(flat, base + n + 1)
+                low = v00 + (v10 - v00) * self.wx
+                high = v01 + (v11 - v01) * self.wx
+                out[f] = low + (high - low) * self.wy
             return out
         left = np.take(nodes, self.ix, axis=2)
         along_x = left + (np.take(nodes, self.ix + 1, axis=2) - left) * self.wx

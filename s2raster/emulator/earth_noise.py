@@ -101,7 +101,16 @@ def fbm(x: F64, y: F64, seed: int, octaves: int, gain: float = 0.5) -> F64:
 
 
 def axis_hash(index: I64, seed: int) -> U16:
-    """16 hash bits per integer index (one axis of a cell lattice)."""
+    """16 hash bits per integer index (one axis of a cell lattice).
+
+    Many indices over a short range (a list of cells) are hashed once per distinct value.
+    """
+    if index.size > 4096:
+        lo, hi = int(index.min()), int(index.max())
+        if hi - lo < index.size // 4:
+            table = axis_hash(np.arange(lo, hi + 1, dtype=np.int64), seed)
+            looked_up: U16 = table[index - lo]
+            return looked_up
     out: U16 = (hash1(index, seed) >> np.uint64(48)).astype(np.uint16)
     return out
 

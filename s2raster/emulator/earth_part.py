@@ -155,7 +155,7 @@ class PartRenderer:
     def _native(self, g: _Group, values: F32) -> F32:
         """Values on the 20 m cells of the group -> values on its native cells."""
         if self.points:
-            return values.reshape(-1, self.part.shape[0] * self.part.shape[1])
+            return values.reshape(g.sampler.count**2, -1)
         out = values if _is_range(g.rows, values.shape[0]) else np.take(values, g.rows, axis=0)
         if not _is_range(g.cols, out.shape[1]):
             out = np.take(out, g.cols, axis=1)

@@ -65,6 +65,8 @@ class Sampler:
         self.cj: I64 = np.arange(self.top, j_lo + self.first - 1, -1)
         self.points = points
         self.shape = part.shape
+        # Point mode reads only the pixels of the part's zone.
+        self._sel = None if part.mask is None else np.flatnonzero(part.mask.ravel())
         self.separable = isinstance(part.coords, Exact) and not points
         if self.separable:
             assert isinstance(part.coords, Exact)
@@ -123,7 +125,7 @@ class Sampler:
         Taps are ordered row offset first (south to north), then column offset.
         """
         offsets = range(self.first, self.first + self.count)
-        iu, iv = self._iu.ravel(), self._iv.ravel()
+        iu, iv = self._picked(self._iu), self._picked(self._iv)
         ci = np.stack([iu + b for a in offsets for b in offsets])
         cj = np.stack([iv + a for a in offsets for b in offsets])
         return ci, cj
@@ -131,10 +133,9 @@ class Sampler:
     def combine(self, values: F32) -> F32:
         """Point mode: pixel values from tap-cell values (taps, h * w), as :meth:`__call__`."""
         if self.method == "NEAREST":
-            nearest: F32 = values[0].reshape(self.shape)
-            return nearest
-        wu = weights(self.method, self._fu.ravel())
-        wv = weights(self.method, self._fv.ravel())
+            return self._scatter(values[0])
+        wu = weights(self.method, self._picked(self._fu))
+        wv = weights(self.method, self._picked(self._fv))
         acc: F32 | None = None
         for a, w_row in enumerate(wv):
             line: F32 | None = None
@@ -144,7 +145,19 @@ class Sampler:
             assert line is not None
             acc = line * w_row if acc is None else acc + line * w_row
         assert acc is not None
-        return acc.reshape(self.shape).astype(np.float32, copy=False)
+        return self._scatter(acc)
+
+    def _picked(self, values: np.ndarray) -> np.ndarray:
+        flat = values.ravel()
+        return flat if self._sel is None else flat[self._sel]
+
+    def _scatter(self, values: F32) -> F32:
+        if self._sel is None:
+            out: F32 = values.reshape(self.shape).astype(np.float32, copy=False)
+            return out
+        full = np.zeros(self.shape[0] * self.shape[1], np.float32)
+        full[self._sel] = values
+        return full.reshape(self.shape)
 
     def __call__(self, block: F32) -> F32:
         """Resample ``block`` (len(cj), len(ci)) to the part's pixels."""

@@ -172,10 +172,10 @@ def _transformer(src: CRS, dst: str) -> Transformer:
 
 def control_step(src: CRS, pixel: float) -> float:
     """Control-node spacing for pixels of ``pixel`` CRS units: ``2**-10`` degrees or 128
-    units, doubled while under twice the pixel size (coarse requests need fewer nodes).
+    units, doubled while under four pixels (coarse requests need fewer nodes).
     """
     step = _GEO_STEP if src.is_geographic else _PROJ_STEP
-    while step * 2 <= pixel * 2:
+    while step * 2 <= pixel * 4:
         step *= 2
     return step
 
