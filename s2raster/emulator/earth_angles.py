@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from s2raster.emulator.earth_nodes import km_coords, zone_transformer
+from s2raster.emulator.earth_nodes import track_km, zone_transformer
 from s2raster.emulator.earth_noise import F32, I64
 from s2raster.emulator.earth_surface import SWATH_KM
 
@@ -44,9 +44,8 @@ def angles(zone: int, ci: I64, cj: I64, slot: int, doy: int) -> dict[str, F32]:
         )
         % 360.0
     )
-    x, y = km_coords(lon, lat)
     phase = 37.0 * slot % SWATH_KM
-    across = np.mod(x + 0.18 * y + phase, SWATH_KM) - SWATH_KM / 2
+    across = np.mod(track_km(lon, lat) + phase, SWATH_KM) - SWATH_KM / 2
     view_zenith = np.degrees(np.arctan(np.abs(across) / _ALTITUDE_KM))
     view_azimuth = np.where(across >= 0, 282.0, 102.0) + 0.01 * across
     values = (azimuth, zenith, view_azimuth, view_zenith)

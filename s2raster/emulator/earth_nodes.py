@@ -56,6 +56,14 @@ def km_coords(lon: F64, lat: F64) -> tuple[F64, F64]:
     return x, y
 
 
+def track_km(lon: F64, lat: F64) -> F64:
+    """Across-track position (km) of the synthetic ground tracks: lines tilted about 11
+    degrees from the meridians (lon + 0.2 lat constant), measured along the parallel.
+    """
+    out: F64 = (lon + 0.2 * lat) * (KM_PER_DEG_LON * np.cos(np.radians(lat)))
+    return out
+
+
 def static_fields(lon: F64, lat: F64) -> F32:
     """The :data:`STATIC` fields at points (lon, lat): array (8, n)."""
     x, y = km_coords(lon, lat)
@@ -64,7 +72,7 @@ def static_fields(lon: F64, lat: F64) -> F32:
     elev = 250.0 + 300.0 * fbm(x / 50, y / 50, 0xA3, 5) + 3600.0 * mountains * relief
     fields = (
         lat,
-        x + 0.18 * y,
+        track_km(lon, lat),
         np.maximum(elev, 0.0),
         fbm(x / 2500, y / 2500, 0xA4, 4),
         fbm(x / 5, y / 5, 0xA5, 4),
