@@ -23,7 +23,7 @@ centre (no area averaging). SCL, CLD, SNW and dataMask always use NEAREST; angle
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from affine import Affine
@@ -162,16 +162,15 @@ def render(
 
 
 def _mosaic(
-    one: object,
+    one: Callable[[Acquisition], dict[str, F32]],
     acquisitions: Sequence[Acquisition],
     shape: tuple[int, int],
     unit_of: Mapping[str, str],
 ) -> dict[str, F32]:
-    assert callable(one)
     out = {name: np.zeros(shape, np.float32) for name in (*unit_of, "dataMask")}
     missing = np.ones(shape, bool)
     for acq in acquisitions:
-        values: dict[str, F32] = one(acq)
+        values = one(acq)
         take = missing & (values["dataMask"] > 0)
         if take.all():
             return values
