@@ -20,12 +20,12 @@ from sentinelhub import CRS, BBox, DataCollection, MimeType, SentinelHubRequest,
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_load import start_emulator  # noqa: E402
+from bench_load import start_emulator
 
-import s2raster  # noqa: E402
-from s2raster.cdse import cdse_config  # noqa: E402
-from s2raster.evalscript import evalscript  # noqa: E402
-from s2raster.plan import make_plan  # noqa: E402
+import s2raster
+from s2raster.cdse import cdse_config
+from s2raster.evalscript import evalscript
+from s2raster.plan import make_plan
 
 BANDS = ("B02", "B03", "B04", "B08")
 TIME = "2024-06-01/2024-06-30"
@@ -70,8 +70,14 @@ def by_hand(config: SHConfig, bbox: tuple[float, float, float, float], threads: 
 def with_s2raster(config: SHConfig, bbox: tuple[float, float, float, float], threads: int) -> float:
     t0 = time.perf_counter()
     da = s2raster.load(
-        bbox, TIME, BANDS, bbox_crs="EPSG:32633", crs="EPSG:32633", config=config,
-        cache=False, concurrency=threads,
+        bbox,
+        TIME,
+        BANDS,
+        bbox_crs="EPSG:32633",
+        crs="EPSG:32633",
+        config=config,
+        cache=False,
+        concurrency=threads,
     )
     da.compute(scheduler="threads", num_workers=threads)
     return time.perf_counter() - t0
@@ -86,7 +92,9 @@ def main() -> None:
     proc, env = start_emulator()
     try:
         config = cdse_config(
-            env["SH_CLIENT_ID"], env["SH_CLIENT_SECRET"], base_url=env["SH_BASE_URL"],
+            env["SH_CLIENT_ID"],
+            env["SH_CLIENT_SECRET"],
+            base_url=env["SH_BASE_URL"],
             token_url=env["SH_TOKEN_URL"],
         )
         x0, y0 = 399960.0, 5090220.0

@@ -15,8 +15,12 @@ from s2raster.grid import Grid, utm_crs
 
 @pytest.mark.parametrize(
     ("lon", "lat", "crs"),
-    [(14.0, 46.0, "EPSG:32633"), (-47.5, -15.8, "EPSG:32723"), (179.9, 0.0, "EPSG:32660"),
-     (-180.0, -0.1, "EPSG:32701")],
+    [
+        (14.0, 46.0, "EPSG:32633"),
+        (-47.5, -15.8, "EPSG:32723"),
+        (179.9, 0.0, "EPSG:32660"),
+        (-180.0, -0.1, "EPSG:32701"),
+    ],
 )
 def test_utm_zone(lon: float, lat: float, crs: str) -> None:
     assert utm_crs(lon, lat) == crs
@@ -40,7 +44,10 @@ def test_geographic_grid_uses_metres_per_degree() -> None:
     g = Grid.from_bbox((13.0, 45.0, 13.1, 45.1), crs="EPSG:4326", resolution=60)
     assert math.isclose(g.res[0], 60 / 111319.49079327357)
     minx, miny, maxx, maxy = g.bounds
-    assert minx <= 13.0 and maxx >= 13.1 and miny <= 45.0 and maxy >= 45.1
+    assert minx <= 13.0
+    assert maxx >= 13.1
+    assert miny <= 45.0
+    assert maxy >= 45.1
 
 
 def test_tiles_share_the_lattice() -> None:
