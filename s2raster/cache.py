@@ -14,16 +14,15 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-from s2raster.cdse import Fetch, FetchResult
+from s2raster.cdse import FetchResult
 from s2raster.errors import InputError
-from s2raster.evalscript import payload
-from s2raster.plan import TileRequest
 
 
 def cache_key(base_url: str, body: dict[str, Any]) -> str:
@@ -43,6 +42,14 @@ def default_directory() -> Path:
     return Path(platformdirs.user_cache_dir("s2raster")) / "tiles"
 
 
+@dataclass(frozen=True)
+class CacheEntry:
+    """A cached response: the file holding its bytes, and whether it is synthetic."""
+
+    path: Path
+    synthetic: bool
+
+
 class TileCache:
     """Tile responses on disk under ``directory``, by :func:`cache_key`."""
 
@@ -60,22 +67,23 @@ class TileCache:
         """Whether a complete entry (its sidecar) exists for ``key``; reads nothing."""
         return self._paths(key)[1].is_file()
 
-    def get(self, key: str) -> FetchResult | None:
-        """The cached response for ``key`` (0 PU, ``from_cache=True``), or None."""
+    def lookup(self, key: str) -> CacheEntry | None:
+        """The complete entry for ``key`` (its file and synthetic mark), or None."""
         content_path, meta_path = self._paths(key)
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            content = content_path.read_bytes()
+            size = content_path.stat().st_size
         except (OSError, ValueError):
             return None
-        if not isinstance(meta, dict) or meta.get("size") != len(content):
+        if not isinstance(meta, dict) or meta.get("size") != size:
             return None
-        return FetchResult(
-            content=content,
-            processing_units=0.0,
-            synthetic=bool(meta.get("synthetic", False)),
-            from_cache=True,
-        )
+        return CacheEntry(content_path, bool(meta.get("synthetic", False)))
+
+    def discard(self, key: str) -> None:
+        """Remove the entry for ``key`` (sidecar first, so it is never seen half-removed)."""
+        content_path, meta_path = self._paths(key)
+        meta_path.unlink(missing_ok=True)
+        content_path.unlink(missing_ok=True)
 
     def put(self, key: str, result: FetchResult, *, base_url: str) -> None:
         """Store ``result`` under ``key`` (content first, then the sidecar; both atomic)."""
@@ -116,32 +124,6 @@ def resolve_cache(cache: CacheOption) -> TileCache | None:
     if isinstance(cache, (str, os.PathLike)):
         return TileCache(cache)
     raise InputError(f"cache must be True, False, None or a directory path, got {cache!r}")
-
-
-class CachedFetch:
-    """A :class:`Fetch` that answers from ``cache`` when it can and stores what it fetches."""
-
-    def __init__(self, fetch: Fetch, cache: TileCache, base_url: str) -> None:
-        self.fetch = fetch
-        self.cache = cache
-        self.base_url = base_url.rstrip("/")
-
-    def __repr__(self) -> str:
-        return f"CachedFetch({self.fetch!r}, {self.cache!r})"
-
-    def __call__(self, request: TileRequest) -> FetchResult:
-        key = cache_key(self.base_url, payload(request))
-        hit = self.cache.get(key)
-        if hit is not None:
-            return hit
-        result = self.fetch(request)
-        self.cache.put(key, result, base_url=self.base_url)
-        return result
-
-
-def cached(fetch: Fetch, cache: TileCache, base_url: str) -> Fetch:
-    """Wrap ``fetch`` with ``cache``; keys are (``base_url``, payload)."""
-    return CachedFetch(fetch, cache, base_url)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -34,7 +34,7 @@ from s2raster.geotiff import export_tags, georeference
 __all__ = ["overview_factors", "write_geotiff"]
 
 #: GDAL block cache while writing (MB): bounds memory whatever the raster size.
-CACHE_MB = 128
+CACHE_MB = 32
 #: Largest strip of a numpy array handed to GDAL at once (bytes).
 _STRIP_BYTES = 64 * 2**20
 _CODECS = {"DEFLATE", "LZW", "ZSTD", "LZMA", "NONE", "PACKBITS", "LERC", "LERC_DEFLATE"}

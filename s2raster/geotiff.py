@@ -16,9 +16,11 @@ import re
 import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rasterio
 import rasterio.errors
 import xarray as xr
 from affine import Affine
@@ -38,6 +40,8 @@ __all__ = [
     "read_tile",
 ]
 
+#: Bytes of the strip buffer :func:`read_tile` reads through.
+_STRIP_BYTES = 8 << 20
 #: Transform coefficients may differ from the grid's by this many pixels.
 TRANSFORM_TOLERANCE_PX = 1e-6
 #: Dataset tag that marks synthetic (emulator) data.
@@ -79,30 +83,65 @@ class RasterData:
     userdata: dict[str, Any] | None = field(default=None)
 
 
-def read_tile(content: bytes, grid: Grid, bands: Sequence[str]) -> TileData:
+def read_tile(content: bytes | Path, grid: Grid, bands: Sequence[str]) -> TileData:
     """Read a response of the client's evalscript for the tile ``grid``.
 
     ``content`` is a GeoTIFF or a tar holding ``default.tif`` (or a single ``.tif``) and
-    perhaps ``userdata.json``. The file must hold ``len(bands) + 1`` bands (``dataMask``
+    perhaps ``userdata.json``, as bytes or as a file (a cached response, read from disk
+    without loading its bytes). The file must hold ``len(bands) + 1`` bands (``dataMask``
     last) on exactly ``grid`` (EPSG code, transform within 1e-6 px, shape); anything else
     is a :class:`~s2raster.errors.ResponseError`. Returns float32 ``(len(bands), h, w)``
     with NaN where ``dataMask == 0``.
     """
+    if isinstance(content, Path):
+        if _is_tiff_file(content):
+            return _read_tile_file(content, grid, bands)
+        content = content.read_bytes()
     tif, userdata = _unpack(content)
+    with MemoryFile(tif) as mem:
+        return _read_tile_file(mem.name, grid, bands, userdata)
+
+
+def _read_tile_file(
+    path: Path | str, grid: Grid, bands: Sequence[str], userdata: dict[str, Any] | None = None
+) -> TileData:
     n = len(bands)
     try:
-        with MemoryFile(tif) as mem, mem.open() as src:
+        with rasterio.open(path) as src:
             _check_grid(src, grid, n + 1)
             tags = src.tags()
-            out = np.empty((n + 1, grid.height, grid.width), dtype=np.float32)
-            src.read(out=out, out_dtype="float32")
+            data = _read_masked(src, n)
     except RasterioError as exc:
         raise ResponseError(
             f"response is not a readable GeoTIFF ({_describe(exc)}); retry the request"
         ) from exc
-    data = out[:n]
-    np.copyto(data, np.float32(np.nan), where=(out[n] == 0)[np.newaxis])
     return TileData(data, tags, tags.get(SYNTHETIC_TAG) == "1", userdata)
+
+
+def _is_tiff_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(4) in _TIFF_MAGIC
+    except OSError as exc:
+        raise ResponseError(f"cannot read the cached response {path}: {exc}") from exc
+
+
+def _read_masked(src: DatasetReader, n: int) -> np.ndarray:
+    """The first ``n`` bands as float32, NaN where band ``n + 1`` (dataMask) is 0.
+
+    Read in strips of rows through a small buffer, so only the result is ever allocated
+    in full (not the ``n + 1`` bands): a tile in flight costs its own size, no more.
+    """
+    out = np.empty((n, src.height, src.width), dtype=np.float32)
+    rows = max(1, _STRIP_BYTES // (4 * (n + 1) * src.width))
+    buf = np.empty((n + 1, min(rows, src.height), src.width), dtype=np.float32)
+    for top in range(0, src.height, rows):
+        h = min(rows, src.height - top)
+        part = buf[:, :h]
+        src.read(out=part, window=((top, top + h), (0, src.width)), out_dtype="float32")
+        np.copyto(part[:n], np.float32(np.nan), where=(part[n] == 0)[np.newaxis])
+        out[:, top : top + h] = part[:n]
+    return out
 
 
 def read_raster(content: bytes) -> RasterData:

@@ -14,6 +14,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import dask.array
 import numpy as np
@@ -206,37 +207,52 @@ class _TileReader:
         key = cache_key(self.base_url, payload(request)) if self.cache else ""
         data = self._from_cache(request, key) if self.cache else None
         if data is None:
-            with self.slots:
-                result = self.fetch(request)
-            self.stats.record(result)
-            data = self._read(request, result)
-            if self.cache is not None:
-                self.cache.put(key, result, base_url=self.base_url)
+            data = self._download(request, key)
         if self.progress is not None:
             self.progress(request)
         return data
 
     def _from_cache(self, request: TileRequest, key: str) -> np.ndarray | None:
         assert self.cache is not None
-        hit = self.cache.get(key)
-        if hit is None:
+        entry = self.cache.lookup(key)
+        if entry is None:
             return None
         try:
-            data = self._read(request, hit)
+            data = self._read(request, entry.path, entry.synthetic)
         except ResponseError:
             return None  # a damaged or foreign entry: fetch again (and overwrite it)
-        self.stats.record(hit)
+        self.stats.record(FetchResult(b"", 0.0, entry.synthetic, from_cache=True))
         return data
 
-    def _read(self, request: TileRequest, result: FetchResult) -> np.ndarray:
-        tile = geotiff.read_tile(result.content, request.tile.grid, request.query.bands)
-        if (result.synthetic or tile.synthetic) and not self.synthetic:
+    def _download(self, request: TileRequest, key: str) -> np.ndarray:
+        with self.slots:
+            result = self.fetch(request)
+        self.stats.record(result)
+        if self.cache is None:
+            return self._read(request, result.content, result.synthetic)
+        # Decode from the cached file, not beside the response bytes: a tile in flight then
+        # holds its pixels only. A response read_tile refuses is not kept.
+        self.cache.put(key, result, base_url=self.base_url)
+        synthetic = result.synthetic
+        del result
+        entry = self.cache.lookup(key)
+        try:
+            if entry is None:
+                raise ResponseError(f"the tile cache lost the response it just stored ({key})")
+            return self._read(request, entry.path, synthetic)
+        except ResponseError:
+            self.cache.discard(key)
+            raise
+
+    def _read(self, request: TileRequest, content: bytes | Path, synthetic: bool) -> np.ndarray:
+        tile = geotiff.read_tile(content, request.tile.grid, request.query.bands)
+        if (synthetic or tile.synthetic) and not self.synthetic:
             raise ResponseError(
                 f"tile {request.tile.index_row},{request.tile.index_col} from {self.base_url} "
                 "is marked synthetic (emulator data) but this load expects real Sentinel-2 "
                 "data; point config at the real service, or use the emulator's loopback URL"
             )
-        return np.asarray(tile.data, dtype=np.float32)
+        return tile.data
 
 
 def _lazy_array(plan: Plan, reader: _TileReader, load_id: str) -> dask.array.Array:

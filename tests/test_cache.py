@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from s2raster.cache import TileCache, cache_key, cached, default_directory, resolve_cache
+from s2raster.cache import CacheEntry, TileCache, cache_key, default_directory, resolve_cache
 from s2raster.cdse import FetchResult
 from s2raster.errors import InputError
 from s2raster.evalscript import payload
@@ -35,15 +35,16 @@ def test_key_is_sha256_of_url_and_payload(requests_: tuple[TileRequest, ...]) ->
     assert key == cache_key(URL, reordered)
 
 
-def test_put_get_round_trip(tmp_path: Path) -> None:
+def test_put_lookup_round_trip(tmp_path: Path) -> None:
     cache = TileCache(tmp_path / "c")
     key = "ab" + "0" * 62
-    assert cache.get(key) is None
+    assert cache.lookup(key) is None
     assert not cache.contains(key)
     cache.put(key, FetchResult(b"tiff-bytes", 1.25, True), base_url=URL + "/")
     assert cache.contains(key)
-    hit = cache.get(key)
-    assert hit == FetchResult(b"tiff-bytes", 0.0, True, from_cache=True)
+    hit = cache.lookup(key)
+    assert hit == CacheEntry(tmp_path / "c" / "ab" / f"{key}.tif", synthetic=True)
+    assert hit.path.read_bytes() == b"tiff-bytes"
     meta = json.loads((tmp_path / "c" / "ab" / f"{key}.json").read_text())
     assert meta["processing_units"] == 1.25
     assert meta["synthetic"] is True
@@ -62,35 +63,25 @@ def test_damaged_entries_are_misses(tmp_path: Path) -> None:
     cache.put(key, FetchResult(b"0123456789", 1.0, False), base_url=URL)
     content = tmp_path / "cd" / f"{key}.tif"
     content.write_bytes(b"01234")  # truncated
-    assert cache.get(key) is None
+    assert cache.lookup(key) is None
     cache.put(key, FetchResult(b"0123456789", 1.0, False), base_url=URL)
     (tmp_path / "cd" / f"{key}.json").write_text("{not json")
-    assert cache.get(key) is None
+    assert cache.lookup(key) is None
     (tmp_path / "cd" / f"{key}.json").unlink()
-    assert cache.get(key) is None  # content without sidecar: incomplete
+    assert cache.lookup(key) is None  # content without sidecar: incomplete
 
 
-def test_cached_fetch_downloads_once(tmp_path: Path, requests_: tuple[TileRequest, ...]) -> None:
-    calls: list[TileRequest] = []
-
-    def fetch(request: TileRequest) -> FetchResult:
-        calls.append(request)
-        return FetchResult(
-            f"tile {request.tile.index_row},{request.tile.index_col}".encode(), 2, False
-        )
-
-    wrapped = cached(fetch, TileCache(tmp_path), URL)
-    first = [wrapped(r) for r in requests_]
-    second = [wrapped(r) for r in requests_]
-    assert len(calls) == len(requests_)
-    assert [r.content for r in first] == [r.content for r in second]
-    assert all(r.from_cache and r.processing_units == 0 for r in second)
-    assert not any(r.from_cache for r in first)
-    other = cached(fetch, TileCache(tmp_path), "https://sh.dataspace.copernicus.eu")
-    other(requests_[0])
-    assert len(calls) == len(requests_) + 1  # another service: another entry
-    assert TileCache(tmp_path).clear() == len(requests_) + 1
-    assert TileCache(tmp_path).get(cache_key(URL, payload(requests_[0]))) is None
+def test_discard_and_clear(tmp_path: Path, requests_: tuple[TileRequest, ...]) -> None:
+    cache = TileCache(tmp_path)
+    keys = [cache_key(URL, payload(r)) for r in requests_]
+    for key in keys:
+        cache.put(key, FetchResult(key.encode(), 2.0, False), base_url=URL)
+    assert all(cache.contains(k) for k in keys)
+    cache.discard(keys[0])
+    assert cache.lookup(keys[0]) is None
+    assert not list(tmp_path.glob(f"??/{keys[0]}.*"))
+    assert cache.clear() == len(keys) - 1
+    assert not any(cache.contains(k) for k in keys)
 
 
 def test_resolve_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

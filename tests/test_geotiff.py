@@ -143,6 +143,27 @@ def test_read_tile_masks_nodata(tile_array: np.ndarray, interleave: str) -> None
     assert tile.userdata is None
 
 
+@pytest.mark.parametrize("as_tar", [False, True])
+def test_read_tile_from_a_file(tile_array: np.ndarray, tmp_path: Path, as_tar: bool) -> None:
+    content = make_tiff(tile_array)
+    path = tmp_path / "cached.tif"
+    path.write_bytes(make_tar({"default.tif": content}) if as_tar else content)
+    from_file = read_tile(path, GRID, BANDS)
+    from_bytes = read_tile(content, GRID, BANDS)
+    np.testing.assert_array_equal(from_file.data, from_bytes.data)
+    assert from_file.tags == from_bytes.tags
+
+
+def test_read_tile_strips_match_whole_read(
+    tile_array: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import s2raster.geotiff as geotiff
+
+    whole = read_tile(make_tiff(tile_array), GRID, BANDS).data
+    monkeypatch.setattr(geotiff, "_STRIP_BYTES", 4 * 3 * GRID.width * 3)  # 3 rows a strip
+    np.testing.assert_array_equal(read_tile(make_tiff(tile_array), GRID, BANDS).data, whole)
+
+
 def test_read_tile_synthetic_mark(tile_array: np.ndarray) -> None:
     tile = read_tile(make_tiff(tile_array, tags=SYNTHETIC_TAGS), GRID, BANDS)
     assert tile.synthetic
