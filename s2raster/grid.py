@@ -142,6 +142,30 @@ class Grid:
         top = y0 + height * step
         return cls(crs_string(dst), Affine(step, 0.0, x0, 0.0, -step, top), (height, width))
 
+    @classmethod
+    def from_bbox_size(
+        cls,
+        bbox: BBox,
+        size: tuple[int, int],
+        *,
+        bbox_crs: str | int | CRS = "EPSG:4326",
+        crs: str | int | CRS | None = None,
+    ) -> Grid:
+        """The grid of exactly ``size`` = (width, height) px spanning ``bbox`` in ``crs``.
+
+        As the Process API's ``width``/``height``: pixel size = extent / size per axis, so
+        edges are not snapped. ``crs`` defaults to the UTM zone of the bbox centre.
+        """
+        width, height = (int(v) for v in size)
+        if not (1 <= width <= 100_000 and 1 <= height <= 100_000):
+            raise InputError(f"size must be 1..100000 px a side, got {width} x {height}")
+        src = to_crs(bbox_crs)
+        box = check_bbox(bbox, src)
+        dst = to_crs(utm_crs(*_centre_lonlat(box, src)) if crs is None else crs)
+        minx, miny, maxx, maxy = _reproject_bounds(box, src, dst)
+        rx, ry = (maxx - minx) / width, (maxy - miny) / height
+        return cls(crs_string(dst), Affine(rx, 0.0, minx, 0.0, -ry, maxy), (height, width))
+
     @property
     def height(self) -> int:
         return self.shape[0]
@@ -160,6 +184,12 @@ class Grid:
         """(minx, miny, maxx, maxy) of the outer pixel edges."""
         t = self.transform
         return (t.c, t.f + t.e * self.height, t.c + t.a * self.width, t.f)
+
+    @property
+    def metres_per_pixel(self) -> float:
+        """The larger pixel side in metres (degrees x :data:`METRES_PER_DEGREE` if geographic)."""
+        scale = METRES_PER_DEGREE if self.pyproj_crs.is_geographic else 1.0
+        return max(self.res) * scale
 
     @cached_property
     def pyproj_crs(self) -> CRS:

@@ -168,6 +168,11 @@ def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX) -> Plan:
     """Plan the requests for an existing ``grid`` (tiles of at most ``tile_px`` px)."""
     if isinstance(tile_px, bool) or not isinstance(tile_px, int) or not 1 <= tile_px <= MAX_PX:
         raise InputError(f"tile_px must be an integer from 1 to {MAX_PX}, got {tile_px!r}")
+    if grid.metres_per_pixel > MAX_RESOLUTION_M * (1 + 1e-9):
+        raise InputError(
+            f"pixels of {grid.metres_per_pixel:.0f} m are coarser than the Process API allows "
+            f"for Sentinel-2 ({MAX_RESOLUTION_M:g} m/px): ask for more pixels or a smaller bbox"
+        )
     tiles = tuple(grid.tiles(tile_px))
     requests = tuple(TileRequest(tile, query) for tile in tiles)
     return Plan(grid=grid, tiles=tiles, query=query, requests=requests)

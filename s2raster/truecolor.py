@@ -13,36 +13,30 @@ extent of the bbox (in the output CRS) divided by the size, as with the Process 
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
+import dask
+import dask.array
 import numpy as np
-from affine import Affine
-from pyproj import CRS, Transformer
+from sentinelhub.config import SHConfig
 
+from s2raster.cache import CacheOption
+from s2raster.cdse import Fetch
 from s2raster.errors import ExportError, InputError
-from s2raster.grid import (
-    MAX_PX,
-    METRES_PER_DEGREE,
-    BBox,
-    Grid,
-    check_bbox,
-    crs_string,
-    to_crs,
-    utm_crs,
-)
-from s2raster.plan import MAX_RESOLUTION_M
+from s2raster.grid import MAX_PX, BBox, Grid
+from s2raster.load import LoadStats, Progress, load_plan, stats
+from s2raster.plan import Plan, make_plan, make_query, plan_grid
+from s2raster.timerange import TimeInput
+from s2raster.xr import Scalar, to_dataarray
 
 __all__ = [
     "RGB_BANDS",
     "TrueColor",
-    "grid_for_size",
     "to_uint8",
     "truecolor",
     "truecolor_from_plan",
@@ -65,9 +59,9 @@ class TrueColor:
     image: np.ndarray
     grid: Grid
     synthetic: bool
-    stats: Any = None
+    stats: LoadStats | None = None
 
-    def __iter__(self) -> Any:  # ``image, grid = truecolor(...)``
+    def __iter__(self) -> Iterator[np.ndarray | Grid]:  # ``image, grid = truecolor(...)``
         return iter((self.image, self.grid))
 
     def write(self, path: str | os.PathLike[str]) -> Path:
@@ -81,58 +75,9 @@ def default_time(now: datetime | None = None) -> tuple[datetime, datetime]:
     return end - timedelta(days=DEFAULT_DAYS), end
 
 
-def grid_for_size(
-    bbox: BBox,
-    size: tuple[int, int],
-    *,
-    bbox_crs: str = "EPSG:4326",
-    crs: str | None = None,
-) -> Grid:
-    """The grid of exactly ``size`` = (width, height) px covering ``bbox`` in ``crs``.
-
-    Pixel size = extent / size per axis (in the output CRS; default the UTM zone of the
-    centre), like the Process API's ``width``/``height``.
-    """
-    width, height = (int(v) for v in size)
-    if not (1 <= width <= 100_000 and 1 <= height <= 100_000):
-        raise InputError(f"size must be 1..100000 px a side, got {width} x {height}")
-    src = to_crs(bbox_crs)
-    box = check_bbox(bbox, src)
-    if crs is None:
-        crs = utm_crs(*_centre_lonlat(box, src))
-    dst = to_crs(crs_string(crs))
-    minx, miny, maxx, maxy = _bounds_in(box, src, dst)
-    rx, ry = (maxx - minx) / width, (maxy - miny) / height
-    if not (math.isfinite(rx) and math.isfinite(ry) and rx > 0 and ry > 0):
-        raise InputError(f"bbox {bbox!r} has no extent in {crs}; choose another --crs")
-    metres = max(rx, ry) * (METRES_PER_DEGREE if dst.is_geographic else 1.0)
-    if metres > MAX_RESOLUTION_M:
-        raise InputError(
-            f"{width} x {height} px over this bbox makes {metres:.0f} m pixels, coarser than "
-            f"the Process API's {MAX_RESOLUTION_M:g} m: ask for more pixels or a smaller bbox"
-        )
-    return Grid(crs_string(dst), Affine(rx, 0.0, minx, 0.0, -ry, maxy), (height, width))
-
-
-def _centre_lonlat(box: BBox, src: CRS) -> tuple[float, float]:
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    if src.is_geographic:
-        return cx, cy
-    lon, lat = Transformer.from_crs(src, "EPSG:4326", always_xy=True).transform(cx, cy)
-    return float(lon), float(lat)
-
-
-def _bounds_in(box: BBox, src: CRS, dst: CRS) -> BBox:
-    if dst == src:
-        return box
-    transformer = Transformer.from_crs(src, dst, always_xy=True)
-    out = transformer.transform_bounds(*box, densify_pts=21)
-    return float(out[0]), float(out[1]), float(out[2]), float(out[3])
-
-
 def truecolor(
     bbox: BBox,
-    time: Any = None,
+    time: TimeInput | None = None,
     *,
     size: tuple[int, int] | None = (512, 512),
     resolution: float | None = None,
@@ -141,11 +86,11 @@ def truecolor(
     collection: str = "sentinel-2-l2a",
     mosaicking: str = "mostRecent",
     max_cloud: float | None = None,
-    config: Any = None,
-    cache: Any = True,
+    config: SHConfig | None = None,
+    cache: CacheOption = True,
     concurrency: int = 4,
-    fetch: Any = None,
-    progress: Callable[..., None] | None = None,
+    fetch: Fetch | None = None,
+    progress: Progress | None = None,
     max_pu: float | None = None,
     gain: float = 2.5,
 ) -> TrueColor:
@@ -178,21 +123,17 @@ def truecolor(
 
 
 def truecolor_from_plan(
-    plan: Any,
+    plan: Plan,
     *,
-    config: Any = None,
-    cache: Any = True,
+    config: SHConfig | None = None,
+    cache: CacheOption = True,
     concurrency: int = 4,
-    fetch: Any = None,
-    progress: Callable[..., None] | None = None,
+    fetch: Fetch | None = None,
+    progress: Progress | None = None,
     max_pu: float | None = None,
     gain: float = 2.5,
 ) -> TrueColor:
     """Run a plan of :func:`truecolor_plan` and make the uint8 RGB image."""
-    import dask
-
-    from s2raster.load import load_plan, stats
-
     da = load_plan(
         plan,
         config=config,
@@ -209,7 +150,7 @@ def truecolor_from_plan(
 
 def truecolor_plan(
     bbox: BBox,
-    time: Any = None,
+    time: TimeInput | None = None,
     *,
     size: tuple[int, int] | None = (512, 512),
     resolution: float | None = None,
@@ -218,10 +159,8 @@ def truecolor_plan(
     collection: str = "sentinel-2-l2a",
     mosaicking: str = "mostRecent",
     max_cloud: float | None = None,
-) -> Any:
+) -> Plan:
     """The :class:`~s2raster.plan.Plan` :func:`truecolor` runs (nothing is downloaded)."""
-    from s2raster.plan import make_plan, make_query, plan_grid
-
     time = default_time() if time is None else time
     if resolution is not None or size is None:
         return make_plan(
@@ -238,11 +177,11 @@ def truecolor_plan(
     query = make_query(
         time, list(RGB_BANDS), collection=collection, mosaicking=mosaicking, max_cloud=max_cloud
     )
-    grid = grid_for_size(bbox, size, bbox_crs=bbox_crs, crs=crs)
+    grid = Grid.from_bbox_size(bbox, size, bbox_crs=bbox_crs, crs=crs)
     return plan_grid(grid, query, tile_px=MAX_PX)
 
 
-def to_uint8(data: Any, gain: float = 2.5) -> np.ndarray:
+def to_uint8(data: np.ndarray | dask.array.Array, gain: float = 2.5) -> np.ndarray:
     """Reflectance (numpy or dask) x ``gain``, clipped to 0..1, as uint8 0..255; NaN -> 0."""
     scaled = (data * np.float32(gain)).clip(0, 1) * np.float32(255) + np.float32(0.5)
     scaled = np.fmax(scaled, np.float32(0))  # fmax turns NaN (no data) into 0
@@ -290,9 +229,8 @@ def _write_png(path: Path, image: np.ndarray, *, synthetic: bool) -> Path:
 
 def _write_tiff(path: Path, image: np.ndarray, grid: Grid, *, synthetic: bool) -> Path:
     from s2raster.export import to_geotiff
-    from s2raster.xr import to_dataarray
 
-    attrs: dict[str, Any] = {"synthetic": int(synthetic)}
+    attrs: dict[str, Scalar] = {"synthetic": int(synthetic)}
     if synthetic:
         attrs["source"] = SYNTHETIC_SOURCE
     da = to_dataarray(image, grid, ["red", "green", "blue"], attrs)

@@ -78,3 +78,25 @@ def test_grid_covers_bbox(lon: float, lat: float, size: float, res: float) -> No
     g = Grid.from_bbox((lon, lat, lon + size, lat + size), resolution=res)
     assert all(edge % res == 0 for edge in g.bounds)
     assert g.width * res == g.bounds[2] - g.bounds[0]
+
+
+def test_from_bbox_size_is_exact_in_the_bbox_crs() -> None:
+    bbox = (13.0, 45.0, 13.3, 45.2)
+    grid = Grid.from_bbox_size(bbox, (300, 200), crs="EPSG:4326")
+    assert grid.shape == (200, 300)
+    for got, want in zip(grid.bounds, bbox, strict=True):
+        assert math.isclose(got, want, abs_tol=1e-12)
+
+
+def test_from_bbox_size_defaults_to_utm() -> None:
+    grid = Grid.from_bbox_size((13.822, 45.850, 14.559, 46.291), (512, 512))
+    assert grid.crs == "EPSG:32633"
+    assert grid.shape == (512, 512)
+    assert 100 < grid.res[0] < 120  # ~57 km / 512 px
+    assert math.isclose(grid.metres_per_pixel, max(grid.res))
+
+
+@pytest.mark.parametrize("size", [(0, 10), (10, 0), (100_001, 1)])
+def test_from_bbox_size_refuses_bad_sizes(size: tuple[int, int]) -> None:
+    with pytest.raises(InputError):
+        Grid.from_bbox_size((13.0, 45.0, 13.3, 45.2), size)

@@ -10,7 +10,7 @@ import pytest
 
 from s2raster.errors import InputError
 from s2raster.grid import Grid
-from s2raster.truecolor import grid_for_size, to_uint8, truecolor, write_image
+from s2raster.truecolor import to_uint8, truecolor, truecolor_plan, write_image
 
 if TYPE_CHECKING:
     from s2raster.emulator import Emulator
@@ -42,19 +42,6 @@ def test_to_uint8_dask_equals_numpy() -> None:
     np.testing.assert_array_equal(to_uint8(lazy, 3.0), to_uint8(data, 3.0))
 
 
-def test_grid_for_size_is_exact_in_the_bbox_crs() -> None:
-    grid = grid_for_size(BBOX, (300, 200), crs="EPSG:4326")
-    assert grid.shape == (200, 300)
-    np.testing.assert_allclose(grid.bounds, BBOX, atol=1e-12)
-
-
-def test_grid_for_size_defaults_to_utm() -> None:
-    grid = grid_for_size((13.822, 45.850, 14.559, 46.291), (512, 512))
-    assert grid.crs == "EPSG:32633"
-    assert grid.shape == (512, 512)
-    assert 100 < grid.res[0] < 120  # ~57 km / 512 px
-
-
 @pytest.mark.parametrize(
     ("bbox", "size"),
     [
@@ -64,15 +51,15 @@ def test_grid_for_size_defaults_to_utm() -> None:
         (BBOX, (0, 10)),
     ],
 )
-def test_grid_for_size_refuses_bad_input(bbox: tuple[float, ...], size: tuple[int, int]) -> None:
+def test_truecolor_plan_refuses_bad_input(bbox: tuple[float, ...], size: tuple[int, int]) -> None:
     with pytest.raises(InputError):
-        grid_for_size(bbox, size)  # type: ignore[arg-type]
+        truecolor_plan(bbox, "2024-06-01/2024-06-30", size=size)  # type: ignore[arg-type]
 
 
 @pytest.fixture
 def image() -> tuple[np.ndarray, Grid]:
     rng = np.random.default_rng(1)
-    grid = grid_for_size(BBOX, (40, 30))
+    grid = Grid.from_bbox_size(BBOX, (40, 30))
     return rng.integers(0, 256, (3, 30, 40), dtype=np.uint8), grid
 
 
