@@ -51,6 +51,24 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
+@pytest.fixture(scope="session")
+def token(emulator: Emulator) -> str:
+    """A Bearer token of the session emulator, fetched by a plain form POST (no oauthlib)."""
+    import requests
+
+    response = requests.post(
+        emulator.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": emulator.client_id,
+            "client_secret": emulator.client_secret,
+        },
+        timeout=10,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
 @pytest.fixture
 def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No SH_* variables and an empty sentinelhub config: nothing to find."""

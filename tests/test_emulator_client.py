@@ -109,21 +109,6 @@ def bind_l2a(emu: Emulator) -> DataCollection:
         return DataCollection(DataCollection.SENTINEL2_L2A.value.derive(service_url=emu.base_url))
 
 
-@pytest.fixture(scope="module")
-def token(emulator: Emulator) -> str:
-    response = requests.post(
-        emulator.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": emulator.client_id,
-            "client_secret": emulator.client_secret,
-        },
-        timeout=10,
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 @pytest.fixture
 def clean_faults(emulator: Emulator) -> Iterator[Emulator]:
     yield emulator

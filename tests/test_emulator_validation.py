@@ -373,21 +373,6 @@ def process_schema(openapi_spec: dict[str, Any]) -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
-@pytest.fixture(scope="module")
-def token(emulator: Emulator) -> str:
-    response = requests.post(
-        emulator.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": emulator.client_id,
-            "client_secret": emulator.client_secret,
-        },
-        timeout=10,
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 def test_schema_accepts_the_base_payload(process_schema: Any) -> None:
     assert process_schema.is_valid(base_payload())
 
