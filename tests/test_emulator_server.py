@@ -124,7 +124,7 @@ def test_cli_server_prints_four_lines_and_stops_on_interrupt() -> None:
         )
         assert response.status_code == 200
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=30) == 0  # generous: CI machines can be busy
         assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
     finally:
         proc.kill()
