@@ -280,8 +280,9 @@ def _check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_
     estimate = sum(r.estimated_pu for r in todo)
     if estimate > max_pu:
         raise CostLimitError(
-            f"this job is estimated at {estimate:.1f} processing units ({len(todo)} requests "
-            f"not in the cache), above max_pu={max_pu:g}: choose a smaller area, fewer bands "
+            f"this job is estimated at {estimate:.1f} processing units ({len(todo)} "
+            f"request{'' if len(todo) == 1 else 's'} not in the cache), above max_pu={max_pu:g}: "
+            "choose a smaller area, fewer bands "
             "or a coarser resolution, or raise max_pu"
         )
 
