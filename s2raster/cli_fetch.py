@@ -211,6 +211,7 @@ def run_fetch(plan: Any, names: list[str], output: Path, opts: dict[str, Any]) -
     ) as (config, synthetic):
         if synthetic:
             notice(f"Note: --emulator: {SYNTHETIC_NOTICE}", quiet=quiet)
+        notice(report.estimate_line(plan), quiet=quiet)
         with tile_progress(len(plan.tiles), quiet=quiet) as progress:
             da = load_plan(
                 plan,

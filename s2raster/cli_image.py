@@ -91,6 +91,7 @@ def truecolor(**opts: Any) -> None:
     ):
         if synthetic:
             notice(f"Note: --emulator: {SYNTHETIC_NOTICE}", quiet=quiet)
+        notice(report.estimate_line(plan), quiet=quiet)
         with tile_progress(len(plan.tiles), quiet=quiet) as progress:
             result = truecolor_from_plan(
                 plan,

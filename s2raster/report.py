@@ -9,9 +9,14 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from s2raster.cost import FREE_QUOTA
+
+if TYPE_CHECKING:
+    from s2raster.grid import Grid
+    from s2raster.load import LoadStats
+    from s2raster.plan import Plan
 
 SYNTHETIC_LINE = "SYNTHETIC: data from the local s2raster emulator, not Sentinel-2 observations."
 
@@ -29,7 +34,7 @@ def _pct(fraction: float) -> str:
     return f"{fraction:.2%}" if fraction < 0.1 else f"{fraction:.0%}"
 
 
-def grid_line(grid: Any) -> str:
+def grid_line(grid: Grid) -> str:
     """``EPSG:32633, 5751 x 4959 px at 10 m, bounds (...)``."""
     rx, ry = grid.res
     unit = "°" if grid.pyproj_crs.is_geographic else " m"
@@ -38,7 +43,7 @@ def grid_line(grid: Any) -> str:
     return f"{grid.crs}, {grid.width} x {grid.height} px at {res}, bounds ({bounds})"
 
 
-def plan_lines(plan: Any) -> list[str]:
+def plan_lines(plan: Plan) -> list[str]:
     """What a job will do: grid, tiles, bands, processing units, bytes, free-quota share."""
     rows = max(t.index_row for t in plan.tiles) + 1
     cols = max(t.index_col for t in plan.tiles) + 1
@@ -68,13 +73,25 @@ def plan_lines(plan: Any) -> list[str]:
     return lines
 
 
+def estimate_line(plan: Plan) -> str:
+    """One line before a download: the estimated cost and its share of the free quota."""
+    quota = plan.quota
+    n = len(plan.requests)
+    return (
+        f"Estimated cost: {plan.estimated_pu:.2f} processing units for {n} "
+        f"request{'' if n == 1 else 's'} ({_pct(quota.minute_pu)} of a free account's "
+        f"{FREE_QUOTA['pu_per_minute']:g} PU a minute, {_pct(quota.month_pu)} of its "
+        f"{FREE_QUOTA['pu_per_month']:,.0f} a month; cached responses cost nothing)"
+    )
+
+
 def fetch_lines(
     *,
     path: Path,
-    grid: Any,
+    grid: Grid,
     bands: Sequence[str],
     tiles: int,
-    stats: Any,
+    stats: LoadStats,
     synthetic: bool,
 ) -> list[str]:
     """The summary of a finished fetch: output, size, CRS, tiles, PU spent, cache hits."""

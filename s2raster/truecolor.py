@@ -59,7 +59,7 @@ class TrueColor:
     image: np.ndarray
     grid: Grid
     synthetic: bool
-    stats: LoadStats | None = None
+    stats: LoadStats
 
     def __iter__(self) -> Iterator[np.ndarray | Grid]:  # ``image, grid = truecolor(...)``
         return iter((self.image, self.grid))

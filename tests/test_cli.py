@@ -105,6 +105,9 @@ def test_fetch_ndvi_on_the_emulator(tmp_path: Path) -> None:
     assert f"{plan.estimated_pu:.2f} processing units spent, 0 cache hit(s)" in summary
     assert "SYNTHETIC" in summary
     assert "SYNTHETIC" in result.stderr  # the notice, too
+    assert f"Estimated cost: {plan.estimated_pu:.2f} processing units for 1 request" in (
+        result.stderr
+    )  # before the download, as well as spent after it
     descriptions, tags, shape = read(out)
     assert descriptions == ("NDVI",)
     assert tags.get("S2RASTER_SYNTHETIC") == "1"
