@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import xarray as xr
 
 from s2raster import report
 from s2raster.cli_errors import no_partial_output
@@ -23,6 +24,8 @@ from s2raster.cli_options import (
 )
 from s2raster.cli_progress import download_threads, tile_progress
 from s2raster.errors import BandError, CostLimitError, GridError
+from s2raster.grid import Grid
+from s2raster.plan import Plan
 
 #: Bands fetched when neither --bands nor --index is given.
 DEFAULT_BANDS = ("B02", "B03", "B04", "B08")
@@ -103,7 +106,7 @@ def _bands_for(names: list[str]) -> list[str]:
     return list(bands_for(names))
 
 
-def make_job(opts: dict[str, Any], *, planning: bool) -> tuple[Any, list[str]]:
+def make_job(opts: dict[str, Any], *, planning: bool) -> tuple[Plan, list[str]]:
     """The plan of the job described by the options, and the indices to compute.
 
     ``planning`` (plan, --dry-run): refuse an estimate above --max-pu here; a fetch leaves
@@ -132,7 +135,7 @@ def make_job(opts: dict[str, Any], *, planning: bool) -> tuple[Any, list[str]]:
     return plan, names
 
 
-def plan_report(plan: Any) -> str:
+def plan_report(plan: Plan) -> str:
     """The plan as text, with a note when a fetch of it would need --yes."""
     lines = report.plan_lines(plan)
     pixels = plan.grid.width * plan.grid.height
@@ -143,7 +146,7 @@ def plan_report(plan: Any) -> str:
     return "\n".join(lines)
 
 
-def check_size(grid: Any, *, confirmed: bool, resolution: float) -> None:
+def check_size(grid: Grid, *, confirmed: bool, resolution: float) -> None:
     """Refuse more than :data:`MAX_PIXELS` per band unless confirmed with --yes."""
     pixels = grid.width * grid.height
     if pixels > MAX_PIXELS and not confirmed:
@@ -197,7 +200,7 @@ def fetch(**opts: Any) -> None:
     click.echo("\n".join(report.fetch_lines(**result)))
 
 
-def run_fetch(plan: Any, names: list[str], output: Path, opts: dict[str, Any]) -> dict[str, Any]:
+def run_fetch(plan: Plan, names: list[str], output: Path, opts: dict[str, Any]) -> dict[str, Any]:
     """Load the plan, compute the indices, write ``output``; what the summary needs."""
     from s2raster.export import to_geotiff
     from s2raster.load import load_plan, stats
@@ -234,18 +237,17 @@ def run_fetch(plan: Any, names: list[str], output: Path, opts: dict[str, Any]) -
     }
 
 
-def stack_indices(da: Any, names: list[str]) -> Any:
+def stack_indices(da: xr.DataArray, names: list[str]) -> xr.DataArray:
     """The indices of ``da`` stacked along ``band`` (one band each, named after the index)."""
-    import xarray as xr
-
     from s2raster.indices import compute
 
-    layers = [compute(name, da).expand_dims(band=[name]) for name in names]
+    layers: list[xr.DataArray] = [compute(name, da).expand_dims(band=[name]) for name in names]
     if len(layers) == 1:
         return layers[0]
-    stacked = xr.concat(layers, dim="band", combine_attrs="override")
+    stacked: xr.DataArray = xr.concat(layers, dim="band", combine_attrs="override")
     stacked.attrs["long_name"] = tuple(names)
-    return stacked.rename("indices")
+    stacked.name = "indices"
+    return stacked
 
 
 @click.command()
