@@ -16,7 +16,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import rasterio
@@ -212,8 +212,13 @@ def _write_data(da: xr.DataArray, dst: DatasetWriter) -> None:
         return
     import dask.array as dsa
 
-    target: Any = _Target(dst)
-    dsa.store(data, target, lock=threading.Lock(), scheduler="threads")
+    target = _Target(dst)
+    try:
+        dsa.store(data, cast(Any, target), lock=False, scheduler="threads")
+    finally:
+        # When a chunk fails, dask raises here while pool threads may still be storing
+        # others: no write may touch the dataset once it is closed.
+        target.close()
 
 
 def _write_numpy(data: np.ndarray, dst: DatasetWriter) -> None:
@@ -226,19 +231,33 @@ def _write_numpy(data: np.ndarray, dst: DatasetWriter) -> None:
 
 
 class _Target:
-    """A dask.array.store target that writes each block into its window."""
+    """A dask.array.store target that writes each block into its window, one at a time.
+
+    GDAL datasets are not thread-safe: writes are serialised by ``lock``, and after
+    :meth:`close` (taken under the same lock) late writes are dropped, never sent to GDAL.
+    """
 
     def __init__(self, dst: DatasetWriter) -> None:
         self.dst = dst
         self.shape = (dst.count, dst.height, dst.width)
         self.dtype = np.dtype(dst.dtypes[0])
         self.ndim = 3
+        self.lock = threading.Lock()
+        self.closed = False
 
     def __setitem__(self, key: tuple[slice, slice, slice], value: np.ndarray) -> None:
         bands, rows, cols = (k.indices(n) for k, n in zip(key, self.shape, strict=True))
         window = Window(cols[0], rows[0], cols[1] - cols[0], rows[1] - rows[0])
         indexes = list(range(bands[0] + 1, bands[1] + 1))
-        self.dst.write(np.asarray(value, dtype=self.dtype), indexes=indexes, window=window)
+        block = np.asarray(value, dtype=self.dtype)
+        with self.lock:
+            if not self.closed:
+                self.dst.write(block, indexes=indexes, window=window)
+
+    def close(self) -> None:
+        """Wait for a write under way, then refuse any later one."""
+        with self.lock:
+            self.closed = True
 
 
 def overview_factors(height: int, width: int, blocksize: int) -> list[int]:

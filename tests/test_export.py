@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dask.array as dsa
@@ -346,6 +348,44 @@ def test_failing_chunk_leaves_nothing(values: np.ndarray, tmp_path: Path) -> Non
     with pytest.raises(RuntimeError, match="fetch failed"):
         to_geotiff(da, tmp_path / "x.tif")
     assert list(tmp_path.iterdir()) == []
+
+
+RACE = """
+import sys, tempfile
+from pathlib import Path
+import dask, dask.array as dsa, numpy as np
+from affine import Affine
+from s2raster import to_geotiff
+from s2raster.grid import Grid
+from s2raster.xr import to_dataarray
+
+grid = Grid("EPSG:32633", Affine(10, 0, 500000, 0, -10, 5000000), (1024, 1024))
+values = np.random.default_rng(0).random((4, 1024, 1024), dtype=np.float32)
+
+def boom(block, block_info=None):
+    if block_info and block_info[0]["chunk-location"] == (0, 3, 3):
+        raise RuntimeError("fetch failed")
+    return block
+
+for _ in range(int(sys.argv[1])):
+    data = dsa.from_array(values, chunks=(4, 128, 128)).map_blocks(boom, dtype=np.float32)
+    da = to_dataarray(data, grid, ["B02", "B03", "B04", "B08"], {})
+    with tempfile.TemporaryDirectory() as tmp, dask.config.set(num_workers=4):
+        try:
+            to_geotiff(da, Path(tmp) / "x.tif")
+        except RuntimeError:
+            pass
+        assert list(Path(tmp).iterdir()) == []
+"""
+
+
+def test_failing_chunk_never_writes_to_a_closed_dataset() -> None:
+    """A chunk that fails while others are being stored must not crash GDAL (it did:
+    dask raised in the main thread, which closed the dataset under a running write)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", RACE, "10"], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_failure_keeps_previous_file(
