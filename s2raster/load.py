@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -167,11 +168,14 @@ def load_plan(
     """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan``."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
-    tile_cache = resolve_cache(cache)
     if fetch is None:
         config = cdse_config() if config is None else config
         fetch = cdse_fetch(config, concurrency=concurrency)
     base_url = _base_url(config, fetch)
+    # The default cache skips services whose tiles could never be found again (an emulator
+    # on a fresh port, an anonymous fetch); a cache named explicitly is always used.
+    reusable = base_url != CUSTOM_FETCH_URL and not is_loopback_url(base_url)
+    tile_cache = resolve_cache(cache if cache is not True or reusable else False)
     _check_cost(plan, max_pu, tile_cache, base_url)
     load_id = uuid.uuid4().hex
     load_stats = LoadStats()
@@ -185,6 +189,7 @@ def load_plan(
         stats=load_stats,
         progress=progress,
         slots=threading.BoundedSemaphore(concurrency),
+        failed=threading.Event(),
     )
     attrs = _attrs(plan, base_url=base_url, synthetic=synthetic, load_id=load_id)
     data = _lazy_array(plan, reader, load_id)
@@ -202,15 +207,31 @@ class _TileReader:
     stats: LoadStats
     progress: Progress | None
     slots: threading.BoundedSemaphore
+    failed: threading.Event
 
     def __call__(self, request: TileRequest) -> np.ndarray:
-        key = cache_key(self.base_url, payload(request)) if self.cache else ""
-        data = self._from_cache(request, key) if self.cache else None
-        if data is None:
-            data = self._download(request, key)
+        self._check_not_failed()
+        try:
+            key = cache_key(self.base_url, payload(request)) if self.cache else ""
+            data = self._from_cache(request, key) if self.cache else None
+            if data is None:
+                data = self._download(request, key)
+        except Exception:
+            # dask re-raises the first error at once, but tasks it already started go on:
+            # they must not spend processing units on a load that has failed.
+            self.failed.set()
+            raise
         if self.progress is not None:
             self.progress(request)
         return data
+
+    def _check_not_failed(self) -> None:
+        if self.failed.is_set():
+            raise ResponseError(
+                "not fetched: another tile of this load failed first (its error was raised "
+                "when the array was computed); fix that and call s2raster.load again "
+                "(tiles already fetched stay in the cache)"
+            )
 
     def _from_cache(self, request: TileRequest, key: str) -> np.ndarray | None:
         assert self.cache is not None
@@ -226,13 +247,17 @@ class _TileReader:
 
     def _download(self, request: TileRequest, key: str) -> np.ndarray:
         with self.slots:
-            result = self.fetch(request)
+            self._check_not_failed()
+            try:
+                result = self.fetch(request)
+            except Exception:
+                self.failed.set()  # before the slot is free for a task still waiting
+                raise
         self.stats.record(result)
-        if self.cache is None:
+        if self.cache is None or not self._store(key, result):
             return self._read(request, result.content, result.synthetic)
         # Decode from the cached file, not beside the response bytes: a tile in flight then
         # holds its pixels only. A response read_tile refuses is not kept.
-        self.cache.put(key, result, base_url=self.base_url)
         synthetic = result.synthetic
         del result
         entry = self.cache.lookup(key)
@@ -243,6 +268,20 @@ class _TileReader:
         except ResponseError:
             self.cache.discard(key)
             raise
+
+    def _store(self, key: str, result: FetchResult) -> bool:
+        """Put ``result`` in the cache; a cache that cannot be written only costs a warning."""
+        assert self.cache is not None
+        try:
+            self.cache.put(key, result, base_url=self.base_url)
+        except OSError as exc:
+            warnings.warn(
+                f"tile cache {self.cache.directory} is not writable ({exc}); continuing "
+                "without it (pass cache=False, or another directory)",
+                stacklevel=2,
+            )
+            return False
+        return True
 
     def _read(self, request: TileRequest, content: bytes | Path, synthetic: bool) -> np.ndarray:
         tile = geotiff.read_tile(content, request.tile.grid, request.query.bands)

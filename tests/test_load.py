@@ -18,8 +18,15 @@ import pytest
 from rasterio.io import MemoryFile
 from sentinelhub.config import SHConfig
 
+from s2raster.cache import default_directory
 from s2raster.cdse import FetchResult
-from s2raster.errors import CostLimitError, CredentialsError, InputError, ResponseError
+from s2raster.errors import (
+    CostLimitError,
+    CredentialsError,
+    InputError,
+    ResponseError,
+    ServiceError,
+)
 from s2raster.grid import Grid
 from s2raster.load import SYNTHETIC_SOURCE, LoadStats, load, load_plan, stats, units_attr
 from s2raster.plan import TileRequest, make_plan
@@ -239,6 +246,51 @@ def test_concurrency_is_bounded(tmp_path: Path) -> None:
         da.compute()
     assert len(fake.calls) > 8
     assert 1 <= fake.max_in_flight <= 2
+
+
+class FailingFetch(FakeFetch):
+    """Fails the first request it gets (whichever tile), answers the others."""
+
+    def __call__(self, request: TileRequest) -> FetchResult:
+        with self.lock:
+            first = not self.calls
+        if first:
+            self.calls.append(request)
+            raise ServiceError("the service refused the request", status=400)
+        return super().__call__(request)
+
+
+def test_a_failed_load_spends_nothing_more() -> None:
+    fake = FailingFetch(delay=0.01)
+    da = load(LJUBLJANA, TIME, ["B04"], tile_px=8, fetch=fake, cache=False, concurrency=1)
+    assert len(da.data.dask) > 8  # many tiles, all waiting on one slot
+    with (
+        dask.config.set(scheduler="threads", num_workers=8),
+        pytest.raises((ServiceError, ResponseError)),
+    ):
+        da.compute()
+    assert len(fake.calls) == 1  # the tasks dask had started did not fetch
+    with pytest.raises(ResponseError, match="another tile of this load failed"):
+        da.compute()
+    assert len(fake.calls) == 1
+
+
+def test_unwritable_cache_is_a_warning(fake: FakeFetch, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    da = load(LJUBLJANA, TIME, ["B04"], fetch=fake, cache=blocker / "cache")
+    with pytest.warns(UserWarning, match="not writable"):
+        values = da.values
+    check_exact(values, Grid.from_bbox(LJUBLJANA), 1)
+
+
+def test_default_cache_skips_loopback_services(tmp_path: Path) -> None:
+    fake = FakeFetch(synthetic=True)
+    config = SHConfig(use_defaults=True, sh_base_url="http://127.0.0.1:9")
+    load(LJUBLJANA, TIME, ["B04"], fetch=fake, config=config).compute()  # cache=True
+    assert not list(default_directory().glob("??/*.tif"))  # an emulator's tiles: not kept
+    load(LJUBLJANA, TIME, ["B04"], fetch=fake, config=config, cache=tmp_path).compute()
+    assert list(tmp_path.glob("??/*.tif"))  # a cache named explicitly is used
 
 
 def test_bad_concurrency_refused(fake: FakeFetch) -> None:
