@@ -28,6 +28,7 @@ from s2raster.errors import CredentialsError, InputError, ResponseError
 from s2raster.loopback import allow_loopback_http, is_loopback_url
 from s2raster.plan import TileRequest
 from s2raster.shrequest import bound_collection, build_request
+from s2raster.synthetic import SYNTHETIC_HEADER
 
 __all__ = [
     "CDSE_BASE_URL",
@@ -49,7 +50,6 @@ CDSE_TOKEN_URL = (
     "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token"
 )
 PU_HEADER = "x-processingunits-spent"
-SYNTHETIC_HEADER = "x-s2raster-synthetic"
 #: Retries of 5xx/connection errors (sleep 2, 6, 18 s) and of 429 answers (retry-after).
 DOWNLOAD_SETTINGS: dict[str, Any] = {
     "max_download_attempts": 4,

@@ -1,6 +1,6 @@
 """Export DataArrays (a load result or a spectral index) to GeoTIFF / Cloud-Optimized GeoTIFF.
 
-The public face of :func:`s2raster.geotiff.write_geotiff`: it accepts the shapes the rest of
+The public face of :func:`s2raster.cog.write_geotiff`: it accepts the shapes the rest of
 the package produces (``(band, y, x)``, a 2-D index ``(y, x)``, a one-step time series) and
 records the processing units the load spent, then writes block by block and atomically.
 """
@@ -29,8 +29,8 @@ def to_geotiff(
     length 1 is dropped. It must be georeferenced (a ``spatial_ref`` coordinate and
     pixel-centre ``x``/``y``, as :func:`s2raster.load` returns). Plain ``attrs`` become
     dataset tags, with the processing units the load spent and the synthetic-data mark.
-    ``options`` go to :func:`s2raster.geotiff.write_geotiff` (``band_names``, ``tags``,
-    ``compress``, ``blocksize``, ``overviews``, ``predictor``, ``num_threads``).
+    ``options`` go to :func:`s2raster.cog.write_geotiff` (``band_names``, ``tags``,
+    ``compress``, ``blocksize``, ``overviews``, ``predictor``, ``level``, ``num_threads``).
     Returns the path written.
     """
     if not isinstance(da, xr.DataArray):

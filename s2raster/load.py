@@ -32,13 +32,13 @@ from s2raster.evalscript import payload
 from s2raster.grid import MAX_PX, BBox
 from s2raster.loopback import is_loopback_url
 from s2raster.plan import Plan, TileRequest, make_plan
+from s2raster.synthetic import SYNTHETIC_SOURCE
 from s2raster.timerange import TimeInput, format_time
 from s2raster.xr import Scalar, to_dataarray
 
 #: Called once per finished tile (e.g. to advance a progress bar).
 Progress = Callable[[TileRequest], object]
 
-SYNTHETIC_SOURCE = "s2raster emulator (synthetic data, not Sentinel-2 observations)"
 CUSTOM_FETCH_URL = "custom-fetch"
 _UNITS = {
     "REFLECTANCE": "reflectance",

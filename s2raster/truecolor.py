@@ -31,6 +31,7 @@ from s2raster.errors import ExportError, InputError
 from s2raster.grid import MAX_PX, BBox, Grid
 from s2raster.load import LoadStats, Progress, load_plan, stats
 from s2raster.plan import Plan, make_plan, make_query, plan_grid
+from s2raster.synthetic import SOURCE_TAG, SYNTHETIC_SOURCE, SYNTHETIC_TAG
 from s2raster.timerange import TimeInput
 from s2raster.xr import Scalar, to_dataarray
 
@@ -47,7 +48,6 @@ __all__ = [
 RGB_BANDS = ("B04", "B03", "B02")
 PNG_SUFFIXES = (".png",)
 TIFF_SUFFIXES = (".tif", ".tiff")
-SYNTHETIC_SOURCE = "s2raster emulator (synthetic data, not Sentinel-2 observations)"
 #: The time range used when none is given: the last 30 days.
 DEFAULT_DAYS = 30
 
@@ -210,8 +210,8 @@ def _write_png(path: Path, image: np.ndarray, *, synthetic: bool) -> Path:
 
     info = PngImagePlugin.PngInfo()
     if synthetic:
-        info.add_text("S2RASTER_SYNTHETIC", "1")
-        info.add_text("S2RASTER_SOURCE", SYNTHETIC_SOURCE)
+        info.add_text(SYNTHETIC_TAG, "1")
+        info.add_text(SOURCE_TAG, SYNTHETIC_SOURCE)
     pixels = Image.fromarray(np.ascontiguousarray(np.moveaxis(image, 0, -1)), mode="RGB")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

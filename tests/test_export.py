@@ -22,8 +22,9 @@ from s2raster import export
 from s2raster.cog import overview_factors, write_geotiff
 from s2raster.errors import ExportError, InputError
 from s2raster.export import to_geotiff
-from s2raster.geotiff import SYNTHETIC_SOURCE, export_tags
+from s2raster.geotiff import export_tags
 from s2raster.grid import Grid
+from s2raster.synthetic import SYNTHETIC_SOURCE
 from s2raster.xr import to_dataarray
 
 tifffile = pytest.importorskip("tifffile")
@@ -232,6 +233,13 @@ def test_synthetic_mark(values: np.ndarray, tmp_path: Path) -> None:
     assert tags["S2RASTER_SYNTHETIC"] == "1"
     assert tags["S2RASTER_SOURCE"] == SYNTHETIC_SOURCE
     assert "synthetic" in tags["TIFFTAG_IMAGEDESCRIPTION"].lower()
+
+
+@pytest.mark.parametrize("flag", [1, True, np.bool_(True), np.int64(1)])
+def test_synthetic_mark_for_any_true_flag(flag: object) -> None:
+    tags = export_tags({"synthetic": flag})
+    assert tags["S2RASTER_SYNTHETIC"] == "1"
+    assert tags["S2RASTER_SOURCE"] == SYNTHETIC_SOURCE
 
 
 def test_synthetic_mark_cannot_be_overridden() -> None:

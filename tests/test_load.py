@@ -28,8 +28,9 @@ from s2raster.errors import (
     ServiceError,
 )
 from s2raster.grid import Grid
-from s2raster.load import SYNTHETIC_SOURCE, LoadStats, load, load_plan, stats, units_attr
+from s2raster.load import LoadStats, load, load_plan, stats, units_attr
 from s2raster.plan import TileRequest, make_plan
+from s2raster.synthetic import SYNTHETIC_SOURCE
 
 pytest.importorskip("rioxarray")
 pytest.importorskip("odc.geo.xr")

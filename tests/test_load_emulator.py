@@ -17,7 +17,8 @@ from sentinelhub.config import SHConfig
 from s2raster.bands import BANDS
 from s2raster.errors import CredentialsError
 from s2raster.grid import Grid
-from s2raster.load import SYNTHETIC_SOURCE, load, stats
+from s2raster.load import load, stats
+from s2raster.synthetic import SYNTHETIC_SOURCE
 
 rioxarray = pytest.importorskip("rioxarray")
 pytest.importorskip("odc.geo.xr")
