@@ -53,14 +53,6 @@ def crs_string(crs: str | int | CRS) -> str:
     return f"EPSG:{epsg}"
 
 
-def crs_uri(crs: str) -> str:
-    """The Process API's URI for an EPSG CRS (CRS84 for EPSG:4326, as the service writes it)."""
-    epsg = crs_string(crs).split(":")[1]
-    if epsg == "4326":
-        return "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-    return f"http://www.opengis.net/def/crs/EPSG/0/{epsg}"
-
-
 def utm_crs(lon: float, lat: float) -> str:
     """The WGS 84 / UTM zone (north or south) that contains ``(lon, lat)``."""
     zone = min(max(math.floor((lon + 180.0) / 6.0) + 1, 1), 60)
@@ -85,12 +77,21 @@ def check_bbox(bbox: BBox, crs: CRS) -> BBox:
     return minx, miny, maxx, maxy
 
 
-def _snap(lo: float, hi: float, step: float) -> tuple[float, int]:
-    """First edge (a multiple of ``step``) at or below ``lo``, and the count covering ``hi``."""
+def _snap(
+    lo: float, hi: float, step: float, limits: tuple[float, float] | None = None
+) -> tuple[float, int]:
+    """First edge (a multiple of ``step``) at or below ``lo``, and the count covering ``hi``.
+
+    With ``limits`` (the valid range of a geographic axis, e.g. -180..180) the edges stay
+    inside it: a pixel that would reach past the antimeridian or a pole is left out.
+    """
     # A tiny tolerance keeps a bound that is a multiple of step (within rounding) on it.
     eps = 1e-9
     first = math.floor(lo / step + eps)
     last = math.ceil(hi / step - eps)
+    if limits is not None:
+        first = max(first, math.ceil(limits[0] / step - eps))
+        last = min(last, math.floor(limits[1] / step + eps))
     return first * step, max(last - first, 1)
 
 
@@ -137,8 +138,9 @@ class Grid:
         dst = to_crs(crs)
         step = _step(resolution, dst, resolution_unit)
         minx, miny, maxx, maxy = _reproject_bounds(box, src, dst)
-        x0, width = _snap(minx, maxx, step)
-        y0, height = _snap(miny, maxy, step)
+        geographic = dst.is_geographic
+        x0, width = _snap(minx, maxx, step, (-180.0, 180.0) if geographic else None)
+        y0, height = _snap(miny, maxy, step, (-90.0, 90.0) if geographic else None)
         top = y0 + height * step
         return cls(crs_string(dst), Affine(step, 0.0, x0, 0.0, -step, top), (height, width))
 
@@ -187,17 +189,16 @@ class Grid:
 
     @property
     def metres_per_pixel(self) -> float:
-        """The larger pixel side in metres (degrees x :data:`METRES_PER_DEGREE` if geographic)."""
-        scale = METRES_PER_DEGREE if self.pyproj_crs.is_geographic else 1.0
-        return max(self.res) * scale
+        """The larger pixel side in metres (degrees x :data:`METRES_PER_DEGREE` if geographic,
+        feet and other linear units converted)."""
+        crs = self.pyproj_crs
+        if crs.is_geographic:
+            return max(self.res) * METRES_PER_DEGREE
+        return max(self.res) * _unit_factor(crs)
 
     @cached_property
     def pyproj_crs(self) -> CRS:
         return CRS.from_user_input(self.crs)
-
-    @property
-    def crs_uri(self) -> str:
-        return crs_uri(self.crs)
 
     def xs(self) -> np.ndarray:
         """x coordinates of pixel centres, west to east (float64)."""
@@ -266,8 +267,12 @@ def _step(resolution: float, crs: CRS, unit: str) -> float:
         raise InputError(f"resolution_unit must be 'm' or 'crs', got {unit!r}")
     if crs.is_geographic:
         return resolution / METRES_PER_DEGREE
-    factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
-    return resolution / factor
+    return resolution / _unit_factor(crs)
+
+
+def _unit_factor(crs: CRS) -> float:
+    """Metres per unit of a projected CRS's first axis (1 for metres, 0.3048 for feet)."""
+    return float(crs.axis_info[0].unit_conversion_factor) if crs.axis_info else 1.0
 
 
 def _centre_lonlat(box: BBox, crs: CRS) -> tuple[float, float]:

@@ -100,3 +100,25 @@ def test_from_bbox_size_defaults_to_utm() -> None:
 def test_from_bbox_size_refuses_bad_sizes(size: tuple[int, int]) -> None:
     with pytest.raises(InputError):
         Grid.from_bbox_size((13.0, 45.0, 13.3, 45.2), size)
+
+
+@pytest.mark.parametrize(
+    "bbox",
+    [
+        (179.9, 10.0, 180.0, 10.1),
+        (-180.0, -10.0, -179.9, -9.9),
+        (10.0, 89.9, 10.1, 90.0),
+        (10.0, -90.0, 10.1, -89.9),
+    ],
+)
+def test_geographic_grid_stays_on_the_globe(bbox: tuple[float, float, float, float]) -> None:
+    g = Grid.from_bbox(bbox, crs="EPSG:4326", resolution=10)
+    minx, miny, maxx, maxy = g.bounds
+    assert -180 <= minx < maxx <= 180
+    assert -90 <= miny < maxy <= 90
+
+
+def test_metres_per_pixel_converts_feet() -> None:
+    g = Grid.from_bbox((-74.0, 40.7, -73.9, 40.8), crs="EPSG:2263", resolution=1000)
+    assert math.isclose(g.res[0], 1000 / 0.3048006096012192)  # US survey feet
+    assert math.isclose(g.metres_per_pixel, 1000.0)
