@@ -9,7 +9,7 @@ import click
 
 from s2raster import report
 from s2raster.cli_errors import no_partial_output
-from s2raster.cli_fetch import check_cost, check_size
+from s2raster.cli_fetch import check_size
 from s2raster.cli_options import (
     SYNTHETIC_NOTICE,
     area_options,
@@ -78,7 +78,6 @@ def truecolor(**opts: Any) -> None:
         max_cloud=opts["max_cloud"],
     )
     check_size(plan.grid, confirmed=opts["yes"], resolution=opts["resolution"] or plan.grid.res[0])
-    check_cost(plan.estimated_pu, opts["max_pu"])
     quiet = opts["quiet"]
     with (
         no_partial_output(output),

@@ -233,5 +233,6 @@ def _write_tiff(path: Path, image: np.ndarray, grid: Grid, *, synthetic: bool) -
     attrs: dict[str, Scalar] = {"synthetic": int(synthetic)}
     if synthetic:
         attrs["source"] = SYNTHETIC_SOURCE
-    da = to_dataarray(image, grid, ["red", "green", "blue"], attrs)
+    # to_dataarray makes float32 reflectance; an RGB image stays uint8 (3 x smaller, RGB in GIS)
+    da = to_dataarray(image, grid, ["red", "green", "blue"], attrs).astype(np.uint8)
     return Path(to_geotiff(da, path, cog=False))

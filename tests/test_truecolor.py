@@ -86,7 +86,9 @@ def test_write_geotiff_is_georeferenced(image: tuple[np.ndarray, Grid], tmp_path
         assert ds.count == 3
         assert ds.crs.to_epsg() == 32633
         assert ds.transform.almost_equals(grid.transform)
-        np.testing.assert_array_equal(ds.read().astype(np.uint8), pixels)
+        assert ds.dtypes == ("uint8",) * 3  # an RGB image, not float reflectance
+        assert ds.nodata is None
+        np.testing.assert_array_equal(ds.read(), pixels)
         assert ds.tags().get("S2RASTER_SYNTHETIC") == "1"
 
 
