@@ -69,18 +69,9 @@ def job_options(func: Any) -> Any:
 
 def resolve_indices(names: list[str]) -> list[str]:
     """Canonical index names (case-insensitive); an unknown one lists the valid ones."""
-    if not names:
-        return []
-    from s2raster.indices import INDICES
+    from s2raster.indices import canonical_name
 
-    known = {name.upper(): name for name in INDICES}
-    out = []
-    for name in names:
-        if name.upper() not in known:
-            valid = ", ".join(sorted(INDICES))
-            raise BandError(f"unknown index {name!r}: choose from {valid} (--index NDVI,EVI)")
-        out.append(known[name.upper()])
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(canonical_name(name) for name in names))
 
 
 def choose_bands(bands: str | None, names: list[str]) -> list[str]:

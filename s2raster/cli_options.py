@@ -9,12 +9,12 @@ from typing import Any, TypeVar
 
 import click
 
+from s2raster.bands import COLLECTIONS
 from s2raster.errors import InputError
+from s2raster.plan import MOSAICKING_ORDERS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MOSAICKING = ("mostRecent", "leastRecent", "leastCC")
-COLLECTIONS = ("sentinel-2-l2a", "sentinel-2-l1c")
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
 
 
@@ -55,7 +55,7 @@ def area_options(*, time_required: bool = True) -> Callable[[F], F]:
         ),
         click.option(
             "--mosaicking",
-            type=click.Choice(MOSAICKING),
+            type=click.Choice(MOSAICKING_ORDERS),
             default="mostRecent",
             show_default=True,
             help="Which scene wins where several cover a pixel.",

@@ -263,7 +263,7 @@ def compute(name: str, da: xr.DataArray) -> xr.DataArray:
     ``da`` has a ``band`` dimension with Sentinel-2 band names, e.g. ``(band, y, x)`` or
     ``(time, band, y, x)``; the result has the same dims without ``band``.
     """
-    key = _key(name)
+    key = canonical_name(name)
     spec = _DEFS[key]
     if not isinstance(da, xr.DataArray) or "band" not in da.dims or "band" not in da.coords:
         raise InputError(f"{key} needs a DataArray with a 'band' dimension and coordinate")
@@ -287,16 +287,22 @@ def compute(name: str, da: xr.DataArray) -> xr.DataArray:
 
 def bands_for(names: Iterable[str]) -> tuple[str, ...]:
     """The Sentinel-2 bands the indices ``names`` need, in band order (B02 before B08)."""
-    needed = {b for name in names for b in _DEFS[_key(name)].bands}
+    needed = {b for name in names for b in _DEFS[canonical_name(name)].bands}
     return tuple(b for b in _S2_ORDER if b in needed)
 
 
-def _key(name: str) -> str:
+def canonical_name(name: str) -> str:
+    """The registry name of index ``name`` (case-insensitive; ASI's ``NDREI`` is ``NDRE``).
+
+    An unknown name raises :class:`~s2raster.errors.BandError` listing the valid ones.
+    """
     key = str(name).upper()
     if key == "NDREI":
         key = "NDRE"
     if key not in _DEFS:
-        raise InputError(f"unknown index {name!r}: choose from {', '.join(sorted(_DEFS))}")
+        raise BandError(
+            f"unknown index {name!r}: choose from {', '.join(sorted(_DEFS))} (e.g. NDVI,EVI)"
+        )
     return key
 
 

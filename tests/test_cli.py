@@ -291,3 +291,11 @@ def test_tile_progress_bar(monkeypatch: pytest.MonkeyPatch, quiet: bool) -> None
             advance(object())  # load calls it with the finished TileRequest
         shown = terminal.getvalue()
     assert ("0/3 [" in shown) is not quiet  # the bar (updates are rate-limited)
+
+
+def test_fetch_accepts_the_library_index_names(tmp_path: Path) -> None:
+    out = tmp_path / "ndre.tif"
+    args = ["fetch", "--emulator", "--bbox", *BBOX, "--time", TIME, "--index", "ndrei,NDVI"]
+    result = run(*args, "--no-cache", "-q", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert read(out)[0] == ("NDRE", "NDVI")  # ASI's NDREI is s2raster's NDRE
