@@ -24,7 +24,7 @@ from sentinelhub.download.sentinelhub_client import SentinelHubDownloadClient
 from sentinelhub.download.session import SentinelHubSession
 
 from s2raster.cdse_errors import CREDENTIALS_HINT, map_error
-from s2raster.errors import CredentialsError, InputError, ResponseError
+from s2raster.errors import CredentialsError, InputError, ResponseError, S2RasterError
 from s2raster.loopback import allow_loopback_http, is_loopback_url
 from s2raster.plan import TileRequest
 from s2raster.shrequest import bound_collection, build_request
@@ -127,7 +127,7 @@ def check_token(config: SHConfig) -> float:
     try:
         session = SentinelHubSession(config=config)
     except Exception as exc:
-        raise map_error(exc, base_url=config.sh_base_url, token_url=config.sh_token_url) from exc
+        raise _mapped(exc, base_url=config.sh_base_url, token_url=config.sh_token_url) from exc
     return max(0.0, float(session.token["expires_at"]) - time.time())
 
 
@@ -194,7 +194,7 @@ class CdseFetch:
                     0
                 ]
             except Exception as exc:
-                raise map_error(
+                raise _mapped(
                     exc, base_url=self.base_url, token_url=self._config.sh_token_url
                 ) from exc
         if response is None or not response.content:
@@ -218,6 +218,16 @@ class CdseFetch:
 def cdse_fetch(config: SHConfig, *, concurrency: int = 4) -> Fetch:
     """A :class:`Fetch` that asks ``config.sh_base_url``; at most ``concurrency`` in flight."""
     return CdseFetch(config, concurrency=concurrency)
+
+
+def _mapped(exc: BaseException, *, base_url: str, token_url: str) -> S2RasterError:
+    """:func:`map_error`, with any secret or token in its message replaced by ``***``."""
+    error = map_error(exc, base_url=base_url, token_url=token_url)
+    text = str(error)
+    clean = redact(text)
+    if clean != text:
+        error.args = (clean,)
+    return error
 
 
 def _pu(header: str | None, estimate: float) -> float:

@@ -437,3 +437,13 @@ def test_map_error_edge_cases() -> None:
     assert map_error(mine, **kw) is mine
     timeout = DownloadFailedException("t", request_exception=requests.Timeout("slow"))
     assert isinstance(map_error(timeout, **kw), NetworkError)
+
+
+def test_unexpected_error_text_is_redacted() -> None:
+    from s2raster.cdse import _mapped
+
+    url = "http://127.0.0.1:9"
+    cdse_config("an-id", SECRET, base_url=url, token_url=url + "/token")  # registers SECRET
+    error = _mapped(ValueError(f"odd failure near {SECRET}"), base_url=url, token_url=url)
+    assert SECRET not in str(error)
+    assert "***" in str(error)
