@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ipaddress
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings
 
 if TYPE_CHECKING:
     from s2raster.emulator import Emulator
@@ -14,12 +17,40 @@ if TYPE_CHECKING:
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+# Property tests: no per-example deadline (a timing assertion in disguise on a busy CI
+# machine) and no example database written into the checkout.
+settings.register_profile("s2raster", deadline=None, database=None)
+settings.load_profile("s2raster")
+
+_SH_VARIABLES = ("SH_CLIENT_ID", "SH_CLIENT_SECRET", "SH_BASE_URL", "SH_TOKEN_URL", "SH_PROFILE")
+
+
 @pytest.fixture(autouse=True)
-def _private_user_cache(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+def _isolated(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    """Tests never read or fill the real user cache (``load(cache=True)`` goes here instead)."""
+    """Every test but the live ones: a private user cache, no credentials or sentinelhub
+    profile of the developer's, and sockets to loopback addresses only."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    if request.node.get_closest_marker("live"):
+        return
+    for name in _SH_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only(socket.socket.connect))
+
+
+def _loopback_only(connect: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(sock: socket.socket, address: Any) -> Any:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = str(address[0])
+            if host != "localhost" and not ipaddress.ip_address(host.split("%")[0]).is_loopback:
+                raise OSError(f"tests talk to loopback only, not to {host}")
+        return connect(sock, address)
+
+    return guarded
 
 
 @pytest.fixture(scope="session")
@@ -70,9 +101,15 @@ def token(emulator: Emulator) -> str:
 
 
 @pytest.fixture
-def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No SH_* variables and an empty sentinelhub config: nothing to find."""
-    for name in ("SH_CLIENT_ID", "SH_CLIENT_SECRET", "SH_BASE_URL", "SH_TOKEN_URL", "SH_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    # sentinelhub-py reads $XDG_CONFIG_HOME/sentinelhub/config.toml: point it at nothing.
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+def closed_port_url() -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` where nothing listens: the port stays bound (not listening)
+    for the whole test, so no other xdist worker's server can take it meanwhile."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.fixture
+def no_credentials() -> None:
+    """No SH_* variables and an empty sentinelhub config (``_isolated`` does it for every
+    test; naming it says a test depends on it)."""

@@ -11,7 +11,6 @@ import base64
 import json
 import logging
 import os
-import socket
 import threading
 import time
 import urllib.parse
@@ -155,13 +154,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def tile() -> TileRequest:
     return make_plan((13.822, 45.850, 13.83, 45.855), "2024-06-01/2024-06-30", ["B04"]).requests[0]
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 # --- configuration and credentials ---
@@ -373,16 +365,20 @@ def test_successful_token_request_is_redacted_in_logs(
     assert TOKEN not in caplog.text
 
 
-def test_unreachable_token_endpoint_is_network_error(tile: TileRequest) -> None:
-    url = closed_port_url()
+def test_unreachable_token_endpoint_is_network_error(
+    tile: TileRequest, closed_port_url: str
+) -> None:
+    url = closed_port_url
     config = cdse_config("id", SECRET, base_url=url, token_url=url + "/token")
     config.max_download_attempts, config.download_sleep_time = 2, 0.01
     with pytest.raises(NetworkError, match=f"cannot reach {url}/token: .*--emulator"):
         cdse_fetch(config)(tile)
 
 
-def test_unreachable_service_is_network_error(stub: Stub, tile: TileRequest) -> None:
-    url = closed_port_url()
+def test_unreachable_service_is_network_error(
+    stub: Stub, tile: TileRequest, closed_port_url: str
+) -> None:
+    url = closed_port_url
     config = stub.config(sh_base_url=url, max_download_attempts=2)
     with pytest.raises(NetworkError, match=f"cannot reach {url}:"):
         cdse_fetch(config)(tile)

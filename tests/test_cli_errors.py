@@ -3,7 +3,6 @@ traceback (unless --debug), no output file left behind."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -129,18 +128,14 @@ def test_service_refuses(
     assert list(tmp_path.iterdir()) == []
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_no_network(no_credentials: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_no_network(
+    no_credentials: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, closed_port_url: str
+) -> None:
     from s2raster import cdse
 
     # no retries with back-off (2 + 6 + 18 s) for this test
     monkeypatch.setitem(cdse.DOWNLOAD_SETTINGS, "max_download_attempts", 1)
-    base = f"http://127.0.0.1:{free_port()}"
+    base = closed_port_url
     env = {
         "SH_BASE_URL": base,
         "SH_TOKEN_URL": base + "/auth/realms/CDSE/protocol/openid-connect/token",

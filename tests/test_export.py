@@ -18,7 +18,6 @@ from affine import Affine
 from hypothesis import given
 from hypothesis import strategies as st
 
-from s2raster import export
 from s2raster.cog import overview_factors, write_geotiff
 from s2raster.errors import ExportError, InputError
 from s2raster.export import to_geotiff
@@ -263,16 +262,42 @@ def test_export_tags_plain_and_safe(attrs: dict) -> None:
     assert not any("secret" in k.lower() or "token" in k.lower() for k in tags)
 
 
-def test_processing_units_spent(
-    monkeypatch: pytest.MonkeyPatch, values: np.ndarray, tmp_path: Path
-) -> None:
-    load = pytest.importorskip("s2raster.load")
-    spent = load.LoadStats(requests=2, processing_units_spent=12.25)
-    monkeypatch.setattr(load, "stats", lambda da: spent)
-    da = to_dataarray(values, GRID, BANDS, {**ATTRS, "s2raster_load_id": "abc"})
+def test_processing_units_spent_is_what_the_load_counted(tmp_path: Path) -> None:
+    from rasterio.io import MemoryFile
+
+    from s2raster.cdse import FetchResult
+    from s2raster.load import load, stats
+    from s2raster.plan import TileRequest
+
+    def fetch(request: TileRequest) -> FetchResult:  # a fake service: 0.25 everywhere
+        grid = request.tile.grid
+        data = np.full((len(request.query.bands) + 1, *grid.shape), 0.25, np.float32)
+        data[-1] = 1  # dataMask
+        profile = {"driver": "GTiff", "dtype": "float32", "count": data.shape[0]}
+        with MemoryFile() as mem:
+            with mem.open(
+                **profile,
+                width=grid.width,
+                height=grid.height,
+                crs=grid.crs,
+                transform=grid.transform,
+            ) as dst:
+                dst.write(data)
+            return FetchResult(bytes(mem.read()), 3.5, False)
+
+    da = load(
+        (13.80, 45.80, 13.81, 45.806),
+        "2024-06-01/2024-06-30",
+        ["B04"],
+        tile_px=16,
+        fetch=fetch,
+        cache=False,
+    )
     with rasterio.open(to_geotiff(da, tmp_path / "pu.tif")) as src:
-        assert src.tags()["processing_units_spent"] == "12.25"
-    assert export._processing_units_spent(da.assign_attrs(s2raster_load_id="gone")) == 12.25
+        tag = float(src.tags()["processing_units_spent"])
+    n_tiles = len(da.data.dask)
+    assert stats(da).requests == n_tiles > 1
+    assert tag == stats(da).processing_units_spent == 3.5 * n_tiles
 
 
 def test_tags_function_runs_after_the_pixels(values: np.ndarray, tmp_path: Path) -> None:
@@ -378,7 +403,7 @@ def boom(block, block_info=None):
 for _ in range(int(sys.argv[1])):
     data = dsa.from_array(values, chunks=(4, 128, 128)).map_blocks(boom, dtype=np.float32)
     da = to_dataarray(data, grid, ["B02", "B03", "B04", "B08"], {})
-    with tempfile.TemporaryDirectory() as tmp, dask.config.set(num_workers=4):
+    with tempfile.TemporaryDirectory(dir=sys.argv[2]) as tmp, dask.config.set(num_workers=4):
         try:
             to_geotiff(da, Path(tmp) / "x.tif")
         except RuntimeError:
@@ -387,11 +412,15 @@ for _ in range(int(sys.argv[1])):
 """
 
 
-def test_failing_chunk_never_writes_to_a_closed_dataset() -> None:
+def test_failing_chunk_never_writes_to_a_closed_dataset(tmp_path: Path) -> None:
     """A chunk that fails while others are being stored must not crash GDAL (it did:
     dask raised in the main thread, which closed the dataset under a running write)."""
     proc = subprocess.run(
-        [sys.executable, "-c", RACE, "10"], capture_output=True, text=True, check=False, timeout=300
+        [sys.executable, "-c", RACE, "10", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
 

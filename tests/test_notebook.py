@@ -35,6 +35,8 @@ def test_notebook_runs_on_the_emulator(
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     monkeypatch.setenv("MPLBACKEND", "Agg")  # the plots are drawn, not displayed
+    for name in ("IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):  # not in $HOME
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
     client = nbclient.NotebookClient(
         copy.deepcopy(notebook),
         kernel_name="python3",  # jupyter_client runs "python" as sys.executable
