@@ -18,12 +18,13 @@ from s2raster.emulator import earth
 from s2raster.emulator.apierror import bad_payload, not_found
 from s2raster.emulator.bounds import geometry_bounds, parse_bounds
 from s2raster.emulator.catalog_query import Item, filter_acquisitions, select_fields
+from s2raster.emulator.scenes import WORLD
 from s2raster.emulator.validate import ARCHIVE_START, COLLECTIONS, parse_datetime
+from s2raster.errors import InputError
 
 PREFIX = "/api/v1/catalog/1.0.0"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
-WORLD = (-180.0, -90.0, 180.0, 90.0)
 
 
 def landing(base_url: str) -> dict[str, Any]:
@@ -81,9 +82,11 @@ def search(params: dict[str, Any], base_url: str, *, method: str = "POST") -> di
     time_from, time_to = _datetime(params.get("datetime"))
     limit = _int(params.get("limit", DEFAULT_LIMIT), "limit", 1, MAX_LIMIT)
     offset = _int(params.get("next", 0), "next", 0, None)
-    matches = filter_acquisitions(
-        earth.acquisitions(collection_id, bbox, time_from, time_to), params
-    )
+    try:  # the synthetic passes are global: any box sees them all
+        found = earth.acquisitions(collection_id, WORLD, time_from, time_to)
+    except InputError as exc:
+        raise bad_payload(str(exc)) from None
+    matches = filter_acquisitions(found, params)
     page = matches[offset : offset + limit]
     features = [
         select_fields(item(a, collection_id, bbox, base_url), params.get("fields")) for a in page
@@ -119,8 +122,9 @@ def query_params(query: dict[str, list[str]]) -> dict[str, Any]:
 
 
 def item(acquisition: Any, collection_id: str, bbox: tuple[float, ...], base_url: str) -> Item:
-    """The STAC item of one synthetic acquisition."""
-    minx, miny, maxx, maxy = _footprint(acquisition, bbox)
+    """The STAC item of one synthetic acquisition; its footprint is the search ``bbox``
+    (the synthetic passes cover the whole globe)."""
+    minx, miny, maxx, maxy = (float(v) for v in bbox)
     ring = [[minx, miny], [maxx, miny], [maxx, maxy], [minx, maxy], [minx, miny]]
     return {
         "stac_version": "1.0.0",
@@ -149,14 +153,6 @@ def item(acquisition: Any, collection_id: str, bbox: tuple[float, ...], base_url
             }
         ],
     }
-
-
-def _footprint(acquisition: Any, bbox: tuple[float, ...]) -> tuple[float, float, float, float]:
-    """The item's lon/lat box: the Earth's tile footprint if it has one, else the search box
-    (the synthetic passes cover the whole globe)."""
-    footprint = getattr(earth, "footprint", None)
-    box = footprint(acquisition) if callable(footprint) else bbox
-    return float(box[0]), float(box[1]), float(box[2]), float(box[3])
 
 
 def _iso(value: datetime) -> str:
@@ -190,6 +186,8 @@ def _datetime(value: Any) -> tuple[datetime, datetime]:
         return instant, instant
     time_from = ARCHIVE_START if start in ("", "..") else parse_datetime(start, "datetime")
     time_to = datetime.now(timezone.utc) if end in ("", "..") else parse_datetime(end, "datetime")
+    if time_from > time_to:
+        raise bad_payload(f"datetime interval {value!r} is reversed: start after end.", "datetime")
     return time_from, time_to
 
 

@@ -22,13 +22,17 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }  # fmt: skip
 _TEXT_TERM = re.compile(r"^\s*([\w:]+)\s*(<=|>=|<>|=|<|>)\s*('[^']*'|[-+\d.eE]+)\s*$")
 _PROPERTIES = {"eo:cloud_cover", "platform", "constellation"}
+_MAX_DEPTH = 32
 
 
 def filter_acquisitions(acquisitions: list[Any], params: dict[str, Any]) -> list[Any]:
     """The acquisitions matching ``ids`` and ``filter`` of the search ``params``."""
     ids = params.get("ids")
     if ids is not None:
-        acquisitions = [a for a in acquisitions if a.id in set(ids)]
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise bad_payload(f"ids must be an array of strings, got {ids!r}.", "ids")
+        wanted = set(ids)
+        acquisitions = [a for a in acquisitions if a.id in wanted]
     terms = _filter_terms(params.get("filter"), params.get("filter-lang", "cql2-text"))
     return [a for a in acquisitions if all(_match(a, *term) for term in terms)]
 
@@ -44,17 +48,26 @@ def _filter_terms(value: Any, lang: str) -> list[tuple[str, str, Any]]:
         if match is None or match.group(1) not in _PROPERTIES:
             raise _unsupported_filter(text)
         literal = match.group(3)
-        operand = literal.strip("'") if literal.startswith("'") else float(literal)
+        operand = literal.strip("'") if literal.startswith("'") else _float(literal, text)
         terms.append((match.group(1), match.group(2), operand))
     return terms
 
 
-def _json_terms(value: Any) -> list[tuple[str, str, Any]]:
-    if not isinstance(value, dict):
+def _float(literal: str, text: str) -> float:
+    try:
+        return float(literal)
+    except ValueError:
+        raise _unsupported_filter(text) from None
+
+
+def _json_terms(value: Any, depth: int = 0) -> list[tuple[str, str, Any]]:
+    if not isinstance(value, dict) or depth > _MAX_DEPTH:
         raise _unsupported_filter(value)
-    if value.get("op") == "and":
-        return [term for arg in value.get("args", []) for term in _json_terms(arg)]
     args = value.get("args")
+    if value.get("op") == "and":
+        if not isinstance(args, list):
+            raise _unsupported_filter(value)
+        return [term for arg in args for term in _json_terms(arg, depth + 1)]
     if (
         value.get("op") in _OPS
         and isinstance(args, list)
@@ -91,8 +104,8 @@ def select_fields(feature: Item, fields: Any) -> Item:
     """``feature`` reduced to the ``fields`` include/exclude lists (dotted paths)."""
     if not isinstance(fields, dict):
         return feature
-    include = [f for f in fields.get("include") or [] if isinstance(f, str)]
-    exclude = [f for f in fields.get("exclude") or [] if isinstance(f, str)]
+    include = [f for f in _list(fields.get("include")) if isinstance(f, str) and f]
+    exclude = [f for f in _list(fields.get("exclude")) if isinstance(f, str) and f]
     if include:
         kept: Item = {"id": feature["id"], "type": feature["type"]}
         for path in include:
@@ -101,6 +114,10 @@ def select_fields(feature: Item, fields: Any) -> Item:
     for path in exclude:
         _drop_path(feature, path.split("."))
     return feature
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _copy_path(source: Item, target: Item, keys: list[str]) -> None:

@@ -19,10 +19,11 @@ import numpy.typing as npt
 from affine import Affine
 from rasterio.crs import CRS
 
-from s2raster.emulator.encode_image import jpeg_bytes, png_bytes
+from s2raster.emulator.encode_image import check_jpeg, check_png, jpeg_bytes, png_bytes
 from s2raster.emulator.encode_tiff import tiff_bytes
 from s2raster.emulator.runtime_errors import BAD_PAYLOAD, EvalscriptError
 from s2raster.emulator.runtime_setup import ScriptSetup
+from s2raster.emulator.sampletype import dtype_of
 
 TAR_TYPE = "application/x-tar"
 JSON_TYPE = "application/json"
@@ -100,6 +101,19 @@ def file_bytes(
         "image/jpeg.",
         code=BAD_PAYLOAD,
     )
+
+
+def check_formats(setup: ScriptSetup, formats: Mapping[str, str]) -> None:
+    """Refuse, before anything is computed, an image format that cannot hold its output's
+    sampleType (and band count, unless ``updateOutput`` may change it)."""
+    fixed_bands = "updateOutput" not in setup.functions
+    for ident, raw_mime in formats.items():
+        mime = raw_mime.split(";")[0].strip().lower()
+        check = {"image/png": check_png, "image/jpeg": check_jpeg}.get(mime)
+        if check is None or ident == USERDATA:
+            continue
+        spec = setup.output(ident)
+        check(dtype_of(spec.sample_type), spec.bands if fixed_bands else None, output_id=ident)
 
 
 def tar_bytes(members: list[tuple[str, bytes]]) -> bytes:

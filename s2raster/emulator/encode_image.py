@@ -26,14 +26,32 @@ PNG_ZLEVEL = 1
 JPEG_QUALITY = 90
 
 
+def check_png(dtype: npt.DTypeLike, count: int | None, *, output_id: str = "default") -> None:
+    """Refuse what a PNG cannot hold (``count`` None: any band count)."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.uint8, np.uint16) or (count is not None and count not in _PNG_COLOUR):
+        shown = "" if count is None else f"{count} band(s), "
+        raise EvalscriptError(
+            f"Output {output_id!r} ({shown}{dtype.name.upper()}) cannot be a "
+            "PNG: it takes 1 to 4 bands of sampleType AUTO, UINT8 or UINT16; use image/tiff."
+        )
+
+
+def check_jpeg(dtype: npt.DTypeLike, count: int | None, *, output_id: str = "default") -> None:
+    """Refuse what a JPEG cannot hold (``count`` None: any band count)."""
+    dtype = np.dtype(dtype)
+    if dtype != np.uint8 or (count is not None and count not in (1, 3)):
+        shown = "" if count is None else f"{count} band(s), "
+        raise EvalscriptError(
+            f"Output {output_id!r} ({shown}{dtype.name.upper()}) cannot be a "
+            "JPEG: it takes 1 or 3 bands of sampleType AUTO or UINT8; use image/png or tiff."
+        )
+
+
 def png_bytes(data: npt.NDArray[Any], *, output_id: str = "default") -> bytes:
     """``data`` ``(bands, h, w)`` of uint8 or uint16 as a PNG (1 to 4 bands)."""
     count, height, width = data.shape
-    if data.dtype not in (np.uint8, np.uint16) or count not in _PNG_COLOUR:
-        raise EvalscriptError(
-            f"Output {output_id!r} ({count} band(s), {data.dtype.name.upper()}) cannot be a "
-            "PNG: it takes 1 to 4 bands of sampleType AUTO, UINT8 or UINT16; use image/tiff."
-        )
+    check_png(data.dtype, count, output_id=output_id)
     depth = 8 if data.dtype == np.uint8 else 16
     pixels = np.moveaxis(data, 0, -1).astype(f">u{depth // 8}").reshape(height, -1)
     rows = np.zeros((height, pixels.shape[1] * pixels.itemsize + 1), np.uint8)
@@ -63,11 +81,7 @@ def _latin1(text: str) -> bytes:
 def jpeg_bytes(data: npt.NDArray[Any], *, output_id: str = "default") -> bytes:
     """``data`` ``(bands, h, w)`` of uint8 as a JPEG (1 or 3 bands), quality 90."""
     count = data.shape[0]
-    if data.dtype != np.uint8 or count not in (1, 3):
-        raise EvalscriptError(
-            f"Output {output_id!r} ({count} band(s), {data.dtype.name.upper()}) cannot be a "
-            "JPEG: it takes 1 or 3 bands of sampleType AUTO or UINT8; use image/png or tiff."
-        )
+    check_jpeg(data.dtype, count, output_id=output_id)
     image = Image.fromarray(
         data[0] if count == 1 else np.ascontiguousarray(np.moveaxis(data, 0, -1))
     )

@@ -7,6 +7,7 @@ so the client's estimates and the emulator's ``x-processingunits-spent`` never d
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,9 @@ from s2raster.bands import BANDS
 from s2raster.cost import processing_units
 from s2raster.emulator import earth, encode, runtime
 from s2raster.emulator.apierror import ApiError, bad_payload
+from s2raster.emulator.limits import check_rasters
 from s2raster.emulator.runtime_scenes import scene_from_acquisition
+from s2raster.emulator.scenes import WORLD
 from s2raster.emulator.validate import ProcessRequest, parse_body, validate
 from s2raster.errors import InputError
 
@@ -49,16 +52,39 @@ def process(
     """Serve one Process API request; raises :class:`ApiError` for every refusal.
 
     ``charge_pu`` is called with the request's PU before any pixel is computed; it raises
-    the 429 :class:`ApiError` when the PU bucket is empty. ``timeout`` (s) and
-    ``memory_mb`` bound each evalscript run.
+    the 429 :class:`ApiError` when the PU bucket is empty. ``timeout`` (s) bounds the whole
+    request (every evalscript call together), ``memory_mb`` each evalscript's memory; the
+    rasters of a request may take :func:`~s2raster.emulator.limits.raster_budget` of it.
+    Any :class:`InputError` is answered as a 400, never a 500.
     """
-    limits = {"timeout": timeout, "memory_mb": memory_mb}
+    try:
+        return _process(body, content_type, accept, charge_pu, timeout, memory_mb)
+    except ApiError:
+        raise
+    except InputError as exc:
+        status, code = getattr(exc, "status", 400), getattr(exc, "code", "COMMON_BAD_PAYLOAD")
+        if not (isinstance(status, int) and isinstance(code, str)):
+            status, code = 400, "COMMON_BAD_PAYLOAD"
+        raise ApiError(status, code, getattr(exc, "message", str(exc))) from exc
+
+
+def _process(
+    body: bytes,
+    content_type: str,
+    accept: str,
+    charge_pu: Callable[[float], None] | None,
+    timeout: float,
+    memory_mb: int,
+) -> Processed:
+    limits = {"timeout": timeout, "memory_mb": memory_mb, "deadline": time.monotonic() + timeout}
     request = validate(parse_body(body, content_type))
     setup = _evalscript_call(runtime.parse_setup, request.evalscript, **limits)
     _check_setup(request, setup)
+    formats, want_tar = _formats(request, accept)
+    _evalscript_call(encode.check_formats, setup, formats)
     time_range = (request.time_from, request.time_to)
-    acquisitions = earth.order(
-        earth.acquisitions(request.collection, request.bounds.lonlat_bbox(), *time_range),
+    acquisitions = earth.order(  # the synthetic passes are global: any bbox sees them all
+        earth.acquisitions(request.collection, WORLD, *time_range),
         request.mosaicking_order,
         request.max_cloud,
     )
@@ -70,6 +96,7 @@ def process(
         )  # fmt: skip
         acquisitions = [acquisitions[k] for k in keep]
         scenes = [scenes[k] for k in keep]
+    _check_memory(request, setup, len(acquisitions), memory_mb)
     pu = request_pu(request, setup, len(acquisitions))
     if charge_pu is not None:
         charge_pu(pu)
@@ -85,11 +112,19 @@ def process(
         apply_preprocess=False,
         **limits,
     )
-    formats, want_tar = _formats(request, accept)
     content, mime = _evalscript_call(
         encode.encode, result, setup, formats, request.crs, request.transform, want_tar=want_tar
     )
     return Processed(content, mime, pu, request.width, request.height)
+
+
+def _check_memory(request: ProcessRequest, setup: Any, n_acquisitions: int, memory_mb: int) -> None:
+    """Refuse (400) a request whose rasters exceed the budget, before rendering any."""
+    n_samples = n_acquisitions if setup.mosaicking != "SIMPLE" else 1
+    n_bands = len(dict.fromkeys([*setup.input_bands, "dataMask"]))
+    outputs = [(o.bands, o.sample_type) for o in setup.outputs]
+    shape = (request.height, request.width)
+    check_rasters(shape, n_bands, n_samples, outputs, memory_mb)
 
 
 def request_pu(request: ProcessRequest, setup: Any, n_acquisitions: int) -> float:

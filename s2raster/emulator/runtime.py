@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from s2raster.emulator import runtime_hooks as hooks
+from s2raster.emulator.limits import check_rasters
 from s2raster.emulator.runtime_engine import Engine
 from s2raster.emulator.runtime_errors import EvalscriptError, EvalscriptLimitError
 from s2raster.emulator.runtime_js import SETUP_JSON, function_check
@@ -59,15 +60,23 @@ class RunResult:
     n_samples: int = 1
 
 
-def parse_setup(evalscript: str, *, timeout: float = 30.0, memory_mb: int = 512) -> ScriptSetup:
+def parse_setup(
+    evalscript: str,
+    *,
+    timeout: float = 30.0,
+    memory_mb: int = 512,
+    deadline: float | None = None,
+) -> ScriptSetup:
     """Run the script's ``setup()`` and return what it asks for, checked.
 
     Raises :class:`EvalscriptError` for a script that is not V3, does not compile, lacks
     ``setup``/``evaluatePixel`` or whose setup is invalid (message says what to fix).
+    ``deadline`` (:func:`time.monotonic`) bounds this call together with the others of the
+    same request; default: ``timeout`` from now.
     """
     check_version(evalscript)
     names = ("setup", "evaluatePixel", *OPTIONAL_FUNCTIONS)
-    with Engine(evalscript, timeout=timeout, memory_mb=memory_mb) as engine:
+    with Engine(evalscript, timeout=timeout, memory_mb=memory_mb, deadline=deadline) as engine:
         types = dict(zip(names, engine.json(function_check(names)), strict=True))
         for required in ("setup", "evaluatePixel"):
             if types[required] != "function":
@@ -84,6 +93,7 @@ def select_scenes(
     time_range: tuple[datetime, datetime] | None = None,
     timeout: float = 30.0,
     memory_mb: int = 512,
+    deadline: float | None = None,
 ) -> list[int]:
     """Indices of the scenes ``preProcessScenes`` keeps (all for SIMPLE or without it).
 
@@ -92,7 +102,7 @@ def select_scenes(
     if setup.mosaicking == "SIMPLE" or "preProcessScenes" not in setup.functions:
         return list(range(len(scenes)))
     listed = _scene_dicts(setup.mosaicking, scenes)
-    with Engine(evalscript, timeout=timeout, memory_mb=memory_mb) as engine:
+    with Engine(evalscript, timeout=timeout, memory_mb=memory_mb, deadline=deadline) as engine:
         engine.eval("setup(); 0")
         return hooks.preprocess(engine, setup.mosaicking, listed, time_range)
 
@@ -107,6 +117,7 @@ def run(
     time_range: tuple[datetime, datetime] | None = None,
     timeout: float = 30.0,
     memory_mb: int = 512,
+    deadline: float | None = None,
     apply_preprocess: bool = True,
     block_px: int = BLOCK_PX,
 ) -> RunResult:
@@ -115,14 +126,16 @@ def run(
     ``samples``: band name -> float32 ``shape`` array, one dict (SIMPLE: the mosaic) or one
     per scene (ORBIT/TILE), matching ``scenes`` (orbit or tile dicts, see
     :mod:`runtime_scenes`). ``time_range`` is the request's timeRange (``collections.from``/
-    ``to`` of preProcessScenes). ``timeout`` (s) and ``memory_mb`` bound the whole run.
+    ``to`` of preProcessScenes). ``timeout`` (s) and ``memory_mb`` bound the whole run
+    (``deadline``, see :func:`parse_setup`); outputs resized by ``updateOutput`` beyond
+    :func:`~s2raster.emulator.limits.raster_budget` are refused.
     """
     multi = setup.mosaicking != "SIMPLE"
     arrays = _check_samples(setup, samples, shape, multi=multi)
     listed = _scene_dicts(setup.mosaicking, scenes) if multi else [dict(s) for s in scenes]
     if multi and len(listed) != len(arrays):
         raise EmulatorError(f"{len(arrays)} samples but {len(listed)} scenes; give one per scene")
-    with Engine(evalscript, timeout=timeout, memory_mb=memory_mb) as engine:
+    with Engine(evalscript, timeout=timeout, memory_mb=memory_mb, deadline=deadline) as engine:
         engine.eval("setup(); 0")
         order = list(range(len(listed)))
         if multi and apply_preprocess and "preProcessScenes" in setup.functions:
@@ -135,6 +148,9 @@ def run(
         if "updateOutput" in setup.functions:
             outs = hooks.update_output(engine, outs, [scene_date(s) for s in chosen])
         types = {o.id: o.sample_type for o in setup.outputs}
+        if "updateOutput" in setup.functions:
+            resized = [(n, types[i]) for i, n in outs]
+            check_rasters(shape, len(setup.input_bands), len(arrays), resized, memory_mb)
         n_scenes = len(arrays) if multi else None
         loop = PixelLoop(engine, setup.input_bands, outs, types, shape, n_scenes, block_px)
         outputs = loop.run(arrays)

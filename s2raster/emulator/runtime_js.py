@@ -2,7 +2,10 @@
 
 ``prelude(limit)`` installs the globals evalscripts may use (``SampleType``, ``Mosaicking``,
 the documented helpers such as ``index``) and a meter on typed-array allocations (their
-memory lives outside V8's heap, so the heap limit alone would not stop them).
+memory lives outside V8's heap, so the heap limit alone would not stop them). It evaluates
+to the runtime's own allocator, ``alloc(name, index, kind, size)``: the unmetered
+constructors stay in its closure, reachable from Python (which holds the function) but
+from no global a script could read.
 ``driver(...)`` generates the per-pixel loop: it builds each sample object with literal
 band properties (one hidden class, fast in V8), calls ``evaluatePixel`` and writes the
 returned values into output typed arrays that Python reads without copying.
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 NS = "__s2r"
 
 _PRELUDE = """
-(function (g) {
+(function (g, limit) {
   var noop = function () {};
   g.console = {log: noop, info: noop, warn: noop, error: noop, debug: noop, trace: noop};
   g.SampleType = {AUTO: "AUTO", UINT8: "UINT8", UINT16: "UINT16", INT8: "INT8",
@@ -39,12 +42,10 @@ _PRELUDE = """
   };
   delete g.WebAssembly;
   delete g.SharedArrayBuffer;
-  var S = {F32: g.Float32Array, F64: g.Float64Array, failure: null};
+  var RAW = {F32: g.Float32Array, F64: g.Float64Array};  // unmetered: closure only
+  var S = {failure: null};
   S.fail = function (message) { S.failure = message; throw new Error(message); };
   Object.defineProperty(g, "%(ns)s", {value: S, enumerable: false});
-})(globalThis);
-
-(function (g, limit) {
   var used = 0, ABuf = g.ArrayBuffer;
   function charge(bytes) {
     if (!(bytes > 64)) return;  // small typed arrays live on V8's heap, under its limit
@@ -87,7 +88,11 @@ _PRELUDE = """
     };
   });
   g.ArrayBuffer = guard(ABuf, bufferBytes);
-})(globalThis, %(limit)d);
+  return function alloc(name, index, kind, size) {
+    var list = S[name] || (S[name] = []);
+    return (list[index] = new RAW[kind](size));
+  };
+})(globalThis, %(limit)d)
 """
 
 #: Runs setup() and hands its result over as JSON (non-finite nodataValue as a string).
@@ -107,7 +112,8 @@ SETUP_JSON = """
 
 
 def prelude(limit_bytes: int) -> str:
-    """The globals and the typed-array meter (``limit_bytes`` of allocations in all)."""
+    """The globals and the typed-array meter (``limit_bytes`` of allocations in all); the
+    code evaluates to the runtime's allocator (see the module docstring)."""
     return _PRELUDE % {"ns": NS, "limit": int(limit_bytes)}
 
 

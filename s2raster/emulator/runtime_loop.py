@@ -2,8 +2,9 @@
 
 Inputs and outputs are typed arrays inside the engine that numpy reads and writes in place
 (mini-racer hands them over as writable memoryviews), so no pixel goes through JSON. Rows
-are processed in blocks of about :data:`BLOCK_PX` pixels to bound the engine's memory;
-each block's values are converted to the output's sampleType straight into the result.
+are processed in blocks of about :data:`BLOCK_PX` input samples per band (pixels x scenes)
+to bound the engine's memory; each block's values are converted to the output's
+sampleType straight into the result.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from s2raster.emulator.runtime_engine import Engine
 from s2raster.emulator.runtime_js import NS
 from s2raster.emulator.sampletype import convert, dtype_of
 
-#: Pixels per block of the pixel loop (rounded to whole rows).
+#: Pixels x scenes per block of the pixel loop (rounded to whole rows, at least one).
 BLOCK_PX = 1 << 20
 
 
@@ -42,26 +43,18 @@ class PixelLoop:
     ) -> None:
         self.engine, self.outs, self.types = engine, list(outs), types
         self.height, self.width = shape
-        self.rows = max(1, min(self.height, block_px // max(1, self.width)))
         self.ns = 1 if n_scenes is None else n_scenes
+        per_row = max(1, self.width) * max(self.ns, 1)
+        self.rows = max(1, min(self.height, block_px // per_row))
         engine.eval(driver(bands, self.outs, multi=n_scenes is not None))
         block = self.rows * self.width
         self.ins = [
-            self._array("ins", b, "F32", max(1, self.ns * block)) for b in range(len(bands))
+            engine.array("ins", b, max(1, self.ns * block), np.float32) for b in range(len(bands))
         ]
         self.out_views = [
-            self._array("outs", o, "F32" if types[i] == "FLOAT32" else "F64", n * block)
+            engine.array("outs", o, n * block, np.float32 if types[i] == "FLOAT32" else np.float64)
             for o, (i, n) in enumerate(self.outs)
         ]
-
-    def _array(self, name: str, index: int, kind: str, size: int) -> npt.NDArray[Any]:
-        """A new typed array ``__s2r.<name>[index]`` and its numpy view."""
-        target = f"{NS}.{name}"
-        self.engine.eval(
-            f"{target} = {target} || []; {target}[{index}] = new {NS}.{kind}({size}); 0"
-        )
-        dtype = np.float32 if kind == "F32" else np.float64
-        return self.engine.buffer(f"{NS}.{name}[{index}]", dtype)
 
     def run(
         self, arrays: Sequence[Sequence[npt.NDArray[np.float32]]]

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 
 from s2raster.bands import check_collection
 from s2raster.emulator.earth_noise import hash_unit
 from s2raster.errors import InputError
+from s2raster.plan import MOSAICKING_ORDERS
 
 #: Day of slot 0 (the first synthetic acquisition).
 EPOCH = date(2015, 7, 4)
@@ -27,7 +29,6 @@ TWIN_START = date(2017, 3, 28)
 S2C_START = date(2025, 1, 21)
 #: Processing baseline 04.00: the -1000 DN offset (BOA_ADD_OFFSET) exists from this day on.
 OFFSET_START = date(2022, 1, 25)
-MOSAICKING_ORDERS = ("mostRecent", "leastRecent", "leastCC")
 
 _BASELINES: tuple[tuple[date, str], ...] = (
     (date(2018, 11, 6), "N0206"),
@@ -100,6 +101,7 @@ def cloud_cover_of(slot: int) -> float:
     return float(round(100.0 * hash_unit(_SEED_CC, slot) ** 1.7, 2))
 
 
+@lru_cache(maxsize=8192)  # about 800 slots per collection to this day; Acquisition is frozen
 def acquisition_of(slot: int, collection: str = "sentinel-2-l2a") -> Acquisition | None:
     """The acquisition of slot ``slot`` (None for slots no satellite flies)."""
     platform = _platform(slot)
@@ -118,6 +120,11 @@ def acquisition_of(slot: int, collection: str = "sentinel-2-l2a") -> Acquisition
         f"_R{orbit:03d}_{tile}_{produced.strftime(stamp)}"
     )
     return Acquisition(ident, when, cloud_cover_of(slot), platform, orbit, tile)
+
+
+_FIRST = datetime.combine(EPOCH, time(), tzinfo=timezone.utc)
+#: The lon/lat box of the whole Earth (the synthetic passes are global).
+WORLD = (-180.0, -90.0, 180.0, 90.0)
 
 
 def _utc(value: datetime | date, *, end: bool) -> datetime:
@@ -147,13 +154,18 @@ def acquisitions(
     """Acquisitions of ``collection`` between ``time_from`` and ``time_to`` (both inclusive).
 
     Sorted by datetime. Naive datetimes are read as UTC; a ``date`` end covers that day.
-    The synthetic passes are global, so ``lonlat_bbox`` is only validated.
+    The synthetic passes are global, so ``lonlat_bbox`` is only validated. As the service,
+    there is nothing before the first acquisition nor after now (a far-future end is fine).
     """
     check_collection(collection)
     _check_bbox(lonlat_bbox)
     start, stop = _utc(time_from, end=False), _utc(time_to, end=True)
     if start > stop:
         raise InputError(f"time range is reversed: {start.isoformat()} > {stop.isoformat()}")
+    start = max(start, _FIRST)
+    stop = min(stop, datetime.now(timezone.utc))
+    if start > stop:
+        return []
     first = max((start.date() - EPOCH).days // REVISIT_DAYS - 1, 0)
     last = (stop.date() - EPOCH).days // REVISIT_DAYS + 1
     found = (acquisition_of(k, collection) for k in range(first, last + 1))
