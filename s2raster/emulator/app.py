@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from s2raster.emulator import apierror, catalog
 from s2raster.emulator.auth import TOKEN_PATH, TokenIssuer, new_client_id, new_client_secret
 from s2raster.emulator.faults import Faults, RateLimit, RateLimiter
-from s2raster.emulator.server import EmulatorHTTPServer, Reply, Request, RequestLog
+from s2raster.emulator.server import PU_HEADER, EmulatorHTTPServer, Reply, Request, RequestLog
 from s2raster.errors import EmulatorError
 
 if TYPE_CHECKING:
@@ -32,8 +32,11 @@ class Emulator:
     ``port=0`` picks a free port. ``client_id``/``client_secret`` default to random values
     (per instance). ``token_expires_in`` is the token lifetime in seconds. ``rate_limit`` and
     ``faults`` switch quotas and fault injection on (both mutable at runtime through the
-    attributes of the same names). ``script_timeout`` (s) and ``script_memory_mb`` bound
-    each evalscript run.
+    attributes of the same names). ``script_timeout`` (s) bounds each Process request (all
+    its evalscript calls together) and ``script_memory_mb`` each evalscript's memory; a
+    request whose rasters (scenes x input bands as float32, plus outputs) would exceed
+    4 x ``script_memory_mb`` (2 GiB by default) is refused with a 400 before any rendering
+    (see :mod:`~s2raster.emulator.limits`).
     """
 
     def __init__(
@@ -97,10 +100,11 @@ class Emulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port (idempotent)."""
+        """Stop serving, close open connections and release the port (idempotent)."""
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
+            server.close_connections()
             server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -216,7 +220,7 @@ class Emulator:
             timeout=self.script_timeout,
             memory_mb=self.script_memory_mb,
         )
-        headers = {"x-processingunits-spent": _pu_text(result.pu)}
+        headers = {PU_HEADER: _pu_text(result.pu)}
         return Reply(200, result.content, result.content_type, headers, result.pu)
 
     def _catalog(self, request: Request, path: str) -> dict[str, Any]:
@@ -279,7 +283,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
     try:
         value = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise apierror.bad_payload("Request body must be JSON.") from None
     if not isinstance(value, dict):
         raise apierror.bad_payload("Request body must be a JSON object.")

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from s2raster.emulator.apierror import bad_payload
+from s2raster.grid import METRES_PER_DEGREE
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _EPSG_URI = re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/0/(\d{4,6})$")
@@ -32,18 +33,6 @@ class Bounds:
     crs: str
     bbox: BBox
     geometry: dict[str, Any] | None
-
-    @property
-    def geographic(self) -> bool:
-        return _crs(self.crs).is_geographic
-
-    def lonlat_bbox(self) -> BBox:
-        """The bbox in WGS 84 longitude/latitude."""
-        if self.crs == "EPSG:4326":
-            return self.bbox
-        transformer = _to_lonlat(self.crs)
-        minx, miny, maxx, maxy = transformer.transform_bounds(*self.bbox, densify_pts=21)
-        return float(minx), float(miny), float(maxx), float(maxy)
 
 
 def get_object(parent: dict[str, Any], key: str, path: str, *, required: bool) -> dict[str, Any]:
@@ -136,7 +125,7 @@ def metres_per_unit(crs: str) -> float:
     """Metres per CRS unit (degrees count as the equatorial length of one degree)."""
     parsed = _crs(crs)
     if parsed.is_geographic:
-        return 2 * math.pi * 6_378_137.0 / 360
+        return METRES_PER_DEGREE
     info = parsed.axis_info
     return float(info[0].unit_conversion_factor) if info else 1.0
 
@@ -144,11 +133,6 @@ def metres_per_unit(crs: str) -> float:
 @functools.lru_cache(maxsize=256)
 def _crs(code: str) -> CRS:
     return CRS.from_user_input(code)
-
-
-@functools.lru_cache(maxsize=64)
-def _to_lonlat(code: str) -> Transformer:
-    return Transformer.from_crs(code, "EPSG:4326", always_xy=True)
 
 
 def _check_bbox(value: Any, geographic: bool) -> BBox:

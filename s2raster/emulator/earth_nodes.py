@@ -19,6 +19,7 @@ import numpy as np
 from pyproj import Transformer
 
 from s2raster.emulator.earth_noise import F32, F64, I64, cell_noise, fbm
+from s2raster.emulator.sampling import transformer
 
 #: Node spacing in metres.
 NODE = 240.0
@@ -32,21 +33,14 @@ KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON = 111.320
 _CACHE_TILES = 3000
 
-_local = threading.local()
 _lock = threading.Lock()
 _cache: OrderedDict[tuple[tuple[object, ...], tuple[int, int]], F32] = OrderedDict()
 
 
 def zone_transformer(zone: int, *, inverse: bool = True) -> Transformer:
-    """A per-thread cached transformer between ``EPSG:326zz`` and lon/lat (always_xy)."""
-    cache: dict[tuple[int, bool], Transformer] = getattr(_local, "transformers", None) or {}
-    _local.transformers = cache
-    key = (zone, inverse)
-    if key not in cache:
-        utm = f"EPSG:{32600 + zone}"
-        src, dst = (utm, "EPSG:4326") if inverse else ("EPSG:4326", utm)
-        cache[key] = Transformer.from_crs(src, dst, always_xy=True)
-    return cache[key]
+    """The cached transformer between ``EPSG:326zz`` and lon/lat (always_xy)."""
+    utm = f"EPSG:{32600 + zone}"
+    return transformer(utm, "EPSG:4326") if inverse else transformer("EPSG:4326", utm)
 
 
 def km_coords(lon: F64, lat: F64) -> tuple[F64, F64]:

@@ -25,7 +25,7 @@ from s2raster.emulator import earth_bands as eb
 from s2raster.emulator.earth_angles import ANGLE_BANDS, ANGLE_CELL, angles
 from s2raster.emulator.earth_nodes import TILE, spacing
 from s2raster.emulator.earth_noise import F32, I64, cell_noise
-from s2raster.emulator.earth_resample import Sampler, prepare
+from s2raster.emulator.earth_resample import Sampler, is_range, prepare
 from s2raster.emulator.earth_surface import (
     CELL,
     Cells,
@@ -55,10 +55,6 @@ def _positions(union_desc: I64, values: I64) -> I64:
     """Positions of ``values`` in ``union_desc`` (sorted descending, unique)."""
     out: I64 = union_desc.size - 1 - np.searchsorted(union_desc[::-1], values)
     return out
-
-
-def _is_range(index: I64, size: int) -> bool:
-    return bool(index.size == size and index[0] == 0 and np.all(np.diff(index) == 1))
 
 
 @dataclass
@@ -156,8 +152,8 @@ class PartRenderer:
         """Values on the 20 m cells of the group -> values on its native cells."""
         if self.points:
             return values.reshape(g.sampler.count**2, -1)
-        out = values if _is_range(g.rows, values.shape[0]) else np.take(values, g.rows, axis=0)
-        if not _is_range(g.cols, out.shape[1]):
+        out = values if is_range(g.rows, values.shape[0]) else np.take(values, g.rows, axis=0)
+        if not is_range(g.cols, out.shape[1]):
             out = np.take(out, g.cols, axis=1)
         return out
 

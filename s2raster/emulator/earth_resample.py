@@ -16,8 +16,8 @@ import numpy as np
 from s2raster.emulator.earth_noise import F32, F64, I64
 from s2raster.emulator.sampling import Exact, Part
 from s2raster.errors import InputError
+from s2raster.plan import RESAMPLING
 
-RESAMPLING = ("NEAREST", "BILINEAR", "BICUBIC")
 #: (first tap offset, number of taps) per method.
 _TAPS = {"NEAREST": (0, 1), "BILINEAR": (0, 2), "BICUBIC": (-1, 4)}
 
@@ -168,8 +168,8 @@ class Sampler:
     def _separable(self, block: F32) -> F32:
         c, r = self._c, self._r
         if self.method == "NEAREST":
-            cols = block if _is_range(c, block.shape[1]) else np.take(block, c, axis=1)
-            if _is_range(r, cols.shape[0]):
+            cols = block if is_range(c, block.shape[1]) else np.take(block, c, axis=1)
+            if is_range(r, cols.shape[0]):
                 return cols
             out: F32 = np.take(cols, r, axis=0)
             return out
@@ -220,5 +220,6 @@ def prepare(part: Part, samplers: list[Sampler]) -> None:
                 sampler.fill(r0, r1, X, Y)
 
 
-def _is_range(index: I64, size: int) -> bool:
+def is_range(index: I64, size: int) -> bool:
+    """True when ``index`` is ``0, 1, ..., size - 1`` (taking it would copy for nothing)."""
     return bool(index.size == size and index[0] == 0 and np.all(np.diff(index) == 1))

@@ -36,7 +36,6 @@ BAND_INDEX = {name: k for k, name in enumerate(REFLECTIVE)}
 
 # Land classes (before snow and clouds).
 WATER, FOREST, CROP, GRASS, BARE, URBAN = range(6)
-N_CLASSES = 6
 
 # fmt: off
 #          B01    B02    B03    B04    B05    B06    B07    B08    B8A    B09    B10    B11    B12
@@ -71,8 +70,6 @@ _TRANS = np.array([0.82, 0.86, 0.90, 0.93, 0.93, 0.94, 0.94, 0.95, 0.95, 0.32, 0
 TEXTURE = np.array([0.02, 0.04, 0.03, 0.03, 0.05, 0.15], np.float32)
 PARCEL = np.array([0.0, 0.0, 0.10, 0.06, 0.05, 0.05], np.float32)
 PATCH = np.array([0.02, 0.12, 0.02, 0.08, 0.10, 0.05], np.float32)
-#: Additive sensor noise (reflectance sd).
-SENSOR_NOISE = 0.0006
 
 
 def class_tables(band: str) -> tuple[F32, F32]:

@@ -20,9 +20,9 @@ from s2raster.emulator.bounds import (
     is_number,
     metres_per_unit,
 )
+from s2raster.grid import MAX_PX
+from s2raster.plan import MAX_RESOLUTION_M
 
-MAX_PX = 2500
-MAX_METRES_PER_PIXEL = 1500.0
 DEFAULT_PX = 256
 MIMES = ("image/tiff", "image/png", "image/jpeg", "application/json")
 #: The service's short names of the collections (as in its error messages).
@@ -109,12 +109,12 @@ def _check_metres_per_pixel(bounds: Bounds, width: int, height: int, collection:
     minx, miny, maxx, maxy = bounds.bbox
     factor = metres_per_unit(bounds.crs)
     mpp = max((maxx - minx) / width, (maxy - miny) / height) * factor
-    if mpp > MAX_METRES_PER_PIXEL:
+    if mpp > MAX_RESOLUTION_M:
         raise ApiError(
             400,
             "COMMON_EXCEPTION",
             f"Your request of {mpp:.2f} meters per pixel exceeds the limit "
-            f"{MAX_METRES_PER_PIXEL:.2f} meters per pixel of the collection "
+            f"{MAX_RESOLUTION_M:.2f} meters per pixel of the collection "
             f"{SHORT_NAMES[collection]}. Please revise the resolution (or corresponding "
             "width/height) to make sure it is in supported range.",
         )

@@ -16,9 +16,9 @@ tiles of one grid gets bit-identical coordinates.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from affine import Affine
@@ -32,7 +32,6 @@ BOOL = NDArray[np.bool_]
 _GEO_STEP = 2.0**-10
 _PROJ_STEP = 128.0
 _FALSE_NORTHING = 10_000_000.0
-_local = threading.local()
 #: Rows per chunk when coordinates are computed per pixel (keeps arrays in cache).
 CHUNK_ROWS = 32
 
@@ -129,11 +128,6 @@ class Part:
         return float(max(dx, dy))
 
 
-def zone_of(lon: float) -> int:
-    """UTM zone number (1..60) of a longitude."""
-    return min(max(math.floor((lon + 180.0) / 6.0) + 1, 1), 60)
-
-
 def _axis(origin: float, step: float, n: int) -> F64:
     """Centres ``origin + (k + 0.5) step``, from a whole number of steps when possible."""
     step = float(f"{step:.12g}")
@@ -158,16 +152,14 @@ def pixel_centres(transform: Affine, shape: tuple[int, int]) -> tuple[F64, F64]:
     return _axis(t.c, t.a, shape[1]), _axis(t.f, t.e, shape[0])
 
 
-def _transformer(src: CRS, dst: str) -> Transformer:
-    """A per-thread cached transformer (pyproj transformers are not thread-safe)."""
-    cache: dict[tuple[str, str], Transformer] = getattr(_local, "transformers", None) or {}
-    _local.transformers = cache
-    key = (src.to_wkt(), dst)
-    if key not in cache:
-        if len(cache) > 64:
-            cache.clear()
-        cache[key] = Transformer.from_crs(src, dst, always_xy=True)
-    return cache[key]
+@lru_cache(maxsize=256)
+def transformer(src: CRS | str, dst: str) -> Transformer:
+    """The cached transformer ``src`` -> ``dst`` in x/y (lon/lat) order, for every module.
+
+    Shared by all threads: since pyproj 3.1, a Transformer is thread-safe (it keeps a
+    copy per thread).
+    """
+    return Transformer.from_crs(src, dst, always_xy=True)
 
 
 def control_step(src: CRS, pixel: float) -> float:
@@ -191,7 +183,7 @@ def control(src: CRS, dst: str, xs: F64, ys: F64) -> Control:
     nx = np.arange(int(kx.min()), int(kx.max()) + 2)
     ny = np.arange(int(ky.min()), int(ky.max()) + 2)
     gx, gy = np.meshgrid(nx * step, ny * step)
-    cx, cy = _transformer(src, dst).transform(gx, gy)
+    cx, cy = transformer(src, dst).transform(gx, gy)
     ix = (kx - nx[0]).astype(np.int64)
     wx = tx - kx
     along = []
@@ -211,7 +203,7 @@ def _utm_zone(crs: CRS) -> tuple[int, bool] | None:
 def _lon_span(crs: CRS, xs: F64, ys: F64) -> tuple[float, float]:
     ex = np.concatenate([xs, xs, np.full(ys.size, xs[0]), np.full(ys.size, xs[-1])])
     ey = np.concatenate([np.full(xs.size, ys[0]), np.full(xs.size, ys[-1]), ys, ys])
-    lon, _ = _transformer(crs, "EPSG:4326").transform(ex, ey)
+    lon, _ = transformer(crs, "EPSG:4326").transform(ex, ey)
     return float(np.min(lon)), float(np.max(lon))
 
 

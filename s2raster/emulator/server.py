@@ -2,7 +2,10 @@
 
 Every answer carries ``x-s2raster-synthetic: 1`` and a ``Content-Length``; errors use the
 service's JSON shape. Faults (:mod:`s2raster.emulator.faults`) are applied before routing
-(latency, error answers, dropped connections) and when sending (truncated bodies).
+(latency, error answers, dropped connections) and when sending (truncated bodies). Request
+bodies need a ``Content-Length`` (a malformed one, or a chunked body, is a 400 and the
+connection is closed). Idle keep-alive connections close after :data:`IDLE_TIMEOUT`
+seconds, and all open connections when the server stops.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, overload
@@ -21,13 +25,19 @@ from urllib.parse import parse_qs, urlsplit
 
 from s2raster.emulator import apierror
 from s2raster.emulator.apierror import ApiError
+from s2raster.synthetic import SYNTHETIC_HEADER
 
 if TYPE_CHECKING:
     from s2raster.emulator.app import Emulator
 
 LOG = logging.getLogger("s2raster.emulator")
 MAX_BODY = 16 * 1024 * 1024
-SYNTHETIC_HEADER = ("x-s2raster-synthetic", "1")
+#: Seconds an idle keep-alive connection (or a stalled upload) may hold a handler thread.
+IDLE_TIMEOUT = 10
+#: Entries the request log keeps (the oldest are dropped beyond).
+LOG_SIZE = 10_000
+#: The response header with the processing units a request spent (as the service's).
+PU_HEADER = "x-processingunits-spent"
 
 
 @dataclass(frozen=True)
@@ -41,10 +51,11 @@ class ServedRequest:
 
 
 class RequestLog(Sequence[ServedRequest]):
-    """A thread-safe, append-only list of :class:`ServedRequest` (indexing gives snapshots)."""
+    """A thread-safe, append-only list of the last ``maxlen`` :class:`ServedRequest` s
+    (indexing gives snapshots; older entries are dropped)."""
 
-    def __init__(self) -> None:
-        self._items: list[ServedRequest] = []
+    def __init__(self, maxlen: int = LOG_SIZE) -> None:
+        self._items: deque[ServedRequest] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
 
     def append(self, item: ServedRequest) -> None:
@@ -110,9 +121,6 @@ class Reply:
         return cls(error.status, error.to_bytes(), "application/json", dict(error.headers))
 
 
-Route = Callable[["Request"], Reply]
-
-
 @dataclass(frozen=True)
 class Request:
     """What a route sees of an HTTP request (header names lower-case)."""
@@ -133,14 +141,33 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], app: Emulator, *, ipv6: bool = False) -> None:
         self.address_family = socket.AF_INET6 if ipv6 else socket.AF_INET
         self.app = app
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down every open connection (their handler threads then end)."""
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "s2raster-emulator"
-    #: Seconds an idle keep-alive connection (or a stalled upload) may hold a thread.
-    timeout = 120
+    timeout = IDLE_TIMEOUT
     server: EmulatorHTTPServer
 
     def do_GET(self) -> None:
@@ -161,10 +188,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         app = self.server.app
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.close_connection = True
-            self._send(Reply.error(ApiError(413, "COMMON_BAD_PAYLOAD", "Request body too large.")))
+        length = self._content_length()
+        if isinstance(length, ApiError) or length > MAX_BODY:
+            self.close_connection = True  # the body's end is unknown or not read
+            error = length if isinstance(length, ApiError) else _too_large()
+            self._send_logged(parts.path, Reply.error(error), None)
             return
         body = self.rfile.read(length) if length > 0 else b""
         request = Request(
@@ -196,6 +224,22 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send_logged(request.path, reply, None)
 
+    def _content_length(self) -> int | ApiError:
+        """The body length, or the 400 of a framing the emulator cannot follow."""
+        if self.headers.get("Transfer-Encoding") is not None:
+            return apierror.bad_payload(
+                "Transfer-Encoding is not supported: send the body with a Content-Length."
+            )
+        values = {v.strip() for v in self.headers.get_all("Content-Length") or []}
+        if not values:
+            return 0
+        value = values.pop()
+        if values or not value.isdigit() or not value.isascii():
+            return apierror.bad_payload(
+                "Content-Length must be one non-negative integer.", "Content-Length"
+            )
+        return int(value)
+
     def _route(self, app: Emulator, request: Request) -> Reply:
         try:
             return app.dispatch(request)
@@ -216,17 +260,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(reply.body)))
-            self.send_header(*SYNTHETIC_HEADER)
+            self.send_header(SYNTHETIC_HEADER, "1")
             for name, value in reply.headers.items():
                 self.send_header(name, value)
-            if truncate:
+            if truncate or self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
-            body = reply.body[: len(reply.body) // 2] if truncate else reply.body
-            if self.command != "HEAD":
-                self.wfile.write(body)
+            self.wfile.write(reply.body[: len(reply.body) // 2] if truncate else reply.body)
             self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # the client went away, or stop() shut the connection
             self.close_connection = True
             return
         if truncate:
@@ -240,6 +282,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "COMMON_BAD_PAYLOAD", "Request body too large.")
 
 
 def _fault_reply(status: int, retry_after_ms: int) -> Reply:

@@ -24,19 +24,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 
 from affine import Affine
 
 from s2raster.emulator.apierror import bad_payload
 from s2raster.emulator.bounds import Bounds, get_enum, get_number, get_object, parse_bounds
+from s2raster.emulator.multipart import form_parts
 from s2raster.emulator.outputs import SHORT_NAMES, OutputResponse, output_size, responses
+from s2raster.plan import MOSAICKING_ORDERS, RESAMPLING
 
 COLLECTIONS = SHORT_NAMES
-RESAMPLING = ("NEAREST", "BILINEAR", "BICUBIC")
-MOSAICKING_ORDERS = ("mostRecent", "leastRecent", "leastCC")
 PREVIEW_MODES = ("DETAIL", "TILE_PREVIEW", "PREVIEW", "EXTENDED_PREVIEW")
 #: Sentinel-2 launch: the start of the archive when no timeRange is given.
 ARCHIVE_START = datetime(2015, 6, 23, tzinfo=timezone.utc)
@@ -141,20 +139,12 @@ def validate(payload: dict[str, Any]) -> ProcessRequest:
 def _json(raw: bytes, what: str) -> Any:
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise bad_payload(f"Could not parse {what} as JSON: {exc}.") from None
 
 
 def _parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-    message = BytesParser(policy=HTTP).parsebytes(head + body)
-    parts: dict[str, bytes] = {}
-    if message.is_multipart():
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            if isinstance(name, str) and isinstance(payload, bytes):
-                parts[name] = payload
+    parts = form_parts(body, content_type)
     if "request" not in parts:
         raise bad_payload("Multipart request must have a part named 'request'.", "request")
     request = _json(parts["request"], "the 'request' part")
