@@ -203,3 +203,15 @@ def test_catalog_reversed_range_over_http(emulator: Emulator, token: str) -> Non
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "COMMON_BAD_PAYLOAD"
+
+
+def test_short_body_is_a_400_and_closes(emulator: Emulator) -> None:
+    with connect(emulator) as sock:
+        sock.sendall(
+            f"POST {PROCESS} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{".encode()
+        )
+        sock.shutdown(socket.SHUT_WR)  # the client gives up after one byte of 100
+        status, _, body = read_reply(sock)
+        assert status == 400
+        assert "shorter" in json.loads(body)["error"]["message"]
+        assert closed_by_server(sock)

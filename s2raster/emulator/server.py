@@ -194,7 +194,15 @@ class _Handler(BaseHTTPRequestHandler):
             error = length if isinstance(length, ApiError) else _too_large()
             self._send_logged(parts.path, Reply.error(error), None)
             return
-        body = self.rfile.read(length) if length > 0 else b""
+        try:
+            body = self.rfile.read(length) if length > 0 else b""
+        except OSError:  # a stalled upload (IDLE_TIMEOUT) or a reset
+            body = b""
+        if len(body) < length:  # the client gave up before sending its whole body
+            self.close_connection = True
+            error = apierror.bad_payload("Request body shorter than its Content-Length.")
+            self._send_logged(parts.path, Reply.error(error), None)
+            return
         request = Request(
             method,
             parts.path,
