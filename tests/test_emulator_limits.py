@@ -20,7 +20,7 @@ from s2raster.emulator import process as process_module
 from s2raster.emulator import scenes
 from s2raster.emulator.apierror import ApiError
 from s2raster.emulator.process import Processed, process
-from s2raster.emulator.runtime import EvalscriptError, parse_setup
+from s2raster.emulator.runtime import EvalscriptError, parse_setup, run
 from s2raster.emulator.runtime_engine import Engine
 from s2raster.emulator.runtime_loop import PixelLoop
 from s2raster.errors import InputError
@@ -146,6 +146,18 @@ def test_huge_output_is_refused_before_rendering(monkeypatch: pytest.MonkeyPatch
 
 def _never(*args: Any, **kwargs: Any) -> Any:
     raise AssertionError("rendered although the request had to be refused first")
+
+
+def test_outputs_grown_by_update_output_are_refused() -> None:
+    text = (
+        "//VERSION=3\nfunction setup() {\n"
+        "  return { input: ['B04'], output: { bands: 1, sampleType: 'FLOAT32' } };\n}\n"
+        "function updateOutput(outputs) { outputs.default.bands = 1024; }\n"
+        "function evaluatePixel(s) { return new Array(1024).fill(0); }\n"
+    )
+    samples = [{"B04": np.zeros((160, 160), np.float32)}]
+    with pytest.raises(EvalscriptError, match="fewer bands"):
+        run(text, parse_setup(text), samples, [], (160, 160), memory_mb=16)
 
 
 def test_pixel_blocks_shrink_with_the_number_of_scenes() -> None:
