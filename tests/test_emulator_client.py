@@ -366,6 +366,7 @@ def test_sentinelhub_catalog_search_paginates(
     )
     pages = emulator.log.count(path="/api/v1/catalog/1.0.0/search") - before
     expected = earth.acquisitions("sentinel-2-l2a", tuple(CDSE_BBOX), *_utc_range(TIME))
+    assert len(expected) > 2  # several pages
     assert [item["id"] for item in items] == [a.id for a in expected]
     assert pages == math.ceil(len(expected) / 2) or pages == len(expected) // 2 + 1
     for item in items:
@@ -382,7 +383,10 @@ def test_sentinelhub_catalog_filter_and_fields(
     catalog = SentinelHubCatalog(config=config)
     bbox = BBox(CDSE_BBOX, crs=CRS.WGS84)
     clear = list(catalog.search(collection, bbox=bbox, time=TIME, filter="eo:cloud_cover < 30"))
-    assert all(item["properties"]["eo:cloud_cover"] < 30 for item in clear)
+    everything = list(catalog.search(collection, bbox=bbox, time=TIME))
+    wanted = [i["id"] for i in everything if i["properties"]["eo:cloud_cover"] < 30]
+    assert 0 < len(clear) < len(everything)  # the filter kept some and dropped some
+    assert [item["id"] for item in clear] == wanted
     fields = {"include": ["id", "properties.datetime"], "exclude": []}
     slim = list(catalog.search(collection, bbox=bbox, time=TIME, fields=fields))
     assert slim
@@ -442,11 +446,11 @@ def test_plain_http_stays_refused_for_other_hosts(emulator: Emulator) -> None:
     emulator.config()
     assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
     assert is_secure_transport(emulator.token_url)
-    assert not is_secure_transport("http://identity.example.com/token")
-    assert is_secure_transport("https://identity.example.com/token")
+    assert not is_secure_transport("http://identity.invalid/token")
+    assert is_secure_transport("https://identity.invalid/token")
     session = OAuth2Session(client=BackendApplicationClient(client_id="x"))
     with pytest.raises(InsecureTransportError):
-        session.fetch_token("http://identity.example.com/token", client_secret="y")
+        session.fetch_token("http://identity.invalid/token", client_secret="y")
 
 
 def _utc_range(time: tuple[str, str]) -> tuple[Any, Any]:
@@ -490,5 +494,5 @@ def test_processing_units_rate_limit() -> None:
     assert second.status_code == 429
     assert second.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
     # the bucket holds 0.5 PU after the first request; 0.5 PU more refill in 20 s
-    assert 15_000 < int(second.headers["retry-after"]) <= 20_001
+    assert 0 < int(second.headers["retry-after"]) <= 20_001
     assert emu.log[-1].pu == 0.0
