@@ -13,16 +13,13 @@ from s2raster import report
 from s2raster.cli_errors import no_partial_output
 from s2raster.cli_options import (
     GEOTIFF_SUFFIXES,
-    SYNTHETIC_NOTICE,
     area_options,
-    cache_arg,
     check_output,
-    notice,
+    download_session,
     parse_list,
-    service_config,
     service_options,
 )
-from s2raster.cli_progress import download_threads, tile_progress
+from s2raster.cli_progress import download_threads
 from s2raster.errors import BandError, CostLimitError, GridError
 from s2raster.grid import Grid
 from s2raster.plan import Plan
@@ -196,28 +193,11 @@ def run_fetch(plan: Plan, names: list[str], output: Path, opts: dict[str, Any]) 
     from s2raster.export import to_geotiff
     from s2raster.load import load_plan, stats
 
-    quiet = opts["quiet"]
-    with service_config(
-        emulator=opts["emulator"],
-        profile=opts["profile"],
-        base_url=opts["base_url"],
-        token_url=opts["token_url"],
-    ) as (config, synthetic):
-        if synthetic:
-            notice(f"Note: --emulator: {SYNTHETIC_NOTICE}", quiet=quiet)
-        notice(report.estimate_line(plan), quiet=quiet)
-        with tile_progress(len(plan.tiles), quiet=quiet) as progress:
-            da = load_plan(
-                plan,
-                config=config,
-                cache=cache_arg(opts["cache_dir"], opts["no_cache"], emulator=opts["emulator"]),
-                concurrency=opts["concurrency"],
-                progress=progress,
-                max_pu=opts["max_pu"],
-            )
-            out = stack_indices(da, names) if names else da
-            with download_threads(opts["concurrency"]):
-                to_geotiff(out, output, cog=opts["cog"])
+    with download_session(opts, plan) as session:
+        da = load_plan(plan, **session)
+        out = stack_indices(da, names) if names else da
+        with download_threads(opts["concurrency"]):
+            to_geotiff(out, output, cog=opts["cog"])
     return {
         "path": output,
         "grid": plan.grid,

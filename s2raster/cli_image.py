@@ -11,15 +11,11 @@ from s2raster import report
 from s2raster.cli_errors import no_partial_output
 from s2raster.cli_fetch import check_size
 from s2raster.cli_options import (
-    SYNTHETIC_NOTICE,
     area_options,
-    cache_arg,
     check_output,
-    notice,
-    service_config,
+    download_session,
     service_options,
 )
-from s2raster.cli_progress import tile_progress
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff")
 
@@ -78,29 +74,8 @@ def truecolor(**opts: Any) -> None:
         max_cloud=opts["max_cloud"],
     )
     check_size(plan.grid, confirmed=opts["yes"], resolution=opts["resolution"] or plan.grid.res[0])
-    quiet = opts["quiet"]
-    with (
-        no_partial_output(output),
-        service_config(
-            emulator=opts["emulator"],
-            profile=opts["profile"],
-            base_url=opts["base_url"],
-            token_url=opts["token_url"],
-        ) as (config, synthetic),
-    ):
-        if synthetic:
-            notice(f"Note: --emulator: {SYNTHETIC_NOTICE}", quiet=quiet)
-        notice(report.estimate_line(plan), quiet=quiet)
-        with tile_progress(len(plan.tiles), quiet=quiet) as progress:
-            result = truecolor_from_plan(
-                plan,
-                config=config,
-                cache=cache_arg(opts["cache_dir"], opts["no_cache"], emulator=opts["emulator"]),
-                concurrency=opts["concurrency"],
-                progress=progress,
-                max_pu=opts["max_pu"],
-                gain=opts["gain"],
-            )
+    with no_partial_output(output), download_session(opts, plan) as session:
+        result = truecolor_from_plan(plan, **session, gain=opts["gain"])
         result.write(output)
     lines = report.fetch_lines(
         path=output,

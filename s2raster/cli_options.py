@@ -9,9 +9,11 @@ from typing import Any, TypeVar
 
 import click
 
+from s2raster import report
 from s2raster.bands import COLLECTIONS
+from s2raster.cli_progress import tile_progress
 from s2raster.errors import InputError
-from s2raster.plan import MOSAICKING_ORDERS
+from s2raster.plan import MOSAICKING_ORDERS, Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -177,3 +179,27 @@ def notice(message: str, *, quiet: bool) -> None:
     """An informational line on stderr, unless quiet."""
     if not quiet:
         click.echo(message, err=True)
+
+
+@contextmanager
+def download_session(opts: dict[str, Any], plan: Plan) -> Iterator[dict[str, Any]]:
+    """The service the options name, its notices (synthetic data, the estimated cost) and a
+    progress bar over the plan's tiles: yields the keyword arguments of ``load_plan``."""
+    quiet = opts["quiet"]
+    with service_config(
+        emulator=opts["emulator"],
+        profile=opts["profile"],
+        base_url=opts["base_url"],
+        token_url=opts["token_url"],
+    ) as (config, synthetic):
+        if synthetic:
+            notice(f"Note: --emulator: {SYNTHETIC_NOTICE}", quiet=quiet)
+        notice(report.estimate_line(plan), quiet=quiet)
+        with tile_progress(len(plan.tiles), quiet=quiet) as progress:
+            yield {
+                "config": config,
+                "cache": cache_arg(opts["cache_dir"], opts["no_cache"], emulator=opts["emulator"]),
+                "concurrency": opts["concurrency"],
+                "progress": progress,
+                "max_pu": opts["max_pu"],
+            }
