@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-from collections.abc import Iterator
-from types import FrameType
 from typing import Any
 
 import click
@@ -35,31 +31,12 @@ def emulator(port: int, host: str) -> None:
     from s2raster.emulator import run_cli_server
 
     click.echo("s2raster emulator: SYNTHETIC data, not Sentinel-2; Ctrl-C to stop", err=True)
-    with _sigterm_as_interrupt():
-        run_cli_server(port, host=host, echo=_echo_flush)
+    run_cli_server(port, host=host, echo=_echo_flush)  # until Ctrl-C or SIGTERM
 
 
 def _echo_flush(line: str) -> None:
     click.echo(line)
     sys.stdout.flush()
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Let SIGTERM stop the server as Ctrl-C does (cleanly), where signals can be set."""
-
-    def interrupt(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not in the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group()

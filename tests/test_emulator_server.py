@@ -102,7 +102,8 @@ def test_stop_releases_the_port() -> None:
         emu.config()
 
 
-def test_cli_server_prints_four_lines_and_stops_on_interrupt() -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_cli_server_prints_four_lines_and_stops_on_interrupt(signum: int) -> None:
     code = "from s2raster.emulator import run_cli_server; run_cli_server(0)"
     proc = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -123,7 +124,7 @@ def test_cli_server_prints_four_lines_and_stops_on_interrupt() -> None:
             timeout=10,
         )
         assert response.status_code == 200
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         assert proc.wait(timeout=30) == 0  # generous: CI machines can be busy
         assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
     finally:

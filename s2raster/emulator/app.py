@@ -9,7 +9,9 @@ Everything it serves is synthetic and marked so (``x-s2raster-synthetic: 1``, fi
 from __future__ import annotations
 
 import ipaddress
+import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -118,19 +120,25 @@ class Emulator:
         self.stop()
 
     def serve_forever(self, *, echo: Callable[[str], None] | None = None) -> None:
-        """Serve until interrupted (Ctrl-C) or :meth:`stop`; ``echo`` gets the four
-        ``SH_BASE_URL=``/``SH_TOKEN_URL=``/``SH_CLIENT_ID=``/``SH_CLIENT_SECRET=`` lines."""
-        self.start()
-        if echo is not None:
-            for line in self.env_lines():
-                echo(line)
+        """Serve until Ctrl-C (SIGINT), SIGTERM or :meth:`stop`; ``echo`` gets the four
+        ``SH_BASE_URL=``/``SH_TOKEN_URL=``/``SH_CLIENT_ID=``/``SH_CLIENT_SECRET=`` lines.
+
+        In the main thread, SIGINT and SIGTERM only raise a flag that the loop below polls:
+        a KeyboardInterrupt landing inside a lock (``Event.wait``) could leave that lock held
+        and hang :meth:`stop`, or land before the loop and skip it.
+        """
+        requested: list[int] = []
+        restore = _on_signals((signal.SIGINT, signal.SIGTERM), requested.append)
         try:
-            while not self._stopped.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+            self.start()
+            if echo is not None:
+                for line in self.env_lines():
+                    echo(line)
+            while not requested and not self._stopped.is_set():
+                time.sleep(0.1)
         finally:
             self.stop()
+            restore()
 
     # -- addresses and client configuration ----------------------------------------------
     @property
@@ -253,6 +261,21 @@ def run_cli_server(
     ``echo`` (default: print and flush), then serve until Ctrl-C; ``options`` go to
     :class:`Emulator`."""
     Emulator(host=host, port=port, **options).serve_forever(echo=echo or _print_flush)
+
+
+def _on_signals(
+    signums: tuple[signal.Signals, ...], note: Callable[[int], None]
+) -> Callable[[], None]:
+    """Make ``signums`` call ``note(signum)`` (main thread only); returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {s: signal.signal(s, lambda signum, _frame: note(signum)) for s in signums}
+
+    def restore() -> None:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+    return restore
 
 
 def _print_flush(line: str) -> None:
