@@ -24,11 +24,11 @@ from sentinelhub.download.sentinelhub_client import SentinelHubDownloadClient
 from sentinelhub.download.session import SentinelHubSession
 
 from s2raster.cdse_errors import CREDENTIALS_HINT, map_error
+from s2raster.contract import PU_HEADER, SYNTHETIC_HEADER
 from s2raster.errors import CredentialsError, InputError, ResponseError, S2RasterError
 from s2raster.loopback import allow_loopback_http, is_loopback_url
 from s2raster.plan import TileRequest
 from s2raster.shrequest import bound_collection, build_request
-from s2raster.synthetic import SYNTHETIC_HEADER
 
 __all__ = [
     "CDSE_BASE_URL",
@@ -49,7 +49,6 @@ CDSE_BASE_URL = "https://sh.dataspace.copernicus.eu"
 CDSE_TOKEN_URL = (
     "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token"
 )
-PU_HEADER = "x-processingunits-spent"
 #: Retries of 5xx/connection errors (sleep 2, 6, 18 s) and of 429 answers (retry-after).
 DOWNLOAD_SETTINGS: dict[str, Any] = {
     "max_download_attempts": 4,

@@ -12,8 +12,9 @@ import click
 from s2raster import report
 from s2raster.bands import COLLECTIONS
 from s2raster.cli_progress import tile_progress
+from s2raster.contract import MOSAICKING_ORDERS
 from s2raster.errors import InputError
-from s2raster.plan import MOSAICKING_ORDERS, Plan
+from s2raster.plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 

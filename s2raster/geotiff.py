@@ -28,14 +28,14 @@ from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader, MemoryFile
 
-from s2raster.errors import InputError, ResponseError
-from s2raster.grid import Grid
-from s2raster.synthetic import (
+from s2raster.contract import (
     SOURCE_TAG,
     SYNTHETIC_DESCRIPTION,
     SYNTHETIC_SOURCE,
     SYNTHETIC_TAG,
 )
+from s2raster.errors import InputError, ResponseError
+from s2raster.grid import Grid
 
 __all__ = [
     "RasterData",

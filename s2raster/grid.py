@@ -22,12 +22,8 @@ from affine import Affine
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from s2raster.contract import MAX_PX, METRES_PER_DEGREE
 from s2raster.errors import GridError, InputError
-
-#: Metres per degree along the WGS 84 equator: 2 * pi * 6378137 / 360.
-METRES_PER_DEGREE = 2 * math.pi * 6_378_137.0 / 360
-#: The Process API's largest width or height in pixels.
-MAX_PX = 2500
 
 BBox = tuple[float, float, float, float]
 

@@ -27,12 +27,12 @@ from s2raster import geotiff
 from s2raster.bands import band_table
 from s2raster.cache import CacheOption, TileCache, cache_key, resolve_cache
 from s2raster.cdse import Fetch, FetchResult, cdse_config, cdse_fetch
+from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
 from s2raster.errors import CostLimitError, InputError, ResponseError
 from s2raster.evalscript import payload
-from s2raster.grid import MAX_PX, BBox
+from s2raster.grid import BBox
 from s2raster.loopback import is_loopback_url
 from s2raster.plan import Plan, TileRequest, make_plan
-from s2raster.synthetic import SYNTHETIC_SOURCE
 from s2raster.timerange import TimeInput, format_time
 from s2raster.xr import Scalar, to_dataarray
 

@@ -17,15 +17,18 @@ from typing import Any
 from pyproj import CRS
 
 from s2raster.bands import check_collection, validate_bands
-from s2raster.cost import QuotaShare, processing_units
+from s2raster.contract import (
+    MAX_PX,
+    MAX_RESOLUTION_M,
+    MOSAICKING_ORDERS,
+    RESAMPLING,
+    processing_units,
+)
+from s2raster.cost import QuotaShare
 from s2raster.errors import InputError
-from s2raster.grid import MAX_PX, BBox, Grid, Tile
+from s2raster.grid import BBox, Grid, Tile
 from s2raster.timerange import TimeInput, format_time, parse_time
 
-MOSAICKING_ORDERS = ("mostRecent", "leastRecent", "leastCC")
-RESAMPLING = ("NEAREST", "BILINEAR", "BICUBIC")
-#: The Process API's coarsest resolution for Sentinel-2, in metres per pixel.
-MAX_RESOLUTION_M = 1500.0
 #: Bytes per sample of the FLOAT32 responses.
 SAMPLE_BYTES = 4
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from s2raster.cost import FREE_QUOTA
+from s2raster.contract import FREE_QUOTA
 
 if TYPE_CHECKING:
     from s2raster.grid import Grid

@@ -27,11 +27,11 @@ from sentinelhub.config import SHConfig
 
 from s2raster.cache import CacheOption
 from s2raster.cdse import Fetch
+from s2raster.contract import MAX_PX, SOURCE_TAG, SYNTHETIC_SOURCE, SYNTHETIC_TAG
 from s2raster.errors import ExportError, InputError
-from s2raster.grid import MAX_PX, BBox, Grid
+from s2raster.grid import BBox, Grid
 from s2raster.load import LoadStats, Progress, load_plan, stats
 from s2raster.plan import Plan, make_plan, make_query, plan_grid
-from s2raster.synthetic import SOURCE_TAG, SYNTHETIC_SOURCE, SYNTHETIC_TAG
 from s2raster.timerange import TimeInput
 from s2raster.xr import Scalar, to_dataarray
 

@@ -27,7 +27,7 @@ from sentinelhub import (
     SHConfig,
 )
 
-from s2raster.cost import processing_units
+from s2raster.contract import processing_units
 from s2raster.emulator import Emulator
 
 CDSE_BBOX = [13.822174072265625, 45.85080395917834, 14.55963134765625, 46.29191774991382]

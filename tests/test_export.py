@@ -19,11 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from s2raster.cog import overview_factors, write_geotiff
+from s2raster.contract import SYNTHETIC_SOURCE
 from s2raster.errors import ExportError, InputError
 from s2raster.export import to_geotiff
 from s2raster.geotiff import export_tags
 from s2raster.grid import Grid
-from s2raster.synthetic import SYNTHETIC_SOURCE
 from s2raster.xr import to_dataarray
 
 tifffile = pytest.importorskip("tifffile")

@@ -20,6 +20,7 @@ from sentinelhub.config import SHConfig
 
 from s2raster.cache import default_directory
 from s2raster.cdse import FetchResult
+from s2raster.contract import SYNTHETIC_SOURCE
 from s2raster.errors import (
     CostLimitError,
     CredentialsError,
@@ -30,7 +31,6 @@ from s2raster.errors import (
 from s2raster.grid import Grid
 from s2raster.load import LoadStats, load, load_plan, stats, units_attr
 from s2raster.plan import TileRequest, make_plan
-from s2raster.synthetic import SYNTHETIC_SOURCE
 
 pytest.importorskip("rioxarray")
 pytest.importorskip("odc.geo.xr")

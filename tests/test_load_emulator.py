@@ -15,10 +15,10 @@ import pytest
 from sentinelhub.config import SHConfig
 
 from s2raster.bands import BANDS
+from s2raster.contract import SYNTHETIC_SOURCE
 from s2raster.errors import CredentialsError
 from s2raster.grid import Grid
 from s2raster.load import load, stats
-from s2raster.synthetic import SYNTHETIC_SOURCE
 
 rioxarray = pytest.importorskip("rioxarray")
 pytest.importorskip("odc.geo.xr")

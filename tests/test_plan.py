@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from s2raster.cost import processing_units
+from s2raster.contract import processing_units
 from s2raster.errors import BandError, InputError
 from s2raster.grid import Grid
 from s2raster.plan import Query, TileRequest, make_plan

@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from s2raster.contract import PU_HEADER
 from s2raster.emulator import apierror, catalog
 from s2raster.emulator.auth import TOKEN_PATH, TokenIssuer, new_client_id, new_client_secret
 from s2raster.emulator.faults import Faults, RateLimit, RateLimiter
-from s2raster.emulator.server import PU_HEADER, EmulatorHTTPServer, Reply, Request, RequestLog
+from s2raster.emulator.server import EmulatorHTTPServer, Reply, Request, RequestLog
 from s2raster.errors import EmulatorError
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from typing import Any
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from s2raster.contract import METRES_PER_DEGREE
 from s2raster.emulator.apierror import bad_payload
-from s2raster.grid import METRES_PER_DEGREE
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _EPSG_URI = re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/0/(\d{4,6})$")

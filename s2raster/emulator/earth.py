@@ -29,13 +29,13 @@ import numpy as np
 from affine import Affine
 
 from s2raster.bands import band_table
+from s2raster.contract import RESAMPLING
 from s2raster.emulator.earth_angles import ANGLE_BANDS
 from s2raster.emulator.earth_noise import F32
 from s2raster.emulator.earth_part import PartRenderer
 from s2raster.emulator.sampling import Part, locate
 from s2raster.emulator.scenes import Acquisition, acquisitions, order
 from s2raster.errors import BandError, InputError
-from s2raster.plan import RESAMPLING
 
 __all__ = ["Acquisition", "acquisitions", "order", "render"]
 

@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 
+from s2raster.contract import RESAMPLING
 from s2raster.emulator.earth_noise import F32, F64, I64
 from s2raster.emulator.sampling import Exact, Part
 from s2raster.errors import InputError
-from s2raster.plan import RESAMPLING
 
 #: (first tap offset, number of taps) per method.
 _TAPS = {"NEAREST": (0, 1), "BILINEAR": (0, 2), "BICUBIC": (-1, 4)}

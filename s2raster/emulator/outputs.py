@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from s2raster.contract import MAX_PX, MAX_RESOLUTION_M
 from s2raster.emulator.apierror import ApiError, bad_payload
 from s2raster.emulator.bounds import (
     Bounds,
@@ -20,8 +21,6 @@ from s2raster.emulator.bounds import (
     is_number,
     metres_per_unit,
 )
-from s2raster.grid import MAX_PX
-from s2raster.plan import MAX_RESOLUTION_M
 
 DEFAULT_PX = 256
 MIMES = ("image/tiff", "image/png", "image/jpeg", "application/json")

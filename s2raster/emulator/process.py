@@ -1,7 +1,7 @@
 """The Process API glue: validated request -> acquisitions -> render -> evalscript -> file.
 
 One function, :func:`process`, takes the HTTP body and answers the file bytes, its content
-type and the processing units spent (the same formula as :func:`s2raster.cost.processing_units`,
+type and the processing units spent (the same formula as :func:`s2raster.contract.processing_units`,
 so the client's estimates and the emulator's ``x-processingunits-spent`` never disagree).
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 from rasterio.features import geometry_mask
 
 from s2raster.bands import BANDS
-from s2raster.cost import processing_units
+from s2raster.contract import processing_units
 from s2raster.emulator import earth, encode, runtime
 from s2raster.emulator.apierror import ApiError, bad_payload
 from s2raster.emulator.limits import check_rasters

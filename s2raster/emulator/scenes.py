@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
 from s2raster.bands import check_collection
+from s2raster.contract import MOSAICKING_ORDERS
 from s2raster.emulator.earth_noise import hash_unit
 from s2raster.errors import InputError
-from s2raster.plan import MOSAICKING_ORDERS
 
 #: Day of slot 0 (the first synthetic acquisition).
 EPOCH = date(2015, 7, 4)

@@ -23,9 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import parse_qs, urlsplit
 
+from s2raster.contract import SYNTHETIC_HEADER
 from s2raster.emulator import apierror
 from s2raster.emulator.apierror import ApiError
-from s2raster.synthetic import SYNTHETIC_HEADER
 
 if TYPE_CHECKING:
     from s2raster.emulator.app import Emulator
@@ -37,7 +37,6 @@ IDLE_TIMEOUT = 10
 #: Entries the request log keeps (the oldest are dropped beyond).
 LOG_SIZE = 10_000
 #: The response header with the processing units a request spent (as the service's).
-PU_HEADER = "x-processingunits-spent"
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,11 @@ from typing import Any
 
 from affine import Affine
 
+from s2raster.contract import MOSAICKING_ORDERS, RESAMPLING
 from s2raster.emulator.apierror import bad_payload
 from s2raster.emulator.bounds import Bounds, get_enum, get_number, get_object, parse_bounds
 from s2raster.emulator.multipart import form_parts
 from s2raster.emulator.outputs import SHORT_NAMES, OutputResponse, output_size, responses
-from s2raster.plan import MOSAICKING_ORDERS, RESAMPLING
 
 COLLECTIONS = SHORT_NAMES
 PREVIEW_MODES = ("DETAIL", "TILE_PREVIEW", "PREVIEW", "EXTENDED_PREVIEW")
