@@ -42,6 +42,7 @@ __all__ = [
     "cdse_fetch",
     "check_credentials",
     "check_token",
+    "emulator_config",
     "redact",
 ]
 
@@ -106,6 +107,29 @@ def cdse_config(
         **DOWNLOAD_SETTINGS,
     )
     _prepare(config)
+    return config
+
+
+def emulator_config(
+    *, base_url: str, token_url: str, client_id: str, client_secret: str
+) -> SHConfig:
+    """A config for a local emulator: the one place plain-HTTP OAuth is switched on.
+
+    Both URLs must be on a loopback host; the exception then covers loopback URLs only
+    (:func:`~s2raster.loopback.allow_loopback_http`), never real endpoints.
+    """
+    for name, url in (("base_url", base_url), ("token_url", token_url)):
+        if not is_loopback_url(url):
+            raise InputError(
+                f"{name}={url!r} is not a loopback URL: emulator_config is for a local "
+                "emulator only; use cdse_config for a real service"
+            )
+    allow_loopback_http()
+    config = SHConfig(use_defaults=True)
+    config.sh_client_id = client_id
+    config.sh_client_secret = client_secret
+    config.sh_base_url = base_url.rstrip("/")
+    config.sh_token_url = token_url
     return config
 
 

@@ -166,19 +166,16 @@ class Emulator:
 
     def config(self) -> SHConfig:
         """An ``SHConfig`` for this emulator (plain HTTP is allowed for loopback URLs only)."""
-        from sentinelhub.config import SHConfig
-
-        from s2raster.loopback import allow_loopback_http
+        from s2raster.cdse import emulator_config  # the one bridge to the client
 
         if self._server is None:
             raise EmulatorError("the emulator is not running: use `with Emulator() as emu:`")
-        allow_loopback_http()
-        config = SHConfig(use_defaults=True)
-        config.sh_client_id = self.client_id
-        config.sh_client_secret = self.client_secret
-        config.sh_base_url = self.base_url
-        config.sh_token_url = self.token_url
-        return config
+        return emulator_config(
+            base_url=self.base_url,
+            token_url=self.token_url,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+        )
 
     # -- routing (called by the HTTP handler threads) ------------------------------------
     def dispatch(self, request: Request) -> Reply:
