@@ -164,8 +164,13 @@ def load_plan(
     fetch: Fetch | None = None,
     progress: Progress | None = None,
     max_pu: float | None = None,
+    stats: LoadStats | None = None,
 ) -> xr.DataArray:
-    """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan``."""
+    """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan``.
+
+    ``stats``: a :class:`LoadStats` of the caller's, counted into as the tiles are computed
+    (read it after computing the array).
+    """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
     if fetch is None:
@@ -178,7 +183,7 @@ def load_plan(
     tile_cache = resolve_cache(cache if cache is not True or reusable else False)
     _check_cost(plan, max_pu, tile_cache, base_url)
     load_id = uuid.uuid4().hex
-    load_stats = LoadStats()
+    load_stats = LoadStats() if stats is None else stats
     _register(load_id, load_stats)
     synthetic = is_loopback_url(base_url)
     reader = _TileReader(
