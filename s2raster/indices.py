@@ -42,6 +42,7 @@ __all__ = [
     "ndvi",
     "ndwi",
     "savi",
+    "stack",
 ]
 
 #: ASI constants (EVI: g, C1, C2, L; SAVI: L = 0.5 as in Huete 1988).
@@ -333,3 +334,20 @@ nbr2 = INDICES["NBR2"].function
 evi = INDICES["EVI"].function
 evi2 = INDICES["EVI2"].function
 savi = INDICES["SAVI"].function
+
+
+def stack(da: xr.DataArray, names: Sequence[str]) -> xr.DataArray:
+    """The indices ``names`` of ``da`` stacked along ``band``, one band each named after its index.
+
+    One index is a ``(band, y, x)`` array of one band; several are concatenated and the
+    result is named ``"indices"`` with ``long_name`` the tuple of their names.
+    """
+    if not names:
+        raise InputError("stack needs at least one index name, e.g. stack(da, ['NDVI'])")
+    layers: list[xr.DataArray] = [compute(name, da).expand_dims(band=[name]) for name in names]
+    if len(layers) == 1:
+        return layers[0]
+    stacked: xr.DataArray = xr.concat(layers, dim="band", combine_attrs="override")
+    stacked.attrs["long_name"] = tuple(names)
+    stacked.name = "indices"
+    return stacked

@@ -8,14 +8,12 @@ from pathlib import Path
 import dask.array
 import numpy as np
 import pytest
+import rioxarray
 from affine import Affine
 
 from s2raster.errors import GridError
 from s2raster.grid import Grid
 from s2raster.xr import spatial_ref_attrs, to_dataarray
-
-rioxarray = pytest.importorskip("rioxarray")
-odc_geo_xr = pytest.importorskip("odc.geo.xr")
 
 GRIDS = {
     "wgs84": Grid.from_bbox((13.8, 45.8, 13.81, 45.805), crs="EPSG:4326", resolution=20),

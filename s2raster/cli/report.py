@@ -73,6 +73,18 @@ def plan_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def plan_report(plan: Plan) -> str:
+    """The plan as text, with a note when a fetch of it would need --yes."""
+    from s2raster.plan import MAX_PIXELS, needs_confirmation
+
+    lines = plan_lines(plan)
+    if needs_confirmation(plan):
+        lines.append(
+            f"            above {MAX_PIXELS / 1e6:.0f} million px per band: fetch needs --yes"
+        )
+    return "\n".join(lines)
+
+
 def estimate_line(plan: Plan) -> str:
     """One line before a download: the estimated cost and its share of the free quota."""
     quota = plan.quota
