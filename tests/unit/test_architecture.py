@@ -70,7 +70,7 @@ def test_import_direction(path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "source"),
     [
-        ("s2raster.load", "from s2raster.cli import main"),
+        ("s2raster._load", "from s2raster.cli import main"),
         ("s2raster.grid", "def f():\n    import sentinelhub.api.process"),
         ("s2raster.plan", "from s2raster.emulator import Emulator"),
         ("s2raster.contract", "from s2raster.errors import InputError"),
@@ -86,4 +86,4 @@ def test_allowed_imports_pass() -> None:
         violations("s2raster.cli.fetch", imported("from s2raster.emulator import Emulator")) == []
     )
     assert violations("s2raster.cdse._fetch", imported("import sentinelhub.api.catalog")) == []
-    assert violations("s2raster.load", imported("from sentinelhub.config import SHConfig")) == []
+    assert violations("s2raster._load", imported("from sentinelhub.config import SHConfig")) == []

@@ -265,7 +265,7 @@ def test_export_tags_plain_and_safe(attrs: dict) -> None:
 
 
 def test_processing_units_spent_is_what_the_load_counted(tmp_path: Path) -> None:
-    from s2raster.load import LoadStats, load
+    from s2raster._load import LoadStats, load
     from s2raster.testing import FakeFetch
 
     fetch = FakeFetch(pu=3.5)

@@ -10,10 +10,10 @@ import rasterio
 from hypothesis import given
 from hypothesis import strategies as st
 
+from s2raster._load import LoadStats, load_plan
 from s2raster.errors import BandError, CostLimitError, GridError, InputError
 from s2raster.indices import INDICES, bands_for, stack
 from s2raster.job import DEFAULT_BANDS, canonical_indices, choose_bands, fetch_to_file
-from s2raster.load import LoadStats, load_plan
 from s2raster.plan import (
     MAX_PIXELS,
     Plan,
