@@ -23,8 +23,8 @@ from s2raster.cog import overview_factors, write_geotiff
 from s2raster.contract import SYNTHETIC_SOURCE
 from s2raster.errors import ExportError, InputError
 from s2raster.export import to_geotiff
-from s2raster.geotiff import export_tags
 from s2raster.grid import Grid
+from s2raster.tags import export_tags
 from s2raster.xr import to_dataarray
 
 GRID = Grid("EPSG:32633", Affine(10.0, 0.0, 399_960.0, 0.0, -10.0, 5_000_040.0), (300, 260))
