@@ -5,7 +5,7 @@ and where a georeferenced DataArray's grid is read back (:func:`georeference`). 
 registers the ``da.rio`` (rioxarray) and ``da.odc`` (odc-geo) accessors, so every array
 s2raster makes answers ``da.rio.crs`` and ``da.odc.geobox`` at once.
 
-The result follows the conventions rioxarray and odc-geo read (DESIGN.md §2): dims
+The result follows the conventions rioxarray and odc-geo read (docs/architecture.md): dims
 ``(band, y, x)``, float32, ``x``/``y`` at pixel centres (``y`` descending), a string ``band``
 coordinate, a scalar ``spatial_ref`` coordinate exactly as ``rio.write_crs`` writes it (CF
 grid-mapping attributes, ``crs_wkt``/``spatial_ref`` WKT and the GDAL ``GeoTransform``),
