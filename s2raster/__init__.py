@@ -15,34 +15,34 @@ from s2raster.errors import (
     BandError,
     CostLimitError,
     CredentialsError,
-    EmulatorError,
     ExportError,
     GridError,
     InputError,
     NetworkError,
+    NoDataError,
     ResponseError,
     S2RasterError,
     ServiceError,
 )
 
 if TYPE_CHECKING:
+    from s2raster._load import LoadStats, load, load_plan
     from s2raster.cdse import cdse_config
+    from s2raster.emulator.errors import EmulatorError
     from s2raster.export import to_geotiff
     from s2raster.grid import Grid, Tile
-    from s2raster.load import LoadStats, load, load_plan
-    from s2raster.load import stats as load_stats
     from s2raster.plan import Plan, make_plan
 
 #: public name -> (module, attribute), imported on first access.
 _LAZY = {
     "cdse_config": ("s2raster.cdse", "cdse_config"),
+    "EmulatorError": ("s2raster.emulator.errors", "EmulatorError"),
     "to_geotiff": ("s2raster.export", "to_geotiff"),
     "Grid": ("s2raster.grid", "Grid"),
     "Tile": ("s2raster.grid", "Tile"),
-    "LoadStats": ("s2raster.load", "LoadStats"),
-    "load": ("s2raster.load", "load"),
-    "load_plan": ("s2raster.load", "load_plan"),
-    "load_stats": ("s2raster.load", "stats"),
+    "LoadStats": ("s2raster._load", "LoadStats"),
+    "load": ("s2raster._load", "load"),
+    "load_plan": ("s2raster._load", "load_plan"),
     "Plan": ("s2raster.plan", "Plan"),
     "make_plan": ("s2raster.plan", "make_plan"),
 }
@@ -54,7 +54,7 @@ def __getattr__(name: str) -> Any:
     except KeyError:
         raise AttributeError(f"module 's2raster' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(module), attribute)
-    globals()[name] = value  # importing s2raster.load bound the submodule here: the function wins
+    globals()[name] = value
     return value
 
 
@@ -73,6 +73,7 @@ __all__ = [
     "InputError",
     "LoadStats",
     "NetworkError",
+    "NoDataError",
     "Plan",
     "ResponseError",
     "S2RasterError",
@@ -82,7 +83,6 @@ __all__ = [
     "cdse_config",
     "load",
     "load_plan",
-    "load_stats",
     "make_plan",
     "to_geotiff",
 ]

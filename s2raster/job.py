@@ -21,13 +21,13 @@ from pathlib import Path
 import dask
 from sentinelhub.config import SHConfig
 
+from s2raster._load import LoadStats, Progress, load_plan
 from s2raster.cache import CacheOption
 from s2raster.cdse import Fetch
 from s2raster.errors import BandError
 from s2raster.export import to_geotiff
 from s2raster.grid import Grid
 from s2raster.indices import bands_for, canonical_name, stack
-from s2raster.load import LoadStats, Progress, load_plan
 from s2raster.plan import Plan
 
 __all__ = ["DEFAULT_BANDS", "FetchedFile", "canonical_indices", "choose_bands", "fetch_to_file"]
@@ -88,7 +88,7 @@ def fetch_to_file(
 ) -> FetchedFile:
     """Load ``plan``, compute ``indices`` (if any) and write them, or the bands, to ``output``.
 
-    The arguments are those of :func:`s2raster.load.load_plan` (``max_pu`` counts cached
+    The arguments are those of :func:`s2raster.load_plan` (``max_pu`` counts cached
     tiles as free) and of :func:`s2raster.export.to_geotiff` (``cog``); ``indices`` are
     canonical names (:func:`canonical_indices`) computed from bands the plan has
     (:func:`choose_bands`). Tiles are downloaded ``concurrency`` at a time.

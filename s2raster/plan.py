@@ -186,7 +186,7 @@ def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX) -> Plan:
 def check_cost(plan: Plan, max_pu: float | None) -> None:
     """Refuse a plan estimated above ``max_pu`` processing units (None: no limit).
 
-    The estimate counts every request; :func:`s2raster.load.load` (``max_pu=``) does the
+    The estimate counts every request; :func:`s2raster.load` (``max_pu=``) does the
     same check but counts tiles already in the cache as free.
     """
     if max_pu is not None and plan.estimated_pu > max_pu:

@@ -102,7 +102,7 @@ class ServiceOptions:
 
     @property
     def cache(self) -> bool | Path:
-        """The ``cache`` argument of :func:`s2raster.load.load`.
+        """The ``cache`` argument of :func:`s2raster.load`.
 
         With ``--emulator`` the default is no cache: each run's emulator has a new port, so
         its tiles could never be found again (an explicit ``--cache-dir`` is still honoured).

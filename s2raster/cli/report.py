@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from s2raster.contract import FREE_QUOTA
 
 if TYPE_CHECKING:
+    from s2raster._load import LoadStats
     from s2raster.grid import Grid
-    from s2raster.load import LoadStats
     from s2raster.plan import Plan
 
 SYNTHETIC_LINE = "SYNTHETIC: data from the local s2raster emulator, not Sentinel-2 observations."

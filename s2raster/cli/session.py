@@ -47,13 +47,16 @@ def service_config(endpoint: EndpointOptions) -> Iterator[tuple[SHConfig, bool]]
         with Emulator() as emu:
             yield emu.config(), True
         return
-    from s2raster.cdse import cdse_config
+    from s2raster.cdse import cdse_config, is_loopback_url
 
     kwargs: dict[str, Any] = {"profile": endpoint.profile}
     if endpoint.base_url:
         kwargs["base_url"] = endpoint.base_url
     if endpoint.token_url:
         kwargs["token_url"] = endpoint.token_url
+        # SH_TOKEN_URL of an emulator in another process (`s2raster emulator` prints it):
+        # the user named a loopback URL, so plain-HTTP OAuth is allowed for loopback only.
+        kwargs["loopback_http"] = is_loopback_url(endpoint.token_url)
     yield cdse_config(**kwargs), False
 
 

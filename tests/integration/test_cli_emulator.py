@@ -19,7 +19,7 @@ from s2raster.plan import make_plan
 if TYPE_CHECKING:
     from s2raster.emulator import Emulator
 
-rasterio = pytest.importorskip("rasterio")
+import rasterio
 
 BBOX = ["14.45", "46.02", "14.50", "46.05"]  # ~390 x 340 px at 10 m: one tile
 TIME = "2024-06-01/2024-06-30"
@@ -96,7 +96,8 @@ def test_fetch_from_env_uses_the_cache(emulator: Emulator, tmp_path: Path) -> No
     second = run(*args, "-o", str(tmp_path / "b.tif"), env=env)
     assert second.exit_code == 0, second.output
     assert "0.00 processing units spent, 1 cache hit(s)" in second.stdout
-    assert len(emulator.log) == served  # nothing asked
+    asked = [r.path for r in emulator.log.snapshot()[served:]]
+    assert "/api/v1/process" not in asked  # the catalog search only
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif"])

@@ -5,50 +5,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import rasterio
 from hypothesis import given
 from hypothesis import strategies as st
-from rasterio.io import MemoryFile
 
-from s2raster.cdse import FetchResult
+from s2raster._load import LoadStats, load_plan
 from s2raster.errors import BandError, CostLimitError, GridError, InputError
 from s2raster.indices import INDICES, bands_for, stack
 from s2raster.job import DEFAULT_BANDS, canonical_indices, choose_bands, fetch_to_file
-from s2raster.load import LoadStats, load_plan
 from s2raster.plan import (
     MAX_PIXELS,
     Plan,
-    TileRequest,
     check_cost,
     check_size,
     make_plan,
     needs_confirmation,
 )
+from s2raster.testing import FakeFetch
 
 BBOX = (13.80, 45.80, 13.81, 45.806)  # ~78 x 67 px at 10 m
 TIME = "2024-06-01/2024-06-30"
 PU_PER_TILE = 3.5
 
 
-def fake_fetch(request: TileRequest) -> FetchResult:
-    """A service that answers 0.25 everywhere, at :data:`PU_PER_TILE` each."""
-    grid = request.tile.grid
-    data = np.full((len(request.query.bands) + 1, *grid.shape), 0.25, np.float32)
-    data[-1] = 1  # dataMask
-    with MemoryFile() as mem:
-        with mem.open(
-            driver="GTiff",
-            dtype="float32",
-            count=data.shape[0],
-            width=grid.width,
-            height=grid.height,
-            crs=grid.crs,
-            transform=grid.transform,
-        ) as dst:
-            dst.write(data)
-        return FetchResult(bytes(mem.read()), PU_PER_TILE, False)
+fake_fetch = FakeFetch(fill=0.25, pu=PU_PER_TILE)  # 0.25 everywhere, 3.5 PU a tile
 
 
 def small_plan(bands: tuple[str, ...] = ("B04", "B08")) -> Plan:
