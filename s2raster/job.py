@@ -107,7 +107,7 @@ def fetch_to_file(
     out = stack(da, indices) if indices else da
     # download-bound: at least ``concurrency`` dask threads, whatever the core count
     with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
-        path = to_geotiff(out, output, cog=cog)
+        path = to_geotiff(out, output, cog=cog, stats=stats)
     return FetchedFile(
         path=path,
         grid=plan.grid,

@@ -105,7 +105,7 @@ def test_no_network(
         "SH_BASE_URL": base,
         "SH_TOKEN_URL": base + "/auth/realms/CDSE/protocol/openid-connect/token",
         "SH_CLIENT_ID": "id",
-        "SH_CLIENT_SECRET": "secret",
+        "SH_CLIENT_SECRET": "no-network-secret",  # not "secret": redaction is process-wide
     }
     out = tmp_path / "out.tif"
     assert_one_line_error(run(*fetch_args(out), env=env), 1, "cannot reach", "--emulator")

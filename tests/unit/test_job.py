@@ -126,4 +126,5 @@ def test_fetch_to_file(tmp_path: Path, indices: tuple[str, ...], bands: tuple[st
     assert not done.synthetic
     with rasterio.open(out) as src:
         assert src.descriptions == done.bands
+        assert float(src.tags()["processing_units_spent"]) == done.stats.processing_units_spent
         assert (src.height, src.width) == plan.grid.shape
