@@ -11,6 +11,8 @@ counted in the :class:`LoadStats` the caller passes in.
 
 from __future__ import annotations
 
+import math
+import numbers
 import threading
 import uuid
 from collections.abc import Iterable
@@ -116,16 +118,16 @@ def load_plan(
     stats: LoadStats | None = None,
 ) -> xr.DataArray:
     """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan``."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
-    if stats is not None and not isinstance(stats, LoadStats):
-        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    check_arguments(
+        plan, config=config, concurrency=concurrency, progress=progress, max_pu=max_pu, stats=stats
+    )
+    named_cache = resolve_cache(cache)  # a bad cache argument is refused before any request
     fetch = service(config, fetch, concurrency)
     found = search(plan, fetch)
     # The default cache skips services whose tiles could never be found again: the
     # emulator says its data is synthetic (and its port changes from run to run). A cache
     # named explicitly is always used.
-    tile_cache = resolve_cache(False if cache is True and found.synthetic else cache)
+    tile_cache = None if cache is True and found.synthetic else named_cache
     check_cost(plan, max_pu, tile_cache, fetch.base_url)
     reader = TileReader(
         fetch=fetch,
@@ -139,6 +141,44 @@ def load_plan(
     attrs = _attrs(plan, found, base_url=fetch.base_url)
     data = _lazy_array(plan, reader)
     return to_dataarray(data, plan.grid, plan.query.bands, attrs, name=plan.query.collection)
+
+
+def check_arguments(
+    plan: object,
+    *,
+    config: object,
+    concurrency: object,
+    progress: object,
+    max_pu: object,
+    stats: object,
+) -> None:
+    """Refuse wrong types and ranges of :func:`load_plan`'s arguments (no request sent)."""
+    if not isinstance(plan, Plan):
+        raise InputError(
+            f"plan must be an s2raster.plan.Plan (from make_plan), got {type(plan).__name__}"
+        )
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
+    if stats is not None and not isinstance(stats, LoadStats):
+        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    if progress is not None and not callable(progress):
+        raise InputError(
+            f"progress must be a function called once per tile (or None), got "
+            f"{type(progress).__name__} {progress!r}"
+        )
+    if max_pu is not None and (
+        isinstance(max_pu, bool)
+        or not isinstance(max_pu, numbers.Real)
+        or not (math.isfinite(max_pu) and max_pu >= 0)
+    ):
+        raise InputError(
+            f"max_pu must be a number of processing units, 0 or more (or None), got {max_pu!r}"
+        )
+    if config is not None and not isinstance(config, SHConfig):
+        raise InputError(
+            f"config must be a sentinelhub.SHConfig (e.g. s2raster.cdse_config()), got "
+            f"{type(config).__name__}"
+        )
 
 
 def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> Fetch:

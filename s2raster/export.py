@@ -8,6 +8,7 @@ records the processing units the load spent, then writes block by block and atom
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,20 @@ from s2raster.cog import write_geotiff
 from s2raster.errors import InputError
 
 __all__ = ["to_geotiff"]
+
+#: The options :func:`to_geotiff` passes on to :func:`s2raster.cog.write_geotiff`.
+_OPTIONS = frozenset(
+    {
+        "band_names",
+        "tags",
+        "compress",
+        "blocksize",
+        "overviews",
+        "predictor",
+        "level",
+        "num_threads",
+    }
+)
 
 
 def to_geotiff(
@@ -42,8 +57,19 @@ def to_geotiff(
     """
     if not isinstance(da, xr.DataArray):
         raise InputError(f"to_geotiff needs an xarray.DataArray, got {type(da).__name__}")
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise InputError(
+            f"unknown option(s) {', '.join(unknown)} of to_geotiff; use "
+            f"{', '.join(sorted(_OPTIONS))}"
+        )
+    if stats is not None and not isinstance(stats, LoadStats):
+        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    given_tags = options.pop("tags", None)
+    if given_tags is not None and not isinstance(given_tags, Mapping):
+        raise InputError(f"tags must be a mapping of names to values, got {given_tags!r}")
     da = _as_band_yx(da)
-    given = dict(options.pop("tags", None) or {})
+    given = dict(given_tags or {})
 
     def tags() -> dict[str, Any]:  # called after the pixels (and so the load) are computed
         if stats is None:

@@ -340,14 +340,19 @@ def stack(da: xr.DataArray, names: Sequence[str]) -> xr.DataArray:
     """The indices ``names`` of ``da`` stacked along ``band``, one band each named after its index.
 
     One index is a ``(band, y, x)`` array of one band; several are concatenated and the
-    result is named ``"indices"`` with ``long_name`` the tuple of their names.
+    result is named ``"indices"`` with ``long_name`` the tuple of their names and a
+    ``formula`` coordinate along ``band`` (each index's formula).
     """
     if not names:
         raise InputError("stack needs at least one index name, e.g. stack(da, ['NDVI'])")
     layers: list[xr.DataArray] = [compute(name, da).expand_dims(band=[name]) for name in names]
     if len(layers) == 1:
         return layers[0]
+    formulas = [str(layer.attrs.get("formula", "")) for layer in layers]
     stacked: xr.DataArray = xr.concat(layers, dim="band", combine_attrs="override")
+    # each band's own formula (the attrs are the first index's): files write it per band
+    stacked = stacked.assign_coords(formula=("band", formulas))
+    stacked.attrs.pop("formula", None)
     stacked.attrs["long_name"] = tuple(names)
     stacked.name = "indices"
     return stacked

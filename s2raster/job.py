@@ -28,9 +28,17 @@ from s2raster.errors import BandError
 from s2raster.export import to_geotiff
 from s2raster.grid import Grid
 from s2raster.indices import bands_for, canonical_name, stack
+from s2raster.output import check_output_path
 from s2raster.plan import Plan
 
-__all__ = ["DEFAULT_BANDS", "FetchedFile", "canonical_indices", "choose_bands", "fetch_to_file"]
+__all__ = [
+    "DEFAULT_BANDS",
+    "FetchedFile",
+    "canonical_indices",
+    "choose_bands",
+    "fetch_to_file",
+    "output_bytes",
+]
 
 #: Bands fetched when a job names neither bands nor indices.
 DEFAULT_BANDS = ("B02", "B03", "B04", "B08")
@@ -73,6 +81,13 @@ def choose_bands(bands: Sequence[str] | None, indices: Sequence[str] = ()) -> tu
     return tuple(bands)
 
 
+def output_bytes(plan: Plan, indices: Sequence[str] = ()) -> int:
+    """Disk space a fetch of ``plan`` needs beside its output: the uncompressed float32
+    intermediate file of :func:`s2raster.cog.write_geotiff` plus its overviews."""
+    n_bands = len(indices) or len(plan.query.bands)
+    return plan.grid.width * plan.grid.height * n_bands * 4 * 4 // 3
+
+
 def fetch_to_file(
     plan: Plan,
     output: str | os.PathLike[str],
@@ -91,8 +106,11 @@ def fetch_to_file(
     The arguments are those of :func:`s2raster.load_plan` (``max_pu`` counts cached
     tiles as free) and of :func:`s2raster.export.to_geotiff` (``cog``); ``indices`` are
     canonical names (:func:`canonical_indices`) computed from bands the plan has
-    (:func:`choose_bands`). Tiles are downloaded ``concurrency`` at a time.
+    (:func:`choose_bands`). Tiles are downloaded ``concurrency`` at a time. ``output`` is
+    checked first (:func:`s2raster.output.check_output_path`: writable, not a directory,
+    room for :func:`output_bytes`), before any request.
     """
+    output = check_output_path(output, param="output", nbytes=output_bytes(plan, indices))
     stats = LoadStats()
     da = load_plan(
         plan,

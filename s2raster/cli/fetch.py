@@ -60,7 +60,9 @@ def fetch(
         click.echo(report.plan_report(plan))
         return
     assert output is not None
-    from s2raster.job import fetch_to_file
+    from s2raster.job import fetch_to_file, output_bytes
+
+    check_output(output, GEOTIFF_SUFFIXES, nbytes=output_bytes(plan, indices))
 
     with no_partial_output(output), download_session(service, plan) as session:
         done = fetch_to_file(

@@ -21,7 +21,6 @@ import click
 
 from s2raster.bands import COLLECTIONS
 from s2raster.contract import MOSAICKING_ORDERS
-from s2raster.errors import InputError
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 Kwargs = MutableMapping[str, Any]
@@ -301,15 +300,9 @@ def parse_list(value: str | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
-def check_output(path: Path, suffixes: tuple[str, ...]) -> Path:
-    """Refuse an output with an unknown extension or in a missing directory."""
-    if path.suffix.lower() not in suffixes:
-        wanted = " or ".join(suffixes)
-        raise InputError(f"output {str(path)!r} must end with {wanted}: rename it with -o")
-    if not path.parent.is_dir():
-        raise InputError(
-            f"output directory {str(path.parent)!r} does not exist: create it or change -o"
-        )
-    if path.is_dir():
-        raise InputError(f"output {str(path)!r} is a directory: give a file name with -o")
-    return path
+def check_output(path: Path, suffixes: tuple[str, ...], *, nbytes: int = 0) -> Path:
+    """Refuse an output that could not be written, before anything is downloaded: a wrong
+    extension, a directory, a missing, read-only or full folder (with the true reason)."""
+    from s2raster.output import check_output_path
+
+    return check_output_path(path, param="output (-o)", suffixes=suffixes, nbytes=nbytes)
