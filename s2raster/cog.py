@@ -32,6 +32,7 @@ from s2raster.tags import (
     BandMeta,
     band_metadata,
     export_tags,
+    is_sentinel2_band,
     write_band_metadata,
     write_statistics,
 )
@@ -75,7 +76,9 @@ def write_geotiff(
     cost). Float data gets
     nodata NaN. ``cog=True`` writes a Cloud-Optimized GeoTIFF, else a tiled GeoTIFF; both
     with average overviews unless ``overviews=False``. ``predictor`` (1 none, 2 integer,
-    3 floating point) defaults to none: on Sentinel-2 reflectance it compresses best;
+    3 floating point) defaults to 3 for float data other than Sentinel-2 bands (indices:
+    about 19 % smaller) and none otherwise (reflectance, multiples of 1e-4, compresses
+    18-30 % worse with it; ``benchmarks/bench_predictor.py``);
     ``level`` is the codec's effort (DEFLATE 1-12, default 6: 1 halves the CPU time for
     files about 2 % larger).
     The write is atomic: on any failure neither ``path`` nor temporary files remain.
@@ -84,6 +87,8 @@ def write_geotiff(
     da = _prepare(da)
     crs, transform = georeference(da)
     names = _band_names(da, band_names)
+    if predictor is None:
+        predictor = default_predictor(da, names)
     compression = _compression(compress, predictor, level, cog)
     creation = _creation_options(compression, blocksize, overviews, cog, num_threads)
     target = check_output_path(path, param="path", nbytes=da.nbytes * 4 // 3)
@@ -112,6 +117,14 @@ def write_geotiff(
     except OSError as exc:  # e.g. the disk filled up while writing
         raise ExportError(f"cannot write {target}: {exc}; check the space and the folder") from exc
     return target
+
+
+def default_predictor(da: xr.DataArray, names: Sequence[str]) -> int | None:
+    """3 (floating point) for float data unless every band is a Sentinel-2 band (whose
+    reflectance, a multiple of 1e-4, compresses better without a predictor); else None."""
+    if np.dtype(da.dtype).kind != "f":
+        return None
+    return None if all(is_sentinel2_band(name) for name in names) else 3
 
 
 def _check_options(cog: object, blocksize: object, overviews: object, num_threads: object) -> None:
@@ -165,7 +178,9 @@ def _compression(
     if codec not in _CODECS:
         raise InputError(f"unknown compression {codec!r}; use one of {sorted(_CODECS)}")
     if predictor is not None and (isinstance(predictor, bool) or predictor not in (1, 2, 3)):
-        raise InputError(f"predictor must be 1, 2 or 3 (or None for the default), got {predictor!r}")
+        raise InputError(
+            f"predictor must be 1, 2 or 3 (or None for the default), got {predictor!r}"
+        )
     if level is not None and (
         isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 22
     ):

@@ -128,6 +128,11 @@ def band_metadata(da: xr.DataArray, names: Sequence[str]) -> list[BandMeta]:
     return out
 
 
+def is_sentinel2_band(name: str) -> bool:
+    """Whether ``name`` is a band of a Sentinel-2 collection (``B04``, ``SCL``...)."""
+    return any(name in table for table in BANDS.values())
+
+
 def colour_interpretation(names: Sequence[str]) -> list[ColorInterp]:
     """Red, green, blue on B04, B03, B02 when all three are there (or on bands named red,
     green, blue), alpha on ``alpha``; gray for one band; undefined for the rest."""
