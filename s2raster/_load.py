@@ -169,7 +169,7 @@ def check_arguments(
     if max_pu is not None and (
         isinstance(max_pu, bool)
         or not isinstance(max_pu, numbers.Real)
-        or not (math.isfinite(max_pu) and max_pu >= 0)
+        or not (math.isfinite(float(max_pu)) and float(max_pu) >= 0)
     ):
         raise InputError(
             f"max_pu must be a number of processing units, 0 or more (or None), got {max_pu!r}"

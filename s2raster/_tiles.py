@@ -37,6 +37,8 @@ class LoadStats:
     processing_units_spent: float = 0.0
     bytes: int = 0
     synthetic: bool = False
+    #: Cache entries whose bytes did not match their checksum (removed, fetched again).
+    cache_mismatches: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()  # not a field: asdict() and == see the counts only
@@ -51,6 +53,11 @@ class LoadStats:
                 self.processing_units_spent += result.processing_units
                 self.bytes += len(result.content)
             self.synthetic = self.synthetic or result.synthetic
+
+    def record_mismatch(self) -> None:
+        """Count one cache entry found damaged (thread-safe)."""
+        with self._lock:
+            self.cache_mismatches += 1
 
 
 @dataclass(frozen=True)
@@ -68,10 +75,7 @@ class TileReader:
     def __call__(self, request: TileRequest) -> np.ndarray:
         self._check_not_failed()
         try:
-            key = cache_key(self.fetch.base_url, payload(request)) if self.cache else ""
-            data = self._from_cache(request, key) if self.cache else None
-            if data is None:
-                data = self._download(request, key)
+            data = self._cached_or_download(request)
         except Exception:
             # dask re-raises the first error at once, but tasks it already started go on:
             # they must not spend processing units on a load that has failed.
@@ -89,10 +93,26 @@ class TileReader:
                 "(tiles already fetched stay in the cache)"
             )
 
+    def _cached_or_download(self, request: TileRequest) -> np.ndarray:
+        if self.cache is None:
+            return self._download(request, "")
+        key = cache_key(self.fetch.base_url, payload(request))
+        data = self._from_cache(request, key)
+        if data is not None:
+            return data
+        # One fetch per key at a time, across processes: whoever waited here finds the
+        # tile the other one stored.
+        with self.cache.fetching(key):
+            data = self._from_cache(request, key)
+            return data if data is not None else self._download(request, key)
+
     def _from_cache(self, request: TileRequest, key: str) -> np.ndarray | None:
         assert self.cache is not None
         entry = self.cache.lookup(key)
         if entry is None:
+            return None
+        if not self.cache.verify(key, entry):
+            self.stats.record_mismatch()
             return None
         try:
             data = self._read(request, entry.path, entry.synthetic)

@@ -150,10 +150,11 @@ class Grid:
         """
         src = to_crs(bbox_crs)
         box = check_bbox(bbox, src)
+        given: object = resolution
         if (
-            isinstance(resolution, bool)
-            or not isinstance(resolution, numbers.Real)
-            or not (math.isfinite(resolution) and resolution > 0)
+            isinstance(given, bool)
+            or not isinstance(given, (int, float, np.integer, np.floating))
+            or not (math.isfinite(float(given)) and float(given) > 0)
         ):
             raise InputError(f"resolution must be a positive number of metres, got {resolution!r}")
         if crs is None:

@@ -27,8 +27,10 @@ from typing import BinaryIO
 
 try:
     import fcntl
+
+    HAS_FLOCK = True
 except ImportError:  # pragma: no cover - Windows: temporaries are judged by age only
-    fcntl = None  # type: ignore[assignment]
+    HAS_FLOCK = False
 
 from s2raster.errors import OutputPathError
 
@@ -209,7 +211,7 @@ def _abandoned(path: Path, older_than: float) -> bool:
         age = time.time() - lock_path.lstat().st_mtime
     except OSError:  # a folder without its lock file: just made, or very old
         return time.time() - path.lstat().st_mtime > older_than
-    if fcntl is None:
+    if not HAS_FLOCK:
         return age > older_than
     if age < _LOCK_WINDOW_S:  # made a moment ago: its writer may not hold the lock yet
         return False
@@ -224,7 +226,7 @@ def _abandoned(path: Path, older_than: float) -> bool:
 
 
 def _lock(fd: int) -> None:
-    if fcntl is not None:
+    if HAS_FLOCK:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 

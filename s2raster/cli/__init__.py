@@ -1,7 +1,8 @@
 """The ``s2raster`` command line: a thin click layer over the library, in the style of ``rio``.
 
 One module per command (:mod:`~s2raster.cli.fetch`, :mod:`~s2raster.cli.plan`,
-:mod:`~s2raster.cli.truecolor`, :mod:`~s2raster.cli.emulator`, :mod:`~s2raster.cli.config`):
+:mod:`~s2raster.cli.truecolor`, :mod:`~s2raster.cli.emulator`, :mod:`~s2raster.cli.config`,
+:mod:`~s2raster.cli.cache`):
 each parses its options once into typed objects (:mod:`~s2raster.cli.options`), calls one
 library function and reports (:mod:`~s2raster.cli.report`). The scientific stack is imported
 inside the command functions only, so ``--help`` answers at once.
@@ -20,6 +21,7 @@ from typing import Any
 import click
 
 from s2raster._version import __version__
+from s2raster.cli.cache import cache
 from s2raster.cli.config import config
 from s2raster.cli.emulator import emulator
 from s2raster.cli.errors import exit_code_of, exit_with, failure, one_line
@@ -89,7 +91,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-for _command in (fetch, plan, truecolor, emulator, config):
+for _command in (fetch, plan, truecolor, emulator, config, cache):
     cli.add_command(_command)
 
 
