@@ -43,8 +43,10 @@ REFERENCE: dict[str, Ref] = {
 }
 
 
-def grid(shape: tuple[int, int]) -> Grid:
-    return Grid("EPSG:32633", Affine(10.0, 0.0, 500_000.0, 0.0, -10.0, 5_000_000.0), shape)
+def grid(shape: tuple[int, ...]) -> Grid:
+    height, width = shape
+    transform = Affine(10.0, 0.0, 500_000.0, 0.0, -10.0, 5_000_000.0)
+    return Grid("EPSG:32633", transform, (height, width))
 
 
 def reference(name: str, values: np.ndarray) -> np.ndarray:
@@ -70,7 +72,8 @@ def values() -> np.ndarray:
 
 @pytest.fixture
 def da(values: np.ndarray) -> xr.DataArray:
-    attrs = {"collection": "sentinel-2-l2a", "synthetic": 1, "units": "reflectance"}
+    attrs: dict[str, str | int | float] = {"collection": "sentinel-2-l2a", "synthetic": 1}
+    attrs["units"] = "reflectance"
     return to_dataarray(values, grid(values.shape[1:]), S2, attrs)
 
 
@@ -169,7 +172,8 @@ def test_dask_stays_lazy(values: np.ndarray) -> None:
         calls.append(1)
         return block
 
-    data = dsa.from_array(values, chunks=(len(S2), 20, 16)).map_blocks(counted, dtype=np.float32)
+    chunked = dsa.from_array(values, chunks=(len(S2), 20, 16))  # type: ignore[no-untyped-call]
+    data = chunked.map_blocks(counted, dtype=np.float32)
     da = to_dataarray(data, grid(values.shape[1:]), S2)
     calls.clear()  # map_blocks ran it once on an empty array to learn the output type
     result = indices.ndvi(da)
@@ -211,7 +215,7 @@ def test_provenance_and_georeferencing(da: xr.DataArray) -> None:
     rioxarray = pytest.importorskip("rioxarray")
     assert rioxarray is not None
     assert result.rio.crs.to_epsg() == 32633
-    assert result.rio.transform() == grid(da.shape[1:]).transform
+    assert result.rio.transform() == grid((da.shape[1], da.shape[2])).transform
 
 
 def test_export_an_index(da: xr.DataArray, tmp_path: Path) -> None:

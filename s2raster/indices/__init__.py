@@ -66,7 +66,7 @@ class IndexSpec(NamedTuple):
     ``bands`` are in the order the formula first uses them (ASI's order).
     """
 
-    function: Callable[[xr.DataArray], xr.DataArray]
+    function: Callable[[xr.DataArray | xr.Dataset], xr.DataArray]
     bands: tuple[str, ...]
 
 
@@ -75,11 +75,11 @@ def bands_for(names: Iterable[str]) -> tuple[str, ...]:
     return required_bands(names)
 
 
-def _function(key: str) -> Callable[[xr.DataArray], xr.DataArray]:
+def _function(key: str) -> Callable[[xr.DataArray | xr.Dataset], xr.DataArray]:
     entry = entries()[key]
 
-    def index(da: xr.DataArray) -> xr.DataArray:
-        return compute(key, da)
+    def index(data: xr.DataArray | xr.Dataset) -> xr.DataArray:
+        return compute(key, data)
 
     index.__name__ = index.__qualname__ = key.lower()
     index.__doc__ = (

@@ -8,7 +8,7 @@ once and writing the result once. The scratch buffers are allocated once per cal
 
 Semantics are IEEE float32 as numpy computes them (Python numbers are weak scalars, so
 ``2.5 * x`` stays float32, as in spyndex), with one exception: a division by zero (and
-``0 ** negative``) gives NaN, not +-inf. No floating-point warnings are emitted.
+``0 ** negative``, ``log(0)``) gives NaN, not +-inf. No floating-point warnings are emitted.
 Constant powers take numpy's ``**`` fast paths (``x ** 2`` is ``square``, ``x ** 0.5`` is
 ``sqrt``), so results match the same formula evaluated with numpy operators.
 """
@@ -162,14 +162,16 @@ def fold(node: Node) -> Node:
 
 
 def _scalar(op: str, *values: float) -> float:
+    x = [np.float64(v) for v in values]
+    if (op == "/" and x[1] == 0) or (op == "**" and x[0] == 0 and x[1] < 0):
+        return math.nan
+    if op == "log" and x[0] == 0:
+        return math.nan
     with np.errstate(all="ignore"):
-        x = [np.float64(v) for v in values]
         if op in _CALL:
             return float(_CALL[op](x[0]))
         if op in _COMPARE:
             return float(_COMPARE[op](x[0], x[1]))
-        if (op == "/" and x[1] == 0) or (op == "**" and x[0] == 0 and x[1] < 0):
-            return math.nan
         return float(_BINARY[op](x[0], x[1]))
 
 
@@ -229,7 +231,7 @@ class _Compiler:
         if isinstance(node, Unary):
             return self.unary(np.negative, self.emit(node.operand))
         if isinstance(node, Call):
-            return self.unary(_CALL[node.func], self.emit(node.arg))
+            return self.unary(_CALL[node.func], self.emit(node.arg), zero=node.func == "log")
         left, right = self.emit(node.left), self.emit(node.right)
         if isinstance(node, Compare):
             return self.binary(_COMPARE[node.op], left, right)
@@ -239,7 +241,13 @@ class _Compiler:
             return self.power(left, right)
         return self.binary(_BINARY[node.op], left, right)
 
-    def unary(self, func: np.ufunc, x: Operand) -> int:
+    def unary(self, func: np.ufunc, x: Operand, *, zero: bool = False) -> int:
+        """``func(x)``; with ``zero``, NaN where x is 0 (log 0 is -inf otherwise)."""
+        if zero and isinstance(x, int):
+            out = self.scratch()
+            self.ops.append(Op(func, (x,), out, zero=x))
+            self.release(x, keep=out)
+            return out
         out = self.scratch(x)
         self.ops.append(Op(func, (x,), out))
         return out
