@@ -29,7 +29,8 @@ from rasterio.io import DatasetWriter
 from rasterio.windows import Window
 
 from s2raster.errors import ExportError, InputError
-from s2raster.geotiff import export_tags, georeference
+from s2raster.tags import export_tags
+from s2raster.xr import georeference
 
 __all__ = ["overview_factors", "write_geotiff"]
 

@@ -18,7 +18,7 @@ from s2raster.indices._inputs import BandsArg, band_arrays, units_of
 from s2raster.indices._kernel import Program, compile_tree
 from s2raster.indices._parser import Node
 
-__all__ = ["compute", "formulas", "required_bands"]
+__all__ = ["compute", "formulas", "required_bands", "stack"]
 
 
 def compute(
@@ -59,6 +59,25 @@ def compute(
     stacked.attrs["long_name"] = tuple(names)
     stacked.name = "indices"
     return stacked
+
+
+def stack(data: xr.DataArray | xr.Dataset, names: Sequence[str], **options: Any) -> xr.DataArray:
+    """The indices ``names`` of ``data`` along ``band``, one band each, for a GeoTIFF.
+
+    :func:`compute` of the list with its ``index`` dimension renamed ``band``; each band's
+    formula is in the ``formula`` coordinate along ``band`` (a GeoTIFF writer puts it in that
+    band's metadata). One index keeps its ``formula`` attr as well; ``options`` go to
+    :func:`compute`.
+    """
+    if isinstance(names, str) or not names:
+        raise InputError(
+            f"stack needs a list of index names, e.g. stack(da, ['NDVI']); got {names!r}"
+        )
+    result: xr.DataArray = compute(list(names), data, **options).rename(index="band")
+    if result.sizes["band"] == 1:
+        result.attrs["formula"] = str(result["formula"].values[0])
+        result.name = str(result["band"].values[0])
+    return result
 
 
 def formulas(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tifffile
 from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,8 +18,6 @@ from rasterio.io import MemoryFile
 from s2raster.errors import ResponseError
 from s2raster.geotiff import RasterData, read_raster, read_tile
 from s2raster.grid import Grid
-
-tifffile = pytest.importorskip("tifffile")
 
 GRID = Grid("EPSG:32633", Affine(10.0, 0.0, 500_000.0, 0.0, -10.0, 5_000_000.0), (6, 8))
 BANDS = ("B04", "B08")

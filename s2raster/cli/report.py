@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from s2raster.contract import FREE_QUOTA
 
 if TYPE_CHECKING:
+    from s2raster._load import LoadStats
     from s2raster.grid import Grid
-    from s2raster.load import LoadStats
     from s2raster.plan import Plan
 
 SYNTHETIC_LINE = "SYNTHETIC: data from the local s2raster emulator, not Sentinel-2 observations."
@@ -71,6 +71,18 @@ def plan_lines(plan: Plan) -> list[str]:
     if quota.month_pu > 1 or quota.month_requests > 1:
         lines.append("            above the monthly free quota")
     return lines
+
+
+def plan_report(plan: Plan) -> str:
+    """The plan as text, with a note when a fetch of it would need --yes."""
+    from s2raster.plan import MAX_PIXELS, needs_confirmation
+
+    lines = plan_lines(plan)
+    if needs_confirmation(plan):
+        lines.append(
+            f"            above {MAX_PIXELS / 1e6:.0f} million px per band: fetch needs --yes"
+        )
+    return "\n".join(lines)
 
 
 def estimate_line(plan: Plan) -> str:

@@ -6,6 +6,7 @@ import copy
 import re
 from typing import Any
 
+import jsonschema
 import pytest
 from sentinelhub.config import SHConfig
 
@@ -13,8 +14,6 @@ from s2raster.bands import BANDS
 from s2raster.cdse import build_request
 from s2raster.evalscript import evalscript, payload
 from s2raster.plan import TileRequest, make_plan
-
-jsonschema = pytest.importorskip("jsonschema")
 
 BBOX = (13.822, 45.850, 13.9, 45.9)
 TIME = "2024-06-01/2024-06-30"

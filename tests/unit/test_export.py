@@ -13,6 +13,7 @@ import pytest
 import rasterio
 import rasterio.errors
 import rasterio.shutil
+import tifffile
 import xarray as xr
 from affine import Affine
 from hypothesis import given
@@ -22,11 +23,9 @@ from s2raster.cog import overview_factors, write_geotiff
 from s2raster.contract import SYNTHETIC_SOURCE
 from s2raster.errors import ExportError, InputError
 from s2raster.export import to_geotiff
-from s2raster.geotiff import export_tags
 from s2raster.grid import Grid
+from s2raster.tags import export_tags
 from s2raster.xr import to_dataarray
-
-tifffile = pytest.importorskip("tifffile")
 
 GRID = Grid("EPSG:32633", Affine(10.0, 0.0, 399_960.0, 0.0, -10.0, 5_000_040.0), (300, 260))
 BANDS = ("B02", "B03", "B04", "B08")
@@ -104,7 +103,8 @@ def test_round_trip(da: xr.DataArray, values: np.ndarray, tmp_path: Path, cog: b
 
 
 def test_rioxarray_reads_it_back(da: xr.DataArray, values: np.ndarray, tmp_path: Path) -> None:
-    rioxarray = pytest.importorskip("rioxarray")
+    import rioxarray
+
     path = to_geotiff(da, tmp_path / "out.tif")
     back = rioxarray.open_rasterio(path, mask_and_scale=False)
     np.testing.assert_array_equal(back.values, values)
@@ -116,7 +116,8 @@ def test_rioxarray_reads_it_back(da: xr.DataArray, values: np.ndarray, tmp_path:
 
 
 def test_writes_rioxarray_georeferenced_array(values: np.ndarray, tmp_path: Path) -> None:
-    pytest.importorskip("rioxarray")
+    import rioxarray  # noqa: F401  (registers accessors)
+
     plain = xr.DataArray(
         values,
         dims=("band", "y", "x"),
@@ -129,7 +130,8 @@ def test_writes_rioxarray_georeferenced_array(values: np.ndarray, tmp_path: Path
 
 def test_rioxarray_round_trip_keeps_band_names(da: xr.DataArray, tmp_path: Path) -> None:
     """rioxarray reads bands as 1, 2, ... with the names in long_name: they are kept."""
-    rioxarray = pytest.importorskip("rioxarray")
+    import rioxarray
+
     back = rioxarray.open_rasterio(to_geotiff(da, tmp_path / "a.tif"), mask_and_scale=False)
     with rasterio.open(to_geotiff(back, tmp_path / "b.tif")) as src:
         assert src.descriptions == BANDS
@@ -263,7 +265,7 @@ def test_export_tags_plain_and_safe(attrs: dict) -> None:
 
 
 def test_processing_units_spent_is_what_the_load_counted(tmp_path: Path) -> None:
-    from s2raster.load import LoadStats, load
+    from s2raster._load import LoadStats, load
     from s2raster.testing import FakeFetch
 
     fetch = FakeFetch(pu=3.5)

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from s2raster._load import LoadStats, load
 from s2raster.cdse import CDSE_BASE_URL, cdse_config, cdse_fetch
 from s2raster.errors import CredentialsError
 from s2raster.grid import Grid
-from s2raster.load import LoadStats, load
 from s2raster.plan import make_plan
 
 pytestmark = [

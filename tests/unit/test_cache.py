@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -26,8 +27,10 @@ def requests_() -> tuple[TileRequest, ...]:
 def test_key_is_sha256_of_url_and_payload(requests_: tuple[TileRequest, ...]) -> None:
     a, b = requests_[0], requests_[1]
     key = cache_key(URL, payload(a))
-    assert len(key) == 64
-    assert int(key, 16) >= 0
+    canonical = json.dumps(
+        {"base_url": URL, "payload": payload(a)}, sort_keys=True, separators=(",", ":")
+    )
+    assert key == hashlib.sha256(canonical.encode()).hexdigest()
     assert key == cache_key(URL + "/", payload(a))  # trailing slash does not matter
     assert key != cache_key("https://sh.dataspace.copernicus.eu", payload(a))
     assert key != cache_key(URL, payload(b))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import subprocess
 import sys
@@ -21,7 +19,7 @@ from s2raster.plan import make_plan
 if TYPE_CHECKING:
     from s2raster.emulator import Emulator
 
-rasterio = pytest.importorskip("rasterio")
+import rasterio
 
 BBOX = ["14.45", "46.02", "14.50", "46.05"]  # ~390 x 340 px at 10 m: one tile
 TIME = "2024-06-01/2024-06-30"
@@ -35,56 +33,6 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
 
 def emulator_env(emulator: Emulator) -> dict[str, str]:
     return dict(line.split("=", 1) for line in emulator.env_lines())
-
-
-@pytest.mark.parametrize(
-    "command",
-    [[], ["fetch"], ["plan"], ["truecolor"], ["emulator"], ["config"], ["config", "check"]],
-)
-def test_every_command_has_help(command: list[str]) -> None:
-    result = run(*command, "--help")
-    assert result.exit_code == 0
-    assert result.stdout.startswith("Usage: ")
-
-
-def test_version() -> None:
-    result = run("--version")
-    assert result.exit_code == 0
-    assert __version__ in result.stdout
-
-
-def test_plan_reports_grid_tiles_cost_and_quota() -> None:
-    result = run("plan", "--bbox", *STRIP, "--time", TIME, "--bands", "B04,B08")
-    assert result.exit_code == 0, result.output
-    plan = make_plan(tuple(float(v) for v in STRIP), TIME, ["B04", "B08"])  # type: ignore[arg-type]
-    out = result.stdout
-    assert f"{plan.grid.width} x {plan.grid.height} px" in out
-    assert "EPSG:32633" in out
-    assert "tiles:      2 (1 x 2)" in out
-    assert f"{plan.estimated_pu:.2f} processing units" in out
-    assert "a minute" in out
-    assert "a month" in out
-
-
-def test_plan_json_is_the_plan_summary() -> None:
-    result = run("plan", "--bbox", *BBOX, "--time", TIME, "--index", "ndvi", "--json")
-    assert result.exit_code == 0, result.output
-    expected = make_plan(tuple(float(v) for v in BBOX), TIME, ["B04", "B08"]).summary()  # type: ignore[arg-type]
-    assert json.loads(result.stdout) == json.loads(json.dumps(expected))
-
-
-def test_plan_warns_above_the_free_quota() -> None:
-    result = run("plan", "--bbox", "14.0", "46.0", "14.6", "46.6", "--time", TIME, "--yes")
-    assert result.exit_code == 0, result.output
-    assert "above the per-minute quota" in result.stdout
-
-
-def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path: Path) -> None:
-    out = tmp_path / "x.tif"
-    result = run("fetch", "--bbox", *BBOX, "--time", TIME, "--dry-run", "-o", str(out))
-    assert result.exit_code == 0, result.output
-    assert "processing units" in result.stdout
-    assert not out.exists()
 
 
 def read(path: Path) -> tuple[tuple[str | None, ...], dict[str, str], tuple[int, int]]:
@@ -274,24 +222,6 @@ def test_emulator_command_prints_settings_and_serves(
     assert out.is_file()
     proc.terminate()
     assert proc.wait(timeout=10) == 0  # SIGTERM stops it cleanly, like Ctrl-C
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-@pytest.mark.parametrize("quiet", [False, True])
-def test_tile_progress_bar(monkeypatch: pytest.MonkeyPatch, quiet: bool) -> None:
-    from s2raster.cli_progress import tile_progress
-
-    terminal = _Terminal()
-    monkeypatch.setattr(sys, "stderr", terminal)
-    with tile_progress(3, quiet=quiet) as advance:
-        for _ in range(3):
-            advance(object())  # load calls it with the finished TileRequest
-        shown = terminal.getvalue()
-    assert ("0/3 [" in shown) is not quiet  # the bar (updates are rate-limited)
 
 
 def test_fetch_accepts_the_library_index_names(tmp_path: Path) -> None:

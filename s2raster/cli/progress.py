@@ -1,8 +1,7 @@
-"""A tqdm progress bar over tiles (fed by ``load``'s ``progress`` callback), and threads."""
+"""A tqdm progress bar over tiles, fed by ``load``'s ``progress`` callback."""
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -29,12 +28,3 @@ def tile_progress(total: int, *, quiet: bool) -> Iterator[Callable[..., None]]:
                 bar.update(1)
 
         yield advance
-
-
-@contextmanager
-def download_threads(concurrency: int) -> Iterator[None]:
-    """Let dask run ``concurrency`` tile downloads at once (at least one thread per core)."""
-    import dask
-
-    with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
-        yield

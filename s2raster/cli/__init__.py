@@ -1,28 +1,34 @@
 """The ``s2raster`` command line: a thin click layer over the library, in the style of ``rio``.
 
-Every command parses its options, calls one library function and reports. Errors of the
-library (:class:`s2raster.errors.S2RasterError`) become one line on stderr, ``Error: ...``,
-with exit status 2 for usage errors (bad bbox, band, index, time, too large an area, a job
-over ``--max-pu``) and 1 for failures (credentials, the service, the network, writing).
-``s2raster --debug CMD`` shows the traceback instead.
+One module per command (:mod:`~s2raster.cli.fetch`, :mod:`~s2raster.cli.plan`,
+:mod:`~s2raster.cli.truecolor`, :mod:`~s2raster.cli.emulator`, :mod:`~s2raster.cli.config`):
+each parses its options once into typed objects (:mod:`~s2raster.cli.options`), calls one
+library function and reports (:mod:`~s2raster.cli.report`). The scientific stack is imported
+inside the command functions only, so ``--help`` answers at once.
+
+Errors of the library (:class:`s2raster.errors.S2RasterError`) become one line on stderr,
+``Error: ...``, with exit status 2 for usage errors (bad bbox, band, index, time, too large
+an area, a job over ``--max-pu``) and 1 for failures (credentials, the service, the network,
+writing). ``s2raster --debug CMD`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from s2raster import __version__
-from s2raster.cli_errors import exit_code_of, one_line
-from s2raster.cli_fetch import fetch, plan
-from s2raster.cli_image import truecolor
-from s2raster.cli_service import config, emulator
+from s2raster._version import __version__
+from s2raster.cli.config import config
+from s2raster.cli.emulator import emulator
+from s2raster.cli.errors import exit_code_of, exit_with, failure, one_line
+from s2raster.cli.fetch import fetch
+from s2raster.cli.plan import plan
+from s2raster.cli.truecolor import truecolor
 from s2raster.errors import S2RasterError
 
-__all__ = ["cli", "main"]
+__all__ = ["S2Group", "cli", "main"]
 
 
 class S2Group(click.Group):
@@ -36,12 +42,12 @@ class S2Group(click.Group):
         except S2RasterError as exc:
             if _debug(ctx):
                 raise
-            raise _failure(one_line(str(exc)), exit_code_of(exc)) from exc
+            raise failure(one_line(str(exc)), exit_code_of(exc)) from exc
         except Exception as exc:  # an unexpected error: still one line, unless --debug
             if _debug(ctx):
                 raise
             message = f"unexpected {type(exc).__name__}: {one_line(str(exc))} (rerun with --debug)"
-            raise _failure(message, 1) from exc
+            raise failure(message, 1) from exc
 
     def main(
         self,
@@ -57,33 +63,12 @@ class S2Group(click.Group):
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-            _exit(f"Error: {one_line(exc.format_message())}{hint}", exc.exit_code)
+            exit_with(f"Error: {one_line(exc.format_message())}{hint}", exc.exit_code)
         except click.ClickException as exc:
-            _exit(f"Error: {one_line(exc.format_message())}", exc.exit_code)
+            exit_with(f"Error: {one_line(exc.format_message())}", exc.exit_code)
         except click.Abort:
-            _exit("Aborted!", 1)
-        sys.exit(rv if isinstance(rv, int) else 0)
-
-
-class _Failure(click.ClickException):
-    """A library failure (credentials, service, network, writing): exit status 1."""
-
-    exit_code = 1
-
-
-class _UsageFailure(_Failure):
-    """A library usage error (bbox, band, time, size, cost limit): exit status 2."""
-
-    exit_code = 2
-
-
-def _failure(message: str, code: int) -> _Failure:
-    return _UsageFailure(message) if code == _UsageFailure.exit_code else _Failure(message)
-
-
-def _exit(message: str, code: int) -> NoReturn:
-    click.echo(message, err=True)
-    sys.exit(code)
+            exit_with("Aborted!", 1)
+        raise SystemExit(rv if isinstance(rv, int) else 0)
 
 
 def _debug(ctx: click.Context) -> bool:
@@ -104,17 +89,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-cli.add_command(fetch)
-cli.add_command(plan)
-cli.add_command(truecolor)
-cli.add_command(emulator)
-cli.add_command(config)
+for _command in (fetch, plan, truecolor, emulator, config):
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point (``s2raster``)."""
     cli.main(args=argv, prog_name="s2raster")
-
-
-if __name__ == "__main__":
-    main()

@@ -10,21 +10,13 @@ import pytest
 
 from s2raster.errors import InputError
 from s2raster.grid import Grid
-from s2raster.truecolor import to_uint8, truecolor, truecolor_plan, write_image
+from s2raster.truecolor import to_uint8, truecolor_plan, write_image
 
 if TYPE_CHECKING:
-    from s2raster.emulator import Emulator
+    pass
 
 BBOX = (14.45, 46.02, 14.50, 46.05)
 TIME = "2024-06-01/2024-06-30"
-CLASSIC = """//VERSION=3
-function setup() {
-  return { input: ["B02", "B03", "B04"], output: { bands: 3 } };
-}
-function evaluatePixel(sample) {
-  return [2.5 * sample.B04, 2.5 * sample.B03, 2.5 * sample.B02];
-}
-"""
 
 
 def test_to_uint8_scales_clips_and_zeroes_nan() -> None:
@@ -34,7 +26,8 @@ def test_to_uint8_scales_clips_and_zeroes_nan() -> None:
 
 
 def test_to_uint8_dask_equals_numpy() -> None:
-    dask_array = pytest.importorskip("dask.array")
+    import dask.array as dask_array
+
     rng = np.random.default_rng(0)
     data = rng.uniform(-0.1, 0.6, (3, 40, 50)).astype(np.float32)
     data[:, ::7, ::5] = np.nan
@@ -79,7 +72,8 @@ def test_write_png_marks_synthetic(
 
 
 def test_write_geotiff_is_georeferenced(image: tuple[np.ndarray, Grid], tmp_path: Path) -> None:
-    rasterio = pytest.importorskip("rasterio")
+    import rasterio
+
     pixels, grid = image
     out = write_image(tmp_path / "rgb.tif", pixels, grid, synthetic=True)
     with rasterio.open(out) as ds:
@@ -99,41 +93,3 @@ def test_write_image_refuses_unknown_extension(
     with pytest.raises(InputError, match=r"\.png"):
         write_image(tmp_path / "rgb.jpg", pixels, grid, synthetic=False)
     assert not list(tmp_path.iterdir())
-
-
-def test_truecolor_on_the_emulator(emulator: Emulator) -> None:
-    result = truecolor(BBOX, TIME, size=(64, 48), config=emulator.config(), cache=False)
-    image, grid = result
-    assert image.shape == (3, 48, 64)
-    assert image.dtype == np.uint8
-    assert grid.shape == (48, 64)
-    assert result.synthetic
-    assert result.stats.requests == 1
-    assert 0 < image.mean() < 255
-
-
-def test_truecolor_equals_the_classic_evalscript(emulator: Emulator) -> None:
-    """Our image equals the Process API's own answer to the classic evalscript (AUTO, PNG)."""
-    from sentinelhub import CRS, BBox, MimeType, SentinelHubRequest
-
-    from s2raster.cdse import bound_collection
-
-    config = emulator.config()
-    result = truecolor(BBOX, TIME, size=(64, 48), config=config, cache=False)
-    request = SentinelHubRequest(
-        evalscript=CLASSIC,
-        input_data=[
-            SentinelHubRequest.input_data(
-                data_collection=bound_collection("sentinel-2-l2a", config.sh_base_url),
-                time_interval=("2024-06-01T00:00:00Z", "2024-06-30T23:59:59Z"),
-            )
-        ],
-        responses=[SentinelHubRequest.output_response("default", MimeType.PNG)],
-        bbox=BBox(result.grid.bounds, crs=CRS(32633)),
-        size=(64, 48),
-        config=config,
-    )
-    classic = np.moveaxis(np.asarray(request.get_data()[0]), -1, 0)
-    assert classic.shape == result.image.shape
-    diff = np.abs(classic.astype(int) - result.image.astype(int))
-    assert diff.max() <= 1

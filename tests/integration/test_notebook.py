@@ -5,11 +5,10 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import nbformat
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01-quickstart.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01-quickstart.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +31,9 @@ def test_notebook_defaults_to_the_emulator(notebook: object) -> None:
 def test_notebook_runs_on_the_emulator(
     notebook: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
+    import ipykernel  # noqa: F401  (registers accessors)
+    import nbclient
+
     monkeypatch.setenv("MPLBACKEND", "Agg")  # the plots are drawn, not displayed
     for name in ("IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):  # not in $HOME
         monkeypatch.setenv(name, str(tmp_path / name.lower()))

@@ -71,7 +71,7 @@ def test_tiles_cover_grid_on_same_lattice(tile_px: int) -> None:
 
 
 def test_full_tile_costs_what_design_says() -> None:
-    """A 2500 x 2500, 12-band FLOAT32 request costs about 190 PU (DESIGN.md §3)."""
+    """A 2500 x 2500, 12-band FLOAT32 request costs about 190 PU (the CDSE cost formula)."""
     bands = [
         "B01",
         "B02",

@@ -11,17 +11,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
+import odc.geo.xr  # noqa: F401  (registers accessors)
 import pytest
+import rioxarray
 from sentinelhub.config import SHConfig
 
+from s2raster._load import LoadStats, load
 from s2raster.bands import BANDS
 from s2raster.contract import SYNTHETIC_SOURCE
 from s2raster.errors import CredentialsError
 from s2raster.grid import Grid
-from s2raster.load import LoadStats, load
-
-rioxarray = pytest.importorskip("rioxarray")
-pytest.importorskip("odc.geo.xr")
 
 TIME = "2024-06-01/2024-06-30"
 BBOX = (13.80, 45.80, 13.806, 45.804)  # about 47 x 45 px at 10 m (UTM 33N)

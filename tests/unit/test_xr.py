@@ -8,14 +8,12 @@ from pathlib import Path
 import dask.array
 import numpy as np
 import pytest
+import rioxarray
 from affine import Affine
 
 from s2raster.errors import GridError
 from s2raster.grid import Grid
 from s2raster.xr import spatial_ref_attrs, to_dataarray
-
-rioxarray = pytest.importorskip("rioxarray")
-odc_geo_xr = pytest.importorskip("odc.geo.xr")
 
 GRIDS = {
     "wgs84": Grid.from_bbox((13.8, 45.8, 13.81, 45.805), crs="EPSG:4326", resolution=20),
@@ -122,3 +120,15 @@ def test_wrong_shape_and_attrs_refused() -> None:
         to_dataarray(np.zeros((2, 3, 4), np.float32), grid, ["B04", "B08"])
     with pytest.raises(TypeError, match="plain"):
         to_dataarray(np.zeros((1, *grid.shape), np.float32), grid, ["B04"], {"x": [1]})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize("crs", ["EPSG:32633", "EPSG:4326", "EPSG:3857"])
+def test_grid_of_is_the_inverse_of_to_dataarray(crs: str) -> None:
+    from s2raster.xr import grid_of
+
+    grid = Grid.from_bbox((13.80, 45.80, 13.83, 45.82), crs=crs, resolution=10)
+    da = to_dataarray(np.zeros((1, *grid.shape), np.float32), grid, ["B04"], {})
+    assert grid_of(da) == grid
+    part, window = grid_of(da.isel(x=slice(3, 9), y=slice(2, 5))), grid.window(2, 3, 3, 6)
+    assert (part.crs, part.shape) == (window.crs, window.shape)
+    assert part.transform.almost_equals(window.transform, precision=1e-9 * grid.res[0])

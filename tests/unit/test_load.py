@@ -17,6 +17,7 @@ import pytest
 import rioxarray  # noqa: F401  (registers da.rio)
 from sentinelhub.config import SHConfig
 
+from s2raster._load import LoadStats, load, load_plan, units_attr
 from s2raster.cache import default_directory
 from s2raster.contract import SYNTHETIC_SOURCE
 from s2raster.errors import (
@@ -30,7 +31,6 @@ from s2raster.errors import (
 )
 from s2raster.fetch import FetchResult, Search
 from s2raster.grid import Grid
-from s2raster.load import LoadStats, load, load_plan, units_attr
 from s2raster.plan import Query, TileRequest, make_plan
 from s2raster.testing import FakeFetch, expected_mask, expected_values, geotiff_bytes
 
