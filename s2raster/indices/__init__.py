@@ -31,7 +31,7 @@ from typing import NamedTuple
 import xarray as xr
 
 from s2raster.indices._catalogue import SpectralIndex, entries
-from s2raster.indices._compute import compute, required_bands, stack
+from s2raster.indices._compute import check, compute, required_bands, stack
 from s2raster.indices._formula import canonical_name
 from s2raster.indices._table import catalogue, s2_formula
 
@@ -42,6 +42,7 @@ __all__ = [
     "bands_for",
     "canonical_name",
     "catalogue",
+    "check",
     "compute",
     "evi",
     "evi2",

@@ -18,7 +18,7 @@ from s2raster.indices._inputs import BandsArg, band_arrays, units_of
 from s2raster.indices._kernel import Program, compile_tree
 from s2raster.indices._parser import Node
 
-__all__ = ["compute", "formulas", "required_bands", "stack"]
+__all__ = ["check", "compute", "formulas", "required_bands", "stack"]
 
 
 def compute(
@@ -45,7 +45,7 @@ def compute(
     """
     many = not isinstance(name_or_expression, str)
     texts = _texts(name_or_expression)
-    found = formulas(texts, kernel=kernel, **constants)
+    found = formulas(texts, constants, kernel=kernel)
     layers = [_one(f, data, bands) for f in found]
     if not many:
         single: xr.DataArray = layers[0]
@@ -80,12 +80,32 @@ def stack(data: xr.DataArray | xr.Dataset, names: Sequence[str], **options: Any)
     return result
 
 
+def check(
+    names_or_expressions: str | Iterable[str], *, kernel: str | None = None, **constants: float
+) -> tuple[str, ...]:
+    """The names :func:`compute` gives these indices or expressions, each once, after checking
+    that it can compute them (names known, expressions valid, constants given and used).
+
+    Call it before loading anything: its errors are those compute would raise later.
+    """
+    return tuple(f.name for f in formulas(_texts(names_or_expressions), constants, kernel=kernel))
+
+
 def formulas(
-    names: Iterable[str], *, kernel: str | None = None, **constants: float
+    names: Iterable[str],
+    constants: Mapping[str, object],
+    *,
+    kernel: str | None = None,
+    strict: bool = True,
 ) -> list[Formula]:
-    """The formulas of ``names`` with ``constants``; an InputError for an unused constant."""
+    """The formulas of ``names`` (each once) with ``constants``; an InputError for an unused
+    constant (``strict=False``: a missing constant is NaN, see :func:`resolve`)."""
     values = check_constants(constants)
-    found = [resolve(text, values, kernel or "RBF") for text in names]
+    resolved = [resolve(text, values, kernel or "RBF", strict=strict) for text in names]
+    unique: dict[str, Formula] = {}
+    for f in resolved:
+        unique.setdefault(f.name, f)
+    found = list(unique.values())
     unused = set(values) - {k for f in found for k in f.constants}
     if unused:
         uses = sorted({k for f in found for k in f.constants})
@@ -102,7 +122,7 @@ def required_bands(
     names_or_expressions: str | Iterable[str], *, kernel: str | None = None
 ) -> tuple[str, ...]:
     """The Sentinel-2 bands the indices or expressions need, in band order (B02 before B08)."""
-    found = formulas(_texts(names_or_expressions), kernel=kernel)
+    found = formulas(_texts(names_or_expressions), {}, kernel=kernel, strict=False)
     needed = {b for f in found for b in f.bands}
     return tuple(b for b in S2_BANDS if b in needed)
 

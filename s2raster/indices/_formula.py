@@ -103,10 +103,16 @@ def check_constants(constants: Mapping[str, object]) -> dict[str, float]:
     return out
 
 
-def resolve(text: str, constants: Mapping[str, float], kernel: str = "RBF") -> Formula:
-    """The formula of catalogue index or expression ``text`` with ``constants`` applied."""
+def resolve(
+    text: str, constants: Mapping[str, float], kernel: str = "RBF", *, strict: bool = True
+) -> Formula:
+    """The formula of catalogue index or expression ``text`` with ``constants`` applied.
+
+    ``strict=False``: a constant without a value (no default, not given) becomes NaN instead
+    of an InputError (enough to know the bands a formula reads).
+    """
     if is_expression(text):
-        return _expression(text, constants)
+        return _expression(text, constants, strict)
     entry = lookup(text)
     allowed = set(cat.ASI_TO_S2) | set(entry.constants) | set(entry.kernel_terms)
     tree = parse(entry.formula, allowed)
@@ -115,15 +121,15 @@ def resolve(text: str, constants: Mapping[str, float], kernel: str = "RBF") -> F
             tree, {k: _kernel(kernel, *pair) for k, pair in entry.kernel_terms.items()}
         )
     defaults = {**cat.constant_defaults(), **entry.constants}
-    formula = _finish(entry.name, tree, constants, defaults, entry.long_name)
+    formula = _finish(entry.name, tree, constants, defaults, entry.long_name, strict)
     return replace(formula, kernel=bool(entry.kernel_terms))
 
 
-def _expression(text: str, constants: Mapping[str, float]) -> Formula:
+def _expression(text: str, constants: Mapping[str, float], strict: bool) -> Formula:
     defaults = cat.constant_defaults()
     known = set(cat.S2_BANDS) | set(cat.ASI_TO_S2) | set(defaults) | set(constants)
     tree = parse(text, known)
-    return _finish(unparse(tree), tree, constants, defaults, "custom expression")
+    return _finish(unparse(tree), tree, constants, defaults, "custom expression", strict)
 
 
 def _kernel(kernel: str, a: str, b: str) -> Node:
@@ -140,6 +146,7 @@ def _finish(
     constants: Mapping[str, float],
     defaults: Mapping[str, float | None],
     long_name: str,
+    strict: bool,
 ) -> Formula:
     values: dict[str, Node] = {s: Name(b) for s, b in cat.ASI_TO_S2.items()}
     used: dict[str, float] = {}
@@ -147,7 +154,9 @@ def _finish(
         if symbol in values or symbol in cat.S2_BANDS:
             continue
         value = constants.get(symbol, defaults.get(symbol))
-        if value is None:
+        if value is None and not strict:
+            value = math.nan
+        elif value is None:
             description = cat.constants_table().get(symbol, {}).get("description", "")
             raise InputError(
                 f"{name} needs constant {symbol} ({description}), which has no default: "
