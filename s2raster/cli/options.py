@@ -195,7 +195,11 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--index",
             "index",
             metavar="NDVI[,EVI,...]",
-            help="Spectral indices to write instead of bands, one band each, named.",
+            help=(
+                "Spectral indices to write instead of bands, one band each, named and with its "
+                "formula: any Sentinel-2 index of Awesome Spectral Indices (list them with "
+                "'s2raster indices') or an expression such as '(B08-B04)/(B08+B04+0.5)'."
+            ),
         ),
         click.option(
             "--resolution",
