@@ -19,7 +19,7 @@ from datetime import date
 from affine import Affine
 
 from s2raster.emulator import earth
-from s2raster.emulator.scenes import Acquisition, acquisitions
+from s2raster.emulator.earth import Acquisition, acquisitions
 from s2raster.grid import METRES_PER_DEGREE
 
 BANDS_10 = ["B02", "B03", "B04", "B08", "dataMask"]

@@ -1,0 +1,224 @@
+"""The Process API glue: validated request -> acquisitions -> render -> evalscript -> file.
+
+One function, :func:`process`, takes the HTTP body and answers the file bytes, its content
+type and the processing units spent (the same formula as :func:`s2raster.contract.processing_units`,
+so the client's estimates and the emulator's ``x-processingunits-spent`` never disagree).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rasterio.features import geometry_mask
+
+from s2raster.bands import BANDS
+from s2raster.contract import processing_units
+from s2raster.emulator import earth, encode, runtime
+from s2raster.emulator.errors import RequestError
+from s2raster.emulator.request import ApiError, ProcessRequest, bad_payload, parse_body, validate
+
+TAR_TYPES = ("application/x-tar", "application/tar")
+IMAGE_TYPES = ("image/tiff", "image/png", "image/jpeg")
+
+
+@dataclass(frozen=True)
+class Processed:
+    """A successful Process API answer."""
+
+    content: bytes
+    content_type: str
+    pu: float
+    width: int
+    height: int
+
+
+def process(
+    body: bytes,
+    *,
+    content_type: str,
+    accept: str,
+    charge_pu: Callable[[float], None] | None = None,
+    timeout: float = 30.0,
+    memory_mb: int = 512,
+) -> Processed:
+    """Serve one Process API request; raises :class:`ApiError` for every refusal.
+
+    ``charge_pu`` is called with the request's PU before any pixel is computed; it raises
+    the 429 :class:`ApiError` when the PU bucket is empty. ``timeout`` (s) bounds the whole
+    request (every evalscript call together), ``memory_mb`` each evalscript's memory; the
+    rasters of a request may take :func:`~s2raster.emulator.runtime._limits.raster_budget` of it.
+    Any :class:`RequestError` is answered as a 400, never a 500.
+    """
+    try:
+        return _process(body, content_type, accept, charge_pu, timeout, memory_mb)
+    except ApiError:
+        raise
+    except RequestError as exc:
+        status, code = getattr(exc, "status", 400), getattr(exc, "code", "COMMON_BAD_PAYLOAD")
+        if not (isinstance(status, int) and isinstance(code, str)):
+            status, code = 400, "COMMON_BAD_PAYLOAD"
+        raise ApiError(status, code, getattr(exc, "message", str(exc))) from exc
+
+
+def _process(
+    body: bytes,
+    content_type: str,
+    accept: str,
+    charge_pu: Callable[[float], None] | None,
+    timeout: float,
+    memory_mb: int,
+) -> Processed:
+    limits = {"timeout": timeout, "memory_mb": memory_mb, "deadline": time.monotonic() + timeout}
+    request = validate(parse_body(body, content_type))
+    setup = _evalscript_call(runtime.parse_setup, request.evalscript, **limits)
+    _check_setup(request, setup)
+    formats, want_tar = _formats(request, accept)
+    _evalscript_call(encode.check_formats, setup, formats)
+    time_range = (request.time_from, request.time_to)
+    acquisitions = earth.order(  # the synthetic passes are global: any bbox sees them all
+        earth.acquisitions(request.collection, earth.WORLD, *time_range),
+        request.mosaicking_order,
+        request.max_cloud,
+    )
+    scenes = [runtime.scene_from_acquisition(a, request.collection) for a in acquisitions]
+    if setup.mosaicking != "SIMPLE":  # preProcessScenes first: render only the kept scenes
+        keep = _evalscript_call(
+            runtime.select_scenes, request.evalscript, setup, scenes, time_range=time_range,
+            **limits,
+        )  # fmt: skip
+        acquisitions = [acquisitions[k] for k in keep]
+        scenes = [scenes[k] for k in keep]
+    _check_memory(request, setup, len(acquisitions), memory_mb)
+    pu = request_pu(request, setup, len(acquisitions))
+    if charge_pu is not None:
+        charge_pu(pu)
+    samples = _samples(request, setup, acquisitions)
+    result = _evalscript_call(
+        runtime.run,
+        request.evalscript,
+        setup,
+        samples,
+        scenes,
+        (request.height, request.width),
+        time_range=time_range,
+        apply_preprocess=False,
+        **limits,
+    )
+    content, mime = _evalscript_call(
+        encode.encode, result, setup, formats, request.crs, request.transform, want_tar=want_tar
+    )
+    return Processed(content, mime, pu, request.width, request.height)
+
+
+def _check_memory(request: ProcessRequest, setup: Any, n_acquisitions: int, memory_mb: int) -> None:
+    """Refuse (400) a request whose rasters exceed the budget, before rendering any."""
+    n_samples = n_acquisitions if setup.mosaicking != "SIMPLE" else 1
+    n_bands = len(dict.fromkeys([*setup.input_bands, "dataMask"]))
+    outputs = [(o.bands, o.sample_type) for o in setup.outputs]
+    shape = (request.height, request.width)
+    runtime.check_rasters(shape, n_bands, n_samples, outputs, memory_mb)
+
+
+def request_pu(request: ProcessRequest, setup: Any, n_acquisitions: int) -> float:
+    """PU of a request: input bands without dataMask, FLOAT32 doubles, ORBIT/TILE x samples."""
+    n_bands = sum(1 for band in setup.input_bands if band != "dataMask")
+    float32 = any(output.sample_type == "FLOAT32" for output in setup.outputs)
+    n_samples = n_acquisitions if setup.mosaicking in ("ORBIT", "TILE") else 1
+    return processing_units(
+        request.width, request.height, n_bands, float32=float32, n_samples=max(n_samples, 1)
+    )
+
+
+def _evalscript_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call into the runtime/encoders, turning their errors into the service's 400s."""
+    try:
+        return function(*args, **kwargs)
+    except ApiError:
+        raise
+    except Exception as exc:
+        status = getattr(exc, "status", None)
+        code = getattr(exc, "code", None)
+        if isinstance(status, int) and isinstance(code, str):
+            raise ApiError(status, code, getattr(exc, "message", str(exc))) from exc
+        if isinstance(exc, RequestError):  # e.g. units a band does not have
+            raise ApiError(400, "RENDERER_EXCEPTION", str(exc)) from exc
+        raise
+
+
+def _check_setup(request: ProcessRequest, setup: Any) -> None:
+    table = BANDS[request.collection]
+    unknown = [band for band in setup.input_bands if band not in table]
+    if unknown:
+        raise ApiError(
+            400,
+            "RENDERER_EXCEPTION",
+            f"Unknown band(s) {', '.join(unknown)} for collection {request.collection}; "
+            f"available: {', '.join(table)}.",
+        )
+    outputs = {output.id for output in setup.outputs}
+    for response in request.responses:
+        if response.identifier != "userdata" and response.identifier not in outputs:
+            raise bad_payload(
+                f"Output {response.identifier} requested but missing from function setup()",
+                "output->responses",
+            )
+
+
+def _samples(
+    request: ProcessRequest, setup: Any, acquisitions: Sequence[Any]
+) -> list[dict[str, np.ndarray]]:
+    mosaic = setup.mosaicking == "SIMPLE"
+    shape = (request.height, request.width)
+    bands = list(dict.fromkeys([*setup.input_bands, "dataMask"]))
+    if acquisitions:
+        samples: list[dict[str, np.ndarray]] = _evalscript_call(
+            earth.render,
+            request.collection,
+            list(acquisitions),
+            request.crs,
+            request.transform,
+            shape,
+            bands,
+            units=setup.units,
+            upsampling=request.upsampling,
+            downsampling=request.downsampling,
+            harmonize=request.harmonize,
+            mosaic=mosaic,
+        )  # fmt: skip
+    else:
+        samples = [{band: np.zeros(shape, np.float32) for band in bands}] if mosaic else []
+    if request.bounds.geometry is not None:
+        _apply_geometry(samples, request)
+    return samples
+
+
+def _apply_geometry(samples: list[dict[str, np.ndarray]], request: ProcessRequest) -> None:
+    """Pixels whose centre is outside the request geometry get dataMask 0 and all bands 0."""
+    outside = geometry_mask(
+        [request.bounds.geometry],
+        out_shape=(request.height, request.width),
+        transform=request.transform,
+    )
+    if not outside.any():
+        return
+    zero = np.float32(0)
+    for sample in samples:
+        for name, band in sample.items():
+            sample[name] = np.where(outside, zero, band).astype(band.dtype, copy=False)
+
+
+def _formats(request: ProcessRequest, accept: str) -> tuple[dict[str, str], bool]:
+    """Output formats by identifier, and whether to answer a tar (several outputs or asked)."""
+    accepted = [part.split(";")[0].strip().lower() for part in accept.split(",") if part.strip()]
+    want_tar = len(request.responses) > 1 or any(mime in TAR_TYPES for mime in accepted)
+    formats = {response.identifier: response.mime for response in request.responses}
+    if len(request.responses) == 1 and not want_tar:
+        override = next((mime for mime in accepted if mime in IMAGE_TYPES), None)
+        only = request.responses[0]
+        if override and only.identifier != "userdata":
+            formats[only.identifier] = override
+    return formats, want_tar

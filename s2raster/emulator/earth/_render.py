@@ -1,0 +1,182 @@
+"""The synthetic Earth of the emulator: :func:`render` samples acquisitions on any grid.
+
+The Earth is deterministic and defined on the ground: land cover (water, forest,
+cropland with seasonal phenology, grassland, bare soil, urban, snow by altitude, latitude
+and season) comes from smooth fields of lon/lat; acquisitions (see
+:mod:`._scenes`) add clouds with shadows, cirrus, aerosols and, on every
+third slot, swath-edge gaps (dataMask 0). Values live on the native cells of each band in
+the UTM zone of the point, so a ground point on a date has the same value whatever the
+bbox, CRS, resolution or tiling of a request: tiles mosaic seamlessly.
+
+Units follow the Process API: reflective bands in ``REFLECTANCE`` (DN / 10000) or
+``DN``. With ``harmonize`` (harmonizeValues, the default) negative values are clamped to
+0; without it, REFLECTANCE may be negative and DN are the raw product values, which carry
+the +1000 offset of processing baseline 04.00 (acquisitions from 2022-01-25 on).
+``AOT`` in ``OPTICAL_DEPTH`` (DN / 1000) or ``DN``; ``SCL``, ``CLD``, ``SNW`` in ``DN``
+(``PERCENT`` accepted for CLD/SNW); angles in ``DEGREES``.
+
+Resampling: ``upsampling`` applies where a pixel is smaller than the native cell,
+``downsampling`` where it is larger (by more than 1 %); both interpolate at the pixel
+centre (no area averaging). SCL, CLD, SNW and dataMask always use NEAREST; angle bands
+(5 km cells) always BILINEAR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+from affine import Affine
+
+from s2raster.bands import BANDS
+from s2raster.contract import RESAMPLING
+from s2raster.emulator.earth._angles import ANGLE_BANDS
+from s2raster.emulator.earth._noise import F32
+from s2raster.emulator.earth._part import PartRenderer
+from s2raster.emulator.earth._sampling import Part, locate
+from s2raster.emulator.earth._scenes import Acquisition, check_collection
+from s2raster.emulator.errors import BandError, RequestError
+
+_UNITS = {
+    "REFLECTANCE": ("REFLECTANCE", "DN"),
+    "DN": ("DN", "PERCENT"),
+    "PERCENT": ("PERCENT", "DN"),
+    "OPTICAL_DEPTH": ("OPTICAL_DEPTH", "DN"),
+    "DEGREES": ("DEGREES",),
+}
+
+
+def _check(
+    collection: str, bands: Sequence[str], units: Mapping[str, str], methods: Sequence[str]
+) -> tuple[dict[str, int], dict[str, str]]:
+    table = BANDS[check_collection(collection)]
+    native: dict[str, int] = {}
+    unit_of: dict[str, str] = {}
+    for name in bands:
+        if name == "dataMask":
+            continue
+        if name not in table:
+            raise BandError(f"band {name!r} does not exist in {collection}")
+        band = table[name]
+        unit = units.get(name, band.units)
+        allowed = _UNITS[band.units]
+        if name == "SCL":
+            allowed = ("DN",)
+        if unit not in allowed:
+            raise RequestError(
+                f"band {name} has no units {unit!r}; use one of {', '.join(allowed)}"
+            )
+        native[name] = band.resolution
+        unit_of[name] = unit
+    for method in methods:
+        if method not in RESAMPLING:
+            raise RequestError(f"unknown resampling {method!r}; use one of {', '.join(RESAMPLING)}")
+    return native, unit_of
+
+
+def _convert(name: str, dn: F32, unit: str, acq: Acquisition, harmonize: bool) -> F32:
+    """Physical DN -> the asked units (see the module docstring)."""
+    if name in ANGLE_BANDS or name in ("SCL", "CLD", "SNW"):
+        return dn
+    if name == "AOT":
+        return dn / np.float32(1000.0) if unit == "OPTICAL_DEPTH" else dn
+    if harmonize:
+        np.maximum(dn, 0.0, out=dn)
+    elif unit == "DN" and acq.has_offset:
+        dn += 1000.0
+    if unit == "REFLECTANCE":
+        out: F32 = dn / np.float32(10000.0)
+        return out
+    return dn
+
+
+def _assemble(
+    shape: tuple[int, int], parts: list[Part], rendered: list[dict[str, F32]]
+) -> dict[str, F32]:
+    if len(parts) == 1 and parts[0].mask is None and parts[0].shape == shape:
+        return rendered[0]
+    out = {name: np.zeros(shape, np.float32) for name in rendered[0]}
+    for part, values in zip(parts, rendered, strict=True):
+        for name, arr in values.items():
+            window = out[name][part.rows, part.cols]
+            if part.mask is None:
+                window[...] = arr
+            else:
+                np.copyto(window, arr, where=part.mask)
+    return out
+
+
+def _finish(
+    values: dict[str, F32], unit_of: Mapping[str, str], acq: Acquisition, harmonize: bool
+) -> dict[str, F32]:
+    mask = values["dataMask"]
+    holes = not bool(mask.all())
+    out: dict[str, F32] = {}
+    for name, unit in unit_of.items():
+        arr = _convert(name, values[name], unit, acq, harmonize)
+        if holes:
+            arr = arr * mask
+            arr += 0.0  # -0.0 -> 0.0
+        out[name] = np.ascontiguousarray(arr, np.float32)
+    out["dataMask"] = mask
+    return out
+
+
+def render(
+    collection: str,
+    acquisitions: Sequence[Acquisition],
+    crs: str,
+    transform: Affine,
+    shape: tuple[int, int],
+    bands: Sequence[str],
+    *,
+    units: Mapping[str, str],
+    upsampling: str = "NEAREST",
+    downsampling: str = "NEAREST",
+    harmonize: bool = True,
+    mosaic: bool = False,
+) -> list[dict[str, np.ndarray]]:
+    """Render ``bands`` of ``acquisitions`` on the grid (``crs``, ``transform``, ``shape``).
+
+    Returns one dict per acquisition (``mosaic=False``), or one dict with the pixel-wise
+    mosaic in the given order (``mosaic=True``: each pixel from the first acquisition
+    whose dataMask is 1; dataMask 0 and all bands 0 where none). Each dict maps band names
+    to float32 arrays ``shape`` in the asked ``units`` (default: the band's own), always
+    with ``dataMask``; where dataMask is 0 every band is 0.
+    """
+    native, unit_of = _check(collection, bands, units, (upsampling, downsampling))
+    h, w = int(shape[0]), int(shape[1])
+    if h < 1 or w < 1:
+        raise RequestError(f"shape must be at least 1 x 1, got {shape}")
+    parts = locate(crs, transform, (h, w))
+    l1c = collection == "sentinel-2-l1c"
+    renderers = [PartRenderer(p, dict(native), upsampling, downsampling, l1c) for p in parts]
+
+    def one(acq: Acquisition) -> dict[str, F32]:
+        rendered = [r.render(acq) for r in renderers]
+        return _finish(_assemble((h, w), parts, rendered), unit_of, acq, harmonize)
+
+    if not mosaic:
+        return [one(acq) for acq in acquisitions]
+    return [_mosaic(one, acquisitions, (h, w), unit_of)]
+
+
+def _mosaic(
+    one: Callable[[Acquisition], dict[str, F32]],
+    acquisitions: Sequence[Acquisition],
+    shape: tuple[int, int],
+    unit_of: Mapping[str, str],
+) -> dict[str, F32]:
+    out = {name: np.zeros(shape, np.float32) for name in (*unit_of, "dataMask")}
+    missing = np.ones(shape, bool)
+    for acq in acquisitions:
+        values = one(acq)
+        take = missing & (values["dataMask"] > 0)
+        if take.all():
+            return values
+        for name, arr in values.items():
+            np.copyto(out[name], arr, where=take)
+        missing &= ~take
+        if not missing.any():
+            break
+    return out

@@ -1,0 +1,40 @@
+"""What a route sees of an HTTP request, and the answer it gives."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from s2raster.emulator.request import ApiError
+
+
+@dataclass
+class Reply:
+    """An HTTP answer to send."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    pu: float = 0.0
+
+    @classmethod
+    def json(cls, status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
+        body = json.dumps(obj, separators=(",", ":")).encode()
+        return cls(status, body, "application/json", dict(headers or {}))
+
+    @classmethod
+    def error(cls, error: ApiError) -> Reply:
+        return cls(error.status, error.to_bytes(), "application/json", dict(error.headers))
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a route sees of an HTTP request (header names lower-case)."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
