@@ -13,6 +13,7 @@ from s2raster.errors import (
     GridError,
     InputError,
     NetworkError,
+    NoDataError,
     ResponseError,
     S2RasterError,
     ServiceError,
@@ -20,7 +21,6 @@ from s2raster.errors import (
 from s2raster.export import to_geotiff
 from s2raster.grid import Grid, Tile
 from s2raster.load import LoadStats, load, load_plan
-from s2raster.load import stats as load_stats
 from s2raster.plan import Plan, make_plan
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "InputError",
     "LoadStats",
     "NetworkError",
+    "NoDataError",
     "Plan",
     "ResponseError",
     "S2RasterError",
@@ -43,7 +44,6 @@ __all__ = [
     "cdse_config",
     "load",
     "load_plan",
-    "load_stats",
     "make_plan",
     "to_geotiff",
 ]

@@ -21,8 +21,8 @@ from typing import Any
 
 import platformdirs
 
-from s2raster.cdse import FetchResult
 from s2raster.errors import InputError
+from s2raster.fetch import FetchResult
 
 
 def cache_key(base_url: str, body: dict[str, Any]) -> str:

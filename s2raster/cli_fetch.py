@@ -191,19 +191,20 @@ def fetch(**opts: Any) -> None:
 def run_fetch(plan: Plan, names: list[str], output: Path, opts: dict[str, Any]) -> dict[str, Any]:
     """Load the plan, compute the indices, write ``output``; what the summary needs."""
     from s2raster.export import to_geotiff
-    from s2raster.load import load_plan, stats
+    from s2raster.load import LoadStats, load_plan
 
+    stats = LoadStats()
     with download_session(opts, plan) as session:
-        da = load_plan(plan, **session)
+        da = load_plan(plan, stats=stats, **session)
         out = stack_indices(da, names) if names else da
         with download_threads(opts["concurrency"]):
-            to_geotiff(out, output, cog=opts["cog"])
+            to_geotiff(out, output, cog=opts["cog"], stats=stats)
     return {
         "path": output,
         "grid": plan.grid,
         "bands": [str(b) for b in out["band"].values],
         "tiles": len(plan.tiles),
-        "stats": stats(da),
+        "stats": stats,
         "synthetic": bool(out.attrs.get("synthetic", 0)),
     }
 

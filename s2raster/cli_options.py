@@ -163,13 +163,16 @@ def service_config(
         with Emulator() as emu:
             yield emu.config(), True
         return
-    from s2raster.cdse import cdse_config
+    from s2raster.cdse import cdse_config, is_loopback_url
 
     kwargs: dict[str, Any] = {"profile": profile}
     if base_url:
         kwargs["base_url"] = base_url
     if token_url:
         kwargs["token_url"] = token_url
+        # SH_TOKEN_URL of an emulator in another process (`s2raster emulator` prints it):
+        # the user named a loopback URL, so plain-HTTP OAuth is allowed for loopback only.
+        kwargs["loopback_http"] = is_loopback_url(token_url)
     yield cdse_config(**kwargs), False
 
 

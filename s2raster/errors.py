@@ -59,5 +59,9 @@ class ExportError(S2RasterError, OSError):
     """A GeoTIFF could not be written."""
 
 
+class NoDataError(S2RasterError, LookupError):
+    """The catalog has no acquisition for the area, time range and cloud filter asked for."""
+
+
 class EmulatorError(S2RasterError, RuntimeError):
     """The local Process API emulator could not start or serve."""

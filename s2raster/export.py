@@ -13,6 +13,7 @@ from typing import Any
 
 import xarray as xr
 
+from s2raster._tiles import LoadStats
 from s2raster.cog import write_geotiff
 from s2raster.errors import InputError
 
@@ -20,7 +21,12 @@ __all__ = ["to_geotiff"]
 
 
 def to_geotiff(
-    da: xr.DataArray, path: str | os.PathLike[str], *, cog: bool = True, **options: Any
+    da: xr.DataArray,
+    path: str | os.PathLike[str],
+    *,
+    cog: bool = True,
+    stats: LoadStats | None = None,
+    **options: Any,
 ) -> Path:
     """Write ``da`` to ``path`` as a Cloud-Optimized GeoTIFF (``cog=False``: a tiled GeoTIFF).
 
@@ -28,7 +34,8 @@ def to_geotiff(
     array such as an index (one band named after ``da.name``); a ``time`` dimension of
     length 1 is dropped. It must be georeferenced (a ``spatial_ref`` coordinate and
     pixel-centre ``x``/``y``, as :func:`s2raster.load` returns). Plain ``attrs`` become
-    dataset tags, with the processing units the load spent and the synthetic-data mark.
+    dataset tags, with the synthetic-data mark; ``stats`` (the :class:`LoadStats` passed to
+    the load) adds the processing units it spent, read once the pixels are computed.
     ``options`` go to :func:`s2raster.cog.write_geotiff` (``band_names``, ``tags``,
     ``compress``, ``blocksize``, ``overviews``, ``predictor``, ``level``, ``num_threads``).
     Returns the path written.
@@ -39,8 +46,9 @@ def to_geotiff(
     given = dict(options.pop("tags", None) or {})
 
     def tags() -> dict[str, Any]:  # called after the pixels (and so the load) are computed
-        spent = _processing_units_spent(da)
-        return given if spent is None else {"processing_units_spent": spent, **given}
+        if stats is None:
+            return given
+        return {"processing_units_spent": round(stats.processing_units_spent, 6), **given}
 
     return write_geotiff(da, path, cog=cog, tags=tags, **options)
 
@@ -65,15 +73,3 @@ def _as_band_yx(da: xr.DataArray) -> xr.DataArray:
         )
     out: xr.DataArray = da.transpose("band", "y", "x")
     return out
-
-
-def _processing_units_spent(da: xr.DataArray) -> float | None:
-    """Processing units the load of ``da`` spent, if it came from s2raster.load."""
-    if "s2raster_load_id" not in da.attrs:
-        return None
-    try:
-        from s2raster.load import stats
-
-        return round(float(stats(da).processing_units_spent), 6)
-    except (ImportError, LookupError, InputError, AttributeError):
-        return None

@@ -56,7 +56,6 @@ _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _REGULAR_TOLERANCE = 1e-4
 #: Attribute keys never copied into a file.
 _SECRET_KEY = re.compile(r"secret|token|passw|credential|client_?id|api_?key|auth|cookie", re.I)
-_NOT_TAGS = {"s2raster_load_id"}  # meaningless outside the process that loaded
 _TAG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
 
 
@@ -333,7 +332,7 @@ def export_tags(attrs: Mapping[str, Any], extra: Mapping[str, Any] | None = None
     tags = {"TIFFTAG_SOFTWARE": f"s2raster {__version__}"}
     for key, value in {**attrs, **(extra or {})}.items():
         text = _plain(value)
-        if text is None or key in _NOT_TAGS or _SECRET_KEY.search(str(key)):
+        if text is None or _SECRET_KEY.search(str(key)):
             continue
         if _TAG_KEY.match(str(key)):
             tags[str(key)] = text

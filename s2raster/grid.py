@@ -184,6 +184,16 @@ class Grid:
         return (t.c, t.f + t.e * self.height, t.c + t.a * self.width, t.f)
 
     @property
+    def lonlat_bounds(self) -> BBox:
+        """The grid's outer bounds in lon/lat (EPSG:4326), densified along the edges."""
+        return _reproject_bounds(self.bounds, self.pyproj_crs, CRS.from_epsg(4326))
+
+    @property
+    def centre_lonlat(self) -> tuple[float, float]:
+        """The centre of the grid in lon/lat."""
+        return _centre_lonlat(self.bounds, self.pyproj_crs)
+
+    @property
     def metres_per_pixel(self) -> float:
         """The larger pixel side in metres (degrees x :data:`METRES_PER_DEGREE` if geographic,
         feet and other linear units converted)."""

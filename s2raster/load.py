@@ -1,21 +1,19 @@
 """The pipeline: area + time + bands -> a lazy, georeferenced DataArray (one chunk per tile).
 
-:func:`load` plans the job (:mod:`s2raster.plan`), checks the cost limit and credentials,
-and returns at once: nothing is downloaded until the array is computed. Each dask chunk is
-one tile request: cache lookup -> fetch (at most ``concurrency`` in flight) ->
-:func:`s2raster.geotiff.read_tile` (georeferencing checked, NaN where ``dataMask`` is 0) ->
-cache store. What a load cost is counted in :class:`LoadStats` (:func:`stats`).
+:func:`load` plans the job (:mod:`s2raster.plan`), searches the catalog once (cheap: it
+decides whether there is anything to pay for, and the service's answer says whether its
+data is synthetic), checks the cost limit, and returns at once: nothing is downloaded until
+the array is computed. Each dask chunk is one tile request (:mod:`s2raster._tiles`): cache
+lookup -> fetch (at most ``concurrency`` in flight) -> :func:`s2raster.geotiff.read_tile`
+(georeferencing checked, NaN where ``dataMask`` is 0) -> cache store. What a load cost is
+counted in the :class:`LoadStats` the caller passes in.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-import warnings
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable
 
 import dask.array
 import numpy as np
@@ -23,79 +21,26 @@ import xarray as xr
 from pyproj import CRS
 from sentinelhub.config import SHConfig
 
-from s2raster import geotiff
+from s2raster._tiles import LoadStats, Progress, TileReader
 from s2raster.bands import band_table
 from s2raster.cache import CacheOption, TileCache, cache_key, resolve_cache
-from s2raster.cdse import Fetch, FetchResult, cdse_config, cdse_fetch
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
-from s2raster.errors import CostLimitError, InputError, ResponseError
+from s2raster.errors import CostLimitError, InputError, NoDataError
 from s2raster.evalscript import payload
+from s2raster.fetch import Fetch, Search
 from s2raster.grid import BBox
-from s2raster.loopback import is_loopback_url
-from s2raster.plan import Plan, TileRequest, make_plan
+from s2raster.plan import Plan, make_plan
 from s2raster.timerange import TimeInput, format_time
 from s2raster.xr import Scalar, to_dataarray
 
-#: Called once per finished tile (e.g. to advance a progress bar).
-Progress = Callable[[TileRequest], object]
+__all__ = ["LoadStats", "Progress", "load", "load_plan", "search", "units_attr"]
 
-CUSTOM_FETCH_URL = "custom-fetch"
 _UNITS = {
     "REFLECTANCE": "reflectance",
     "OPTICAL_DEPTH": "optical_depth",
     "DEGREES": "degrees",
     "PERCENT": "percent",
 }
-
-
-@dataclass
-class LoadStats:
-    """What a load cost so far: requests sent, cache hits, PU spent, bytes, synthetic."""
-
-    requests: int = 0
-    cache_hits: int = 0
-    processing_units_spent: float = 0.0
-    bytes: int = 0
-    synthetic: bool = False
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()  # not a field: asdict() and == see the counts only
-
-    def record(self, result: FetchResult) -> None:
-        """Count one response (thread-safe); cached ones cost nothing."""
-        with self._lock:
-            if result.from_cache:
-                self.cache_hits += 1
-            else:
-                self.requests += 1
-                self.processing_units_spent += result.processing_units
-                self.bytes += len(result.content)
-            self.synthetic = self.synthetic or result.synthetic
-
-
-_REGISTRY: OrderedDict[str, LoadStats] = OrderedDict()
-_REGISTRY_LOCK = threading.Lock()
-_REGISTRY_SIZE = 1024
-
-
-def stats(da: xr.DataArray) -> LoadStats:
-    """The :class:`LoadStats` of the load that made ``da`` (by ``attrs["s2raster_load_id"]``)."""
-    load_id = da.attrs.get("s2raster_load_id")
-    with _REGISTRY_LOCK:
-        found = _REGISTRY.get(str(load_id)) if load_id is not None else None
-    if found is None:
-        raise InputError(
-            "this DataArray has no statistics: it was not made by s2raster.load in this "
-            "process (or its s2raster_load_id attr was dropped)"
-        )
-    return found
-
-
-def _register(load_id: str, load_stats: LoadStats) -> None:
-    with _REGISTRY_LOCK:
-        _REGISTRY[load_id] = load_stats
-        while len(_REGISTRY) > _REGISTRY_SIZE:
-            _REGISTRY.popitem(last=False)
 
 
 def load(
@@ -118,6 +63,7 @@ def load(
     progress: Progress | None = None,
     max_pu: float | None = None,
     tile_px: int = MAX_PX,
+    stats: LoadStats | None = None,
 ) -> xr.DataArray:
     """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray.
 
@@ -126,7 +72,9 @@ def load(
     where requests go; default :func:`~s2raster.cdse.cdse_config` (CDSE, credentials from the
     environment or a sentinelhub profile). ``cache``: True (user cache dir), a directory, or
     False. ``max_pu`` refuses a job estimated above it (:class:`CostLimitError`) before any
-    request. ``fetch`` replaces the network (tests). Nothing is downloaded until computed;
+    request. ``stats``: a :class:`LoadStats` that counts requests, cache hits and PU as the
+    array is computed. ``fetch`` replaces the network (tests). The catalog is searched once
+    (:class:`NoDataError` if nothing matches); nothing else is downloaded until computed;
     compute with more dask threads than cores for download-bound jobs (e.g.
     ``da.compute(num_workers=concurrency)``).
     """
@@ -152,6 +100,7 @@ def load(
         fetch=fetch,
         progress=progress,
         max_pu=max_pu,
+        stats=stats,
     )
 
 
@@ -164,151 +113,74 @@ def load_plan(
     fetch: Fetch | None = None,
     progress: Progress | None = None,
     max_pu: float | None = None,
+    stats: LoadStats | None = None,
 ) -> xr.DataArray:
     """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan``."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
-    if fetch is None:
-        config = cdse_config() if config is None else config
-        fetch = cdse_fetch(config, concurrency=concurrency)
-    base_url = _base_url(config, fetch)
-    # The default cache skips services whose tiles could never be found again (an emulator
-    # on a fresh port, an anonymous fetch); a cache named explicitly is always used.
-    reusable = base_url != CUSTOM_FETCH_URL and not is_loopback_url(base_url)
-    tile_cache = resolve_cache(cache if cache is not True or reusable else False)
-    _check_cost(plan, max_pu, tile_cache, base_url)
-    load_id = uuid.uuid4().hex
-    load_stats = LoadStats()
-    _register(load_id, load_stats)
-    synthetic = is_loopback_url(base_url)
-    reader = _TileReader(
+    if stats is not None and not isinstance(stats, LoadStats):
+        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    fetch = service(config, fetch, concurrency)
+    found = search(plan, fetch)
+    # The default cache skips services whose tiles could never be found again: the
+    # emulator says its data is synthetic (and its port changes from run to run). A cache
+    # named explicitly is always used.
+    tile_cache = resolve_cache(False if cache is True and found.synthetic else cache)
+    check_cost(plan, max_pu, tile_cache, fetch.base_url)
+    reader = TileReader(
         fetch=fetch,
         cache=tile_cache,
-        base_url=base_url,
-        synthetic=synthetic,
-        stats=load_stats,
+        synthetic=found.synthetic,
+        stats=stats if stats is not None else LoadStats(),
         progress=progress,
         slots=threading.BoundedSemaphore(concurrency),
         failed=threading.Event(),
     )
-    attrs = _attrs(plan, base_url=base_url, synthetic=synthetic, load_id=load_id)
-    data = _lazy_array(plan, reader, load_id)
+    attrs = _attrs(plan, found, base_url=fetch.base_url)
+    data = _lazy_array(plan, reader)
     return to_dataarray(data, plan.grid, plan.query.bands, attrs, name=plan.query.collection)
 
 
-@dataclass(frozen=True)
-class _TileReader:
-    """One dask task per tile: cache -> fetch -> read_tile -> cache."""
-
-    fetch: Fetch
-    cache: TileCache | None
-    base_url: str
-    synthetic: bool
-    stats: LoadStats
-    progress: Progress | None
-    slots: threading.BoundedSemaphore
-    failed: threading.Event
-
-    def __call__(self, request: TileRequest) -> np.ndarray:
-        self._check_not_failed()
-        try:
-            key = cache_key(self.base_url, payload(request)) if self.cache else ""
-            data = self._from_cache(request, key) if self.cache else None
-            if data is None:
-                data = self._download(request, key)
-        except Exception:
-            # dask re-raises the first error at once, but tasks it already started go on:
-            # they must not spend processing units on a load that has failed.
-            self.failed.set()
-            raise
-        if self.progress is not None:
-            self.progress(request)
-        return data
-
-    def _check_not_failed(self) -> None:
-        if self.failed.is_set():
-            raise ResponseError(
-                "not fetched: another tile of this load failed first (its error was raised "
-                "when the array was computed); fix that and call s2raster.load again "
-                "(tiles already fetched stay in the cache)"
+def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> Fetch:
+    """``fetch`` if given, else a CDSE fetch for ``config`` (default: :func:`cdse_config`)."""
+    if fetch is not None:
+        if not callable(fetch) or not isinstance(getattr(fetch, "base_url", None), str):
+            raise InputError(
+                f"fetch must implement s2raster.fetch.Fetch (a base_url, search() and "
+                f"__call__), got {type(fetch).__name__}"
             )
+        return fetch
+    from s2raster.cdse import cdse_config, cdse_fetch
 
-    def _from_cache(self, request: TileRequest, key: str) -> np.ndarray | None:
-        assert self.cache is not None
-        entry = self.cache.lookup(key)
-        if entry is None:
-            return None
-        try:
-            data = self._read(request, entry.path, entry.synthetic)
-        except ResponseError:
-            return None  # a damaged or foreign entry: fetch again (and overwrite it)
-        self.stats.record(FetchResult(b"", 0.0, entry.synthetic, from_cache=True))
-        return data
-
-    def _download(self, request: TileRequest, key: str) -> np.ndarray:
-        with self.slots:
-            self._check_not_failed()
-            try:
-                result = self.fetch(request)
-            except Exception:
-                self.failed.set()  # before the slot is free for a task still waiting
-                raise
-        self.stats.record(result)
-        if self.cache is None or not self._store(key, result):
-            return self._read(request, result.content, result.synthetic)
-        # Decode from the cached file, not beside the response bytes: a tile in flight then
-        # holds its pixels only. A response read_tile refuses is not kept.
-        synthetic = result.synthetic
-        del result
-        entry = self.cache.lookup(key)
-        try:
-            if entry is None:
-                raise ResponseError(f"the tile cache lost the response it just stored ({key})")
-            return self._read(request, entry.path, synthetic)
-        except ResponseError:
-            self.cache.discard(key)
-            raise
-
-    def _store(self, key: str, result: FetchResult) -> bool:
-        """Put ``result`` in the cache; a cache that cannot be written only costs a warning."""
-        assert self.cache is not None
-        try:
-            self.cache.put(key, result, base_url=self.base_url)
-        except OSError as exc:
-            warnings.warn(
-                f"tile cache {self.cache.directory} is not writable ({exc}); continuing "
-                "without it (pass cache=False, or another directory)",
-                stacklevel=2,
-            )
-            return False
-        return True
-
-    def _read(self, request: TileRequest, content: bytes | Path, synthetic: bool) -> np.ndarray:
-        tile = geotiff.read_tile(content, request.tile.grid, request.query.bands)
-        if (synthetic or tile.synthetic) and not self.synthetic:
-            raise ResponseError(
-                f"tile {request.tile.index_row},{request.tile.index_col} from {self.base_url} "
-                "is marked synthetic (emulator data) but this load expects real Sentinel-2 "
-                "data; point config at the real service, or use the emulator's loopback URL"
-            )
-        return tile.data
+    return cdse_fetch(cdse_config() if config is None else config, concurrency=concurrency)
 
 
-def _lazy_array(plan: Plan, reader: _TileReader, load_id: str) -> dask.array.Array:
-    name = f"s2raster-load-{load_id}"
+def search(plan: Plan, fetch: Fetch) -> Search:
+    """The catalog's acquisitions for ``plan``; :class:`NoDataError` if there are none."""
+    found = fetch.search(plan.query, plan.grid.lonlat_bounds)
+    if not found.acquisitions:
+        q = plan.query
+        cloud = "" if q.max_cloud is None else f" with at most {q.max_cloud:g} % cloud cover"
+        west, south, east, north = plan.grid.lonlat_bounds
+        raise NoDataError(
+            f"no {q.collection} acquisition{cloud} between {format_time(q.time_from)} and "
+            f"{format_time(q.time_to)} over lon {west:.4f}..{east:.4f}, lat "
+            f"{south:.4f}..{north:.4f} (searched {fetch.base_url}); nothing was requested: "
+            "widen the time range, raise max_cloud, or check the bbox (lon/lat order)"
+        )
+    return found
+
+
+def _lazy_array(plan: Plan, reader: TileReader) -> dask.array.Array:
+    name = f"s2raster-load-{uuid.uuid4().hex}"
     graph = {(name, 0, r.tile.index_row, r.tile.index_col): (reader, r) for r in plan.requests}
     chunks = ((len(plan.query.bands),), *plan.chunks)
     meta = np.empty((0, 0, 0), dtype=np.float32)
     return dask.array.Array(graph, name, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]
 
 
-def _base_url(config: SHConfig | None, fetch: Fetch) -> str:
-    if config is not None:
-        return str(config.sh_base_url).rstrip("/")
-    return str(getattr(fetch, "base_url", CUSTOM_FETCH_URL)).rstrip("/")
-
-
-def _check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_url: str) -> None:
+def check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_url: str) -> None:
+    """Refuse a plan whose uncached requests are estimated above ``max_pu``."""
     if max_pu is None:
         return
     todo = [
@@ -326,7 +198,7 @@ def _check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_
         )
 
 
-def _attrs(plan: Plan, *, base_url: str, synthetic: bool, load_id: str) -> dict[str, Scalar]:
+def _attrs(plan: Plan, found: Search, *, base_url: str) -> dict[str, Scalar]:
     q = plan.query
     attrs: dict[str, Scalar] = {
         "collection": q.collection,
@@ -335,9 +207,9 @@ def _attrs(plan: Plan, *, base_url: str, synthetic: bool, load_id: str) -> dict[
         "mosaicking": q.mosaicking,
         "units": units_attr(q.collection, q.bands),
         "processing_units_estimated": float(plan.estimated_pu),
-        "synthetic": int(synthetic),
-        "source": SYNTHETIC_SOURCE if synthetic else _real_source(base_url),
-        "s2raster_load_id": load_id,
+        "acquisitions": len(found.acquisitions),
+        "synthetic": int(found.synthetic),
+        "source": SYNTHETIC_SOURCE if found.synthetic else _real_source(base_url),
     }
     if q.max_cloud is not None:
         attrs["max_cloud"] = float(q.max_cloud)

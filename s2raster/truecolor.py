@@ -30,7 +30,7 @@ from s2raster.cdse import Fetch
 from s2raster.contract import MAX_PX, SOURCE_TAG, SYNTHETIC_SOURCE, SYNTHETIC_TAG
 from s2raster.errors import ExportError, InputError
 from s2raster.grid import BBox, Grid
-from s2raster.load import LoadStats, Progress, load_plan, stats
+from s2raster.load import LoadStats, Progress, load_plan
 from s2raster.plan import Plan, make_plan, make_query, plan_grid
 from s2raster.timerange import TimeInput
 from s2raster.xr import Scalar, to_dataarray
@@ -134,6 +134,7 @@ def truecolor_from_plan(
     gain: float = 2.5,
 ) -> TrueColor:
     """Run a plan of :func:`truecolor_plan` and make the uint8 RGB image."""
+    stats = LoadStats()
     da = load_plan(
         plan,
         config=config,
@@ -142,10 +143,11 @@ def truecolor_from_plan(
         fetch=fetch,
         progress=progress,
         max_pu=max_pu,
+        stats=stats,
     )
     with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
         image = to_uint8(da.data, gain)
-    return TrueColor(image, plan.grid, bool(da.attrs.get("synthetic", 0)), stats(da))
+    return TrueColor(image, plan.grid, bool(da.attrs.get("synthetic", 0)), stats)
 
 
 def truecolor_plan(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,12 +54,22 @@ def _loopback_only(connect: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """``../shared`` beside the checkout; tests that need it skip on a fresh clone."""
+def shared_path() -> Path:
+    """``../shared`` beside the checkout: skip on a user's fresh clone, fail in CI.
+
+    CI (``CI`` set) always has it, so a missing folder there is a broken run, not a skip.
+    """
     if not (SHARED / "golden").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {SHARED} is missing: the CI run must provide ../shared")
         pytest.skip("../shared is not present (fresh clone)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the checkout (see :func:`shared_path`)."""
+    return shared_path()
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +79,8 @@ def golden(shared_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def openapi_spec(shared_dir: Path) -> dict:
-    yaml = pytest.importorskip("yaml")
+    import yaml
+
     with (shared_dir / "cdse" / "openapi.v1.yaml").open() as f:
         return yaml.safe_load(f)
 

@@ -35,7 +35,7 @@ from s2raster.cdse import (
     check_token,
     redact,
 )
-from s2raster.cdse_errors import map_error, service_message
+from s2raster.cdse._errors import map_error, service_message
 from s2raster.errors import CredentialsError, InputError, NetworkError, ServiceError
 from s2raster.plan import TileRequest, make_plan
 
@@ -78,7 +78,9 @@ class Stub:
         )
 
     def config(self, **changes: object) -> SHConfig:
-        config = cdse_config(CLIENT_ID, SECRET, base_url=self.url, token_url=self.url + "/token")
+        config = cdse_config(
+            CLIENT_ID, SECRET, base_url=self.url, token_url=self.url + "/token", loopback_http=True
+        )
         config.download_sleep_time = 0.01
         for name, value in changes.items():
             setattr(config, name, value)
@@ -436,7 +438,7 @@ def test_map_error_edge_cases() -> None:
 
 
 def test_unexpected_error_text_is_redacted() -> None:
-    from s2raster.cdse import _mapped
+    from s2raster.cdse._fetch import mapped as _mapped
 
     url = "http://127.0.0.1:9"
     cdse_config("an-id", SECRET, base_url=url, token_url=url + "/token")  # registers SECRET

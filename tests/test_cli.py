@@ -148,7 +148,8 @@ def test_fetch_from_env_uses_the_cache(emulator: Emulator, tmp_path: Path) -> No
     second = run(*args, "-o", str(tmp_path / "b.tif"), env=env)
     assert second.exit_code == 0, second.output
     assert "0.00 processing units spent, 1 cache hit(s)" in second.stdout
-    assert len(emulator.log) == served  # nothing asked
+    asked = [r.path for r in emulator.log.snapshot()[served:]]
+    assert "/api/v1/process" not in asked  # the catalog search only
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif"])

@@ -263,28 +263,11 @@ def test_export_tags_plain_and_safe(attrs: dict) -> None:
 
 
 def test_processing_units_spent_is_what_the_load_counted(tmp_path: Path) -> None:
-    from rasterio.io import MemoryFile
+    from s2raster.load import LoadStats, load
+    from s2raster.testing import FakeFetch
 
-    from s2raster.cdse import FetchResult
-    from s2raster.load import load, stats
-    from s2raster.plan import TileRequest
-
-    def fetch(request: TileRequest) -> FetchResult:  # a fake service: 0.25 everywhere
-        grid = request.tile.grid
-        data = np.full((len(request.query.bands) + 1, *grid.shape), 0.25, np.float32)
-        data[-1] = 1  # dataMask
-        profile = {"driver": "GTiff", "dtype": "float32", "count": data.shape[0]}
-        with MemoryFile() as mem:
-            with mem.open(
-                **profile,
-                width=grid.width,
-                height=grid.height,
-                crs=grid.crs,
-                transform=grid.transform,
-            ) as dst:
-                dst.write(data)
-            return FetchResult(bytes(mem.read()), 3.5, False)
-
+    fetch = FakeFetch(pu=3.5)
+    st = LoadStats()
     da = load(
         (13.80, 45.80, 13.81, 45.806),
         "2024-06-01/2024-06-30",
@@ -292,12 +275,13 @@ def test_processing_units_spent_is_what_the_load_counted(tmp_path: Path) -> None
         tile_px=16,
         fetch=fetch,
         cache=False,
+        stats=st,
     )
-    with rasterio.open(to_geotiff(da, tmp_path / "pu.tif")) as src:
+    with rasterio.open(to_geotiff(da, tmp_path / "pu.tif", stats=st)) as src:
         tag = float(src.tags()["processing_units_spent"])
     n_tiles = len(da.data.dask)
-    assert stats(da).requests == n_tiles > 1
-    assert tag == stats(da).processing_units_spent == 3.5 * n_tiles
+    assert st.requests == n_tiles > 1
+    assert tag == st.processing_units_spent == 3.5 * n_tiles
 
 
 def test_tags_function_runs_after_the_pixels(values: np.ndarray, tmp_path: Path) -> None:
@@ -313,13 +297,6 @@ def test_tags_function_runs_after_the_pixels(values: np.ndarray, tmp_path: Path)
     path = write_geotiff(da, tmp_path / "t.tif", tags=lambda: {"blocks_done": len(computed)})
     with rasterio.open(path) as src:
         assert src.tags()["blocks_done"] == "4"
-
-
-def test_unknown_load_id_is_ignored(values: np.ndarray, tmp_path: Path) -> None:
-    da = to_dataarray(values, GRID, BANDS, {**ATTRS, "s2raster_load_id": "not-a-load"})
-    with rasterio.open(to_geotiff(da, tmp_path / "pu.tif")) as src:
-        assert "processing_units_spent" not in src.tags()
-        assert "s2raster_load_id" not in src.tags()
 
 
 # --- refusals and atomicity -------------------------------------------------------------------

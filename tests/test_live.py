@@ -15,7 +15,7 @@ import pytest
 from s2raster.cdse import CDSE_BASE_URL, cdse_config, cdse_fetch
 from s2raster.errors import CredentialsError
 from s2raster.grid import Grid
-from s2raster.load import load, stats
+from s2raster.load import LoadStats, load
 from s2raster.plan import make_plan
 
 pytestmark = [
@@ -31,7 +31,8 @@ TIME = "2024-07-01/2024-07-31"
 
 
 def test_small_real_request(tmp_path: Path) -> None:
-    da = load(BBOX, TIME, ["B04", "B08", "SCL"], max_cloud=30, cache=tmp_path, max_pu=1)
+    s = LoadStats()
+    da = load(BBOX, TIME, ["B04", "B08", "SCL"], max_cloud=30, cache=tmp_path, max_pu=1, stats=s)
     grid = Grid.from_bbox(BBOX)
     assert da.shape == (3, *grid.shape)
     assert da.attrs["synthetic"] == 0
@@ -40,12 +41,12 @@ def test_small_real_request(tmp_path: Path) -> None:
     assert np.isfinite(values).all()  # a July month over Ljubljana has data everywhere
     assert 0 <= np.nanmedian(values[0]) < 0.5
     assert set(np.unique(values[2])) <= set(range(12))
-    s = stats(da)
     assert s.requests == 1
     assert 0 < s.processing_units_spent < 1
-    again = load(BBOX, TIME, ["B04", "B08", "SCL"], max_cloud=30, cache=tmp_path)
+    s2 = LoadStats()
+    again = load(BBOX, TIME, ["B04", "B08", "SCL"], max_cloud=30, cache=tmp_path, stats=s2)
     np.testing.assert_array_equal(again.values, values)
-    assert stats(again).cache_hits == 1
+    assert s2.cache_hits == 1
 
 
 def test_real_request_in_wgs84() -> None:

@@ -7,103 +7,37 @@ be checked for landing in the right place; ``dataMask`` is 0 on a known pattern.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import dask
 import numpy as np
+import odc.geo.xr  # noqa: F401  (registers da.odc)
 import pytest
-from rasterio.io import MemoryFile
+import rioxarray  # noqa: F401  (registers da.rio)
 from sentinelhub.config import SHConfig
 
 from s2raster.cache import default_directory
-from s2raster.cdse import FetchResult
 from s2raster.contract import SYNTHETIC_SOURCE
 from s2raster.errors import (
     CostLimitError,
     CredentialsError,
     InputError,
+    NoDataError,
     ResponseError,
+    S2RasterError,
     ServiceError,
 )
+from s2raster.fetch import FetchResult, Search
 from s2raster.grid import Grid
-from s2raster.load import LoadStats, load, load_plan, stats, units_attr
-from s2raster.plan import TileRequest, make_plan
-
-pytest.importorskip("rioxarray")
-pytest.importorskip("odc.geo.xr")
+from s2raster.load import LoadStats, load, load_plan, units_attr
+from s2raster.plan import Query, TileRequest, make_plan
+from s2raster.testing import FakeFetch, expected_mask, expected_values, geotiff_bytes
 
 TIME = "2024-06-01/2024-06-30"
 SECRET = "load-test-secret-0a9b8c7d"
 LJUBLJANA = (13.80, 45.80, 13.81, 45.806)
 BRASILIA = (-47.90, -15.80, -47.89, -15.792)
-
-
-def expected_values(grid: Grid, n_bands: int, row0: int = 0, col0: int = 0) -> np.ndarray:
-    rows = np.arange(row0, row0 + grid.height)[:, None]
-    cols = np.arange(col0, col0 + grid.width)[None, :]
-    bands = [np.float32(k * 1_000_000) + rows * 1000 + cols for k in range(n_bands)]
-    return np.stack(bands).astype(np.float32)
-
-
-def expected_mask(grid: Grid) -> np.ndarray:
-    rows = np.arange(grid.height)[:, None]
-    cols = np.arange(grid.width)[None, :]
-    return (rows + cols) % 7 != 0
-
-
-def geotiff_bytes(grid: Grid, data: np.ndarray, tags: dict[str, str] | None = None) -> bytes:
-    with MemoryFile() as mem:
-        with mem.open(
-            driver="GTiff",
-            width=grid.width,
-            height=grid.height,
-            count=data.shape[0],
-            dtype="float32",
-            crs=grid.crs,
-            transform=grid.transform,
-        ) as dst:
-            dst.write(data)
-            if tags:
-                dst.update_tags(**tags)
-        return bytes(mem.read())
-
-
-class FakeFetch:
-    """Answers like the Process API would for the client's evalscript (bands + dataMask)."""
-
-    def __init__(self, *, synthetic: bool = False, delay: float = 0.0, pu: float = 0.5) -> None:
-        self.calls: list[TileRequest] = []
-        self.synthetic = synthetic
-        self.delay = delay
-        self.pu = pu
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.lock = threading.Lock()
-        self.parent: Grid | None = None
-
-    def __call__(self, request: TileRequest) -> FetchResult:
-        with self.lock:
-            self.calls.append(request)
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            time.sleep(self.delay)
-            tile = request.tile
-            n = len(request.query.bands)
-            values = expected_values(tile.grid, n, tile.row, tile.col)
-            rows = np.arange(tile.row, tile.row + tile.grid.height)[:, None]
-            cols = np.arange(tile.col, tile.col + tile.grid.width)[None, :]
-            mask = ((rows + cols) % 7 != 0).astype(np.float32)
-            values = values * mask  # the service writes 0 in every band where no data
-            data = np.concatenate([values, mask[None]]).astype(np.float32)
-            tags = {"S2RASTER_SYNTHETIC": "1"} if self.synthetic else None
-            return FetchResult(geotiff_bytes(tile.grid, data, tags), self.pu, self.synthetic)
-        finally:
-            with self.lock:
-                self.in_flight -= 1
 
 
 @pytest.fixture
@@ -157,7 +91,8 @@ def test_georeferencing_and_values_exact(
 
 
 def test_nothing_fetched_until_computed_and_only_needed_tiles(fake: FakeFetch) -> None:
-    da = load(LJUBLJANA, TIME, ["B04"], tile_px=16, fetch=fake, cache=False)
+    st = LoadStats()
+    da = load(LJUBLJANA, TIME, ["B04"], tile_px=16, fetch=fake, cache=False, stats=st)
     n_tiles = len(da.data.chunks[1]) * len(da.data.chunks[2])
     assert n_tiles > 4
     assert fake.calls == []
@@ -165,11 +100,12 @@ def test_nothing_fetched_until_computed_and_only_needed_tiles(fake: FakeFetch) -
     assert len(fake.calls) == 1
     assert fake.calls[0].tile.index_row == fake.calls[0].tile.index_col == 0
     np.testing.assert_array_equal(corner.values, da.values[:, :5, :5])
-    assert stats(da).requests == 1 + n_tiles
+    assert st.requests == 1 + n_tiles
 
 
 def test_stats_progress_and_attrs(fake: FakeFetch) -> None:
     done: list[TileRequest] = []
+    st = LoadStats()
     da = load(
         LJUBLJANA,
         TIME,
@@ -179,9 +115,10 @@ def test_stats_progress_and_attrs(fake: FakeFetch) -> None:
         fetch=fake,
         cache=False,
         progress=done.append,
+        stats=st,
     )
-    assert stats(da) == LoadStats()
-    assert asdict(stats(da)) == {
+    assert st == LoadStats()
+    assert asdict(st) == {
         "requests": 0,
         "cache_hits": 0,
         "processing_units_spent": 0.0,
@@ -190,7 +127,7 @@ def test_stats_progress_and_attrs(fake: FakeFetch) -> None:
     }
     da.compute()
     n = len(fake.calls)
-    s = stats(da)
+    s = st
     assert (s.requests, s.cache_hits, s.synthetic) == (n, 0, False)
     assert s.processing_units_spent == pytest.approx(0.5 * n)
     assert s.bytes > 0
@@ -205,26 +142,20 @@ def test_stats_progress_and_attrs(fake: FakeFetch) -> None:
     assert "Copernicus Sentinel data" in a["source"]
     plan = make_plan(LJUBLJANA, TIME, ["B04", "SCL"], max_cloud=30, tile_px=16)
     assert a["processing_units_estimated"] == pytest.approx(plan.estimated_pu)
-    assert isinstance(a["s2raster_load_id"], str)
+    assert a["acquisitions"] == 1
+    assert "s2raster_load_id" not in a  # no process-wide registry
     for key, value in a.items():
         assert isinstance(value, (str, int, float, tuple)), key
-
-
-def test_stats_of_foreign_array_refused(fake: FakeFetch) -> None:
-    da = load(LJUBLJANA, TIME, ["B04"], fetch=fake, cache=False)
-    with pytest.raises(InputError, match="no statistics"):
-        stats(da.drop_attrs())
-    assert stats(da.compute()) is stats(da)  # computed copies keep the attrs
 
 
 def test_second_load_comes_from_cache(fake: FakeFetch, tmp_path: Path) -> None:
     first = load(LJUBLJANA, TIME, ["B04"], tile_px=16, fetch=fake, cache=tmp_path)
     a = first.values
     n = len(fake.calls)
-    second = load(LJUBLJANA, TIME, ["B04"], tile_px=16, fetch=fake, cache=tmp_path)
+    s = LoadStats()
+    second = load(LJUBLJANA, TIME, ["B04"], tile_px=16, fetch=fake, cache=tmp_path, stats=s)
     np.testing.assert_array_equal(second.values, a)
     assert len(fake.calls) == n  # nothing downloaded again
-    s = stats(second)
     assert (s.requests, s.cache_hits, s.processing_units_spent, s.bytes) == (0, n, 0.0, 0)
     third = load(LJUBLJANA, TIME, ["B08"], tile_px=16, fetch=fake, cache=tmp_path)
     third.compute()
@@ -253,7 +184,7 @@ class FailingFetch(FakeFetch):
     """Fails the first request it gets (whichever tile), answers the others."""
 
     def __call__(self, request: TileRequest) -> FetchResult:
-        with self.lock:
+        with self._lock:
             first = not self.calls
         if first:
             self.calls.append(request)
@@ -285,13 +216,20 @@ def test_unwritable_cache_is_a_warning(fake: FakeFetch, tmp_path: Path) -> None:
     check_exact(values, Grid.from_bbox(LJUBLJANA), 1)
 
 
-def test_default_cache_skips_loopback_services(tmp_path: Path) -> None:
-    fake = FakeFetch(synthetic=True)
-    config = SHConfig(use_defaults=True, sh_base_url="http://127.0.0.1:9")
-    load(LJUBLJANA, TIME, ["B04"], fetch=fake, config=config).compute()  # cache=True
+def test_default_cache_skips_services_that_say_synthetic(tmp_path: Path) -> None:
+    fake = FakeFetch(synthetic=True)  # the service's own answer says so, not its URL
+    load(LJUBLJANA, TIME, ["B04"], fetch=fake).compute()  # cache=True
     assert not list(default_directory().glob("??/*.tif"))  # an emulator's tiles: not kept
-    load(LJUBLJANA, TIME, ["B04"], fetch=fake, config=config, cache=tmp_path).compute()
+    load(LJUBLJANA, TIME, ["B04"], fetch=fake, cache=tmp_path).compute()
     assert list(tmp_path.glob("??/*.tif"))  # a cache named explicitly is used
+
+
+def test_a_loopback_proxy_of_a_real_service_is_real_data() -> None:
+    fake = FakeFetch(base_url="http://127.0.0.1:8080")  # e.g. a caching proxy before CDSE
+    da = load(LJUBLJANA, TIME, ["B04"], fetch=fake)
+    assert da.attrs["synthetic"] == 0
+    da.compute()
+    assert list(default_directory().glob("??/*.tif"))  # real tiles: the default cache keeps them
 
 
 def test_bad_concurrency_refused(fake: FakeFetch) -> None:
@@ -299,20 +237,24 @@ def test_bad_concurrency_refused(fake: FakeFetch) -> None:
         load(LJUBLJANA, TIME, ["B04"], fetch=fake, concurrency=0)
 
 
-def test_synthetic_tiles_from_loopback_are_marked(tmp_path: Path) -> None:
+def test_synthetic_answers_are_marked(tmp_path: Path) -> None:
     fake = FakeFetch(synthetic=True)
-    config = SHConfig(use_defaults=True, sh_base_url="http://127.0.0.1:9")
-    da = load(LJUBLJANA, TIME, ["B04"], fetch=fake, config=config, cache=tmp_path)
+    st = LoadStats()
+    da = load(LJUBLJANA, TIME, ["B04"], fetch=fake, cache=tmp_path, stats=st)
     assert da.attrs["synthetic"] == 1
     assert da.attrs["source"] == SYNTHETIC_SOURCE
     da.compute()
-    assert stats(da).synthetic is True
+    assert st.synthetic is True
 
 
 def test_synthetic_tile_where_real_data_expected_is_an_error() -> None:
-    fake = FakeFetch(synthetic=True)
-    config = SHConfig(use_defaults=True, sh_base_url="https://sh.dataspace.copernicus.eu")
-    da = load(LJUBLJANA, TIME, ["B04"], fetch=fake, config=config, cache=False)
+    class RealCatalogSyntheticTiles(FakeFetch):
+        def search(self, query: Query, bbox: tuple[float, float, float, float]) -> Search:
+            return Search(super().search(query, bbox).acquisitions, synthetic=False)
+
+    da = load(
+        LJUBLJANA, TIME, ["B04"], fetch=RealCatalogSyntheticTiles(synthetic=True), cache=False
+    )
     assert da.attrs["synthetic"] == 0
     with pytest.raises(ResponseError, match="marked synthetic"):
         da.compute()
@@ -336,7 +278,8 @@ def test_misplaced_tile_is_refused_and_not_cached(tmp_path: Path) -> None:
             shifted = Grid(grid.crs, grid.transform @ grid.transform.translation(1, 0), grid.shape)
             data = np.ones((len(request.query.bands) + 1, *grid.shape), np.float32)
             self.calls.append(request)
-            return FetchResult(geotiff_bytes(shifted, data), 1.0, False)
+            content = geotiff_bytes(data, crs=shifted.crs, transform=shifted.transform)
+            return FetchResult(content, 1.0, False)
 
     fetch = Shifted()
     da = load(LJUBLJANA, TIME, ["B04"], fetch=fetch, cache=tmp_path)
@@ -349,10 +292,11 @@ def test_damaged_cache_entry_is_fetched_again(fake: FakeFetch, tmp_path: Path) -
     load(LJUBLJANA, TIME, ["B04"], fetch=fake, cache=tmp_path).compute()
     for path in tmp_path.rglob("*.tif"):
         path.write_bytes(b"II*\x00" + b"\x00" * (path.stat().st_size - 4))
-    da = load(LJUBLJANA, TIME, ["B04"], fetch=fake, cache=tmp_path)
+    st = LoadStats()
+    da = load(LJUBLJANA, TIME, ["B04"], fetch=fake, cache=tmp_path, stats=st)
     check_exact(da, Grid.from_bbox(LJUBLJANA), 1)
     assert len(fake.calls) == 2
-    assert stats(da).requests == 1
+    assert st.requests == 1
 
 
 def test_credentials_checked_at_load_time_without_requests(clean_env: None) -> None:
@@ -362,20 +306,20 @@ def test_credentials_checked_at_load_time_without_requests(clean_env: None) -> N
         load(LJUBLJANA, TIME, ["B04"], config=SHConfig(use_defaults=True), cache=False)
 
 
-def test_load_returns_without_touching_the_network(clean_env: None, tmp_path: Path) -> None:
-    """A real config for an unreachable service: load() must still return (lazily)."""
+def test_unreachable_service_fails_at_the_catalog_search(clean_env: None, tmp_path: Path) -> None:
+    """A real config for an unreachable service: the one catalog search fails, clearly."""
     config = SHConfig(
         use_defaults=True,
         sh_client_id="id",
         sh_client_secret=SECRET,
         sh_base_url="http://127.0.0.1:9",
         sh_token_url="http://127.0.0.1:9/token",
+        max_download_attempts=1,
+        download_sleep_time=0.01,
     )
-    da = load(LJUBLJANA, TIME, ["B04"], config=config, cache=tmp_path)
-    assert da.shape[0] == 1
-    assert stats(da).requests == 0
-    assert all(SECRET not in str(v) for v in da.attrs.values())
-    assert SECRET not in repr(da)
+    with pytest.raises(S2RasterError) as info:
+        load(LJUBLJANA, TIME, ["B04"], config=config, cache=tmp_path)
+    assert SECRET not in str(info.value)
 
 
 def test_config_is_used_as_given(fake: FakeFetch) -> None:
@@ -391,7 +335,15 @@ def test_config_is_used_as_given(fake: FakeFetch) -> None:
     da = load(LJUBLJANA, TIME, ["B04"], config=config, fetch=fake, cache=False)
     da.compute()
     assert config.to_dict(mask_credentials=False) == before
-    assert da.attrs["synthetic"] == 1  # a loopback base URL: the emulator
+    assert da.attrs["synthetic"] == 0  # the fake said nothing of synthetic data, whatever the URL
+
+
+def test_no_acquisition_is_an_error_before_any_request(fake: FakeFetch) -> None:
+    empty = FakeFetch(acquisitions=())
+    with pytest.raises(NoDataError, match=r"no sentinel-2-l2a acquisition.*widen the time range"):
+        load(LJUBLJANA, TIME, ["B04"], max_cloud=0, fetch=empty)
+    assert empty.calls == []
+    assert len(empty.searches) == 1
 
 
 def test_invalid_inputs_fail_before_anything(fake: FakeFetch) -> None:

@@ -18,7 +18,7 @@ from s2raster.bands import BANDS
 from s2raster.contract import SYNTHETIC_SOURCE
 from s2raster.errors import CredentialsError
 from s2raster.grid import Grid
-from s2raster.load import load, stats
+from s2raster.load import LoadStats, load
 
 rioxarray = pytest.importorskip("rioxarray")
 pytest.importorskip("odc.geo.xr")
@@ -48,13 +48,14 @@ def log_size(emulator: object) -> int:
 def test_load_end_to_end(emulator: object, config: SHConfig, tmp_path: Path) -> None:
     before = log_size(emulator)
     bands = ["B02", "B03", "B04", "B08", "SCL"]
-    da = load(BBOX, TIME, bands, config=config, cache=tmp_path, tile_px=32)
+    st = LoadStats()
+    da = load(BBOX, TIME, bands, config=config, cache=tmp_path, tile_px=32, stats=st)
     grid = Grid.from_bbox(BBOX, resolution=10)
     assert da.shape == (5, *grid.shape)
     assert da.rio.transform() == grid.transform
     assert da.attrs["synthetic"] == 1
     assert da.attrs["source"] == SYNTHETIC_SOURCE
-    assert log_size(emulator) == before  # lazy: not even a token yet
+    assert process_requests(emulator, before) == []  # lazy: one catalog search, no tile yet
     values = da.values
     assert values.dtype == np.float32
     reflectance, scl = values[:4], values[4]
@@ -66,7 +67,7 @@ def test_load_end_to_end(emulator: object, config: SHConfig, tmp_path: Path) -> 
     assert valid.min() >= 0
     assert valid.max() <= 11
     served = process_requests(emulator, before)
-    s = stats(da)
+    s = st
     assert s.requests == len(served) == len(grid.tiles(32)) == 4
     assert s.processing_units_spent == pytest.approx(sum(r.pu for r in served))
     assert s.synthetic is True
@@ -82,14 +83,14 @@ def test_tiled_equals_untiled(config: SHConfig) -> None:
 
 
 def test_second_load_comes_from_cache(emulator: object, config: SHConfig, tmp_path: Path) -> None:
-    first = load(BBOX, TIME, ["B04"], config=config, cache=tmp_path, tile_px=24)
+    st1, s = LoadStats(), LoadStats()
+    first = load(BBOX, TIME, ["B04"], config=config, cache=tmp_path, tile_px=24, stats=st1)
     values = first.values
-    n = stats(first).requests
+    n = st1.requests
     before = log_size(emulator)
-    second = load(BBOX, TIME, ["B04"], config=config, cache=tmp_path, tile_px=24)
+    second = load(BBOX, TIME, ["B04"], config=config, cache=tmp_path, tile_px=24, stats=s)
     np.testing.assert_array_equal(second.values, values)
-    assert log_size(emulator) == before  # no token, no process request
-    s = stats(second)
+    assert process_requests(emulator, before) == []  # the catalog search only
     assert (s.requests, s.cache_hits, s.processing_units_spent) == (0, n, 0.0)
 
 
@@ -167,10 +168,9 @@ def test_wrong_secret_is_a_credentials_error_without_the_secret(
     real = config.sh_client_secret
     config.sh_client_secret = "not-" + real
     caplog.set_level(logging.DEBUG)
-    da = load(BBOX, TIME, ["B04"], config=config, cache=False)
     with pytest.raises(CredentialsError, match="refused the credentials") as info:
-        da.compute()
-    for text in (str(info.value), caplog.text, repr(da), str(da.attrs)):
+        load(BBOX, TIME, ["B04"], config=config, cache=False)  # at the catalog search
+    for text in (str(info.value), caplog.text, repr(info.traceback)):
         assert real not in text
 
 

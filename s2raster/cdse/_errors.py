@@ -12,10 +12,16 @@ import json
 from typing import Any
 
 import requests
-from oauthlib.oauth2 import OAuth2Error
+from oauthlib.oauth2 import InsecureTransportError, OAuth2Error
 from sentinelhub.exceptions import DownloadFailedException, OutOfRequestsException
 
-from s2raster.errors import CredentialsError, NetworkError, S2RasterError, ServiceError
+from s2raster.errors import (
+    CredentialsError,
+    InputError,
+    NetworkError,
+    S2RasterError,
+    ServiceError,
+)
 
 CREDENTIALS_HINT = (
     "set SH_CLIENT_ID and SH_CLIENT_SECRET to an OAuth client of this deployment (CDSE: "
@@ -55,6 +61,12 @@ def map_error(exc: BaseException, *, base_url: str, token_url: str) -> S2RasterE
     """The s2raster error for ``exc`` raised while talking to ``base_url``/``token_url``."""
     if isinstance(exc, S2RasterError):
         return exc
+    if isinstance(exc, InsecureTransportError):
+        return InputError(
+            f"token_url {token_url} is plain http: OAuth needs https; for a local emulator "
+            "use Emulator().config(), or cdse_config(..., loopback_http=True) with its "
+            "loopback URLs"
+        )
     if isinstance(exc, OAuth2Error):
         return CredentialsError(
             f"the token endpoint {token_url} refused the credentials "

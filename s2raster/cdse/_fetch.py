@@ -1,0 +1,154 @@
+"""The :class:`~s2raster.fetch.Fetch` over sentinelhub-py: Process API tiles and catalog search.
+
+One OAuth session (token) shared by all threads, fetched only when the first request is.
+sentinelhub-py honours 429 + ``retry-after`` and retries 5xx and connection errors
+(``max_download_attempts``). Every answer's synthetic mark (the emulator's
+``x-s2raster-synthetic`` header) is read from the response itself, never guessed from the URL.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from sentinelhub.config import SHConfig
+from sentinelhub.download.client import DownloadClient
+from sentinelhub.download.models import DownloadRequest, DownloadResponse
+from sentinelhub.download.sentinelhub_client import SentinelHubDownloadClient
+from sentinelhub.download.session import SentinelHubSession
+
+from s2raster.cdse import _catalog, _redact
+from s2raster.cdse._config import check_config
+from s2raster.cdse._errors import map_error
+from s2raster.cdse._request import build_request
+from s2raster.contract import PU_HEADER, SYNTHETIC_HEADER
+from s2raster.errors import InputError, ResponseError, S2RasterError
+from s2raster.fetch import Fetch, FetchResult, Search
+from s2raster.plan import Query, TileRequest
+
+
+class _Client(SentinelHubDownloadClient):
+    """One client for all threads: one lock guards its rate limit and token refreshes.
+
+    (sentinelhub-py makes a fresh lock per ``download()`` call and drops it afterwards.)
+    It also remembers whether any answer carried the synthetic-data header.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shared_lock = threading.Lock()
+        self.synthetic = False
+
+    def download(self, *args: Any, **kwargs: Any) -> Any:
+        self.lock = self._shared_lock
+        return DownloadClient.download(self, *args, **kwargs)
+
+    def _execute_download(self, request: DownloadRequest) -> DownloadResponse:
+        response = super()._execute_download(request)
+        if is_synthetic(response.headers):
+            self.synthetic = True
+        return response
+
+
+def is_synthetic(headers: Any) -> bool:
+    """True if response ``headers`` carry the emulator's synthetic-data mark."""
+    found = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+    return found.get(SYNTHETIC_HEADER, "").strip() == "1"
+
+
+class CdseFetch:
+    """A :class:`~s2raster.fetch.Fetch` over sentinelhub-py; see :func:`cdse_fetch`."""
+
+    def __init__(self, config: SHConfig, *, concurrency: int = 4) -> None:
+        check_config(config)
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
+        _redact.install(config.sh_client_secret)
+        self._config = config
+        self._base_url: str = config.sh_base_url.rstrip("/")
+        self.concurrency = concurrency
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._lock = threading.Lock()
+        self._client: _Client | None = None
+
+    def __repr__(self) -> str:
+        return f"CdseFetch(base_url={self.base_url!r}, concurrency={self.concurrency})"
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def search(self, query: Query, bbox: tuple[float, float, float, float]) -> Search:
+        """The catalog's acquisitions for ``query`` over the lon/lat ``bbox`` (all pages)."""
+        try:
+            client = self._get_client()
+            found = _catalog.search(self._config, client, query, bbox)
+        except Exception as exc:
+            raise self._mapped(exc) from exc
+        return Search(found, synthetic=client.synthetic)
+
+    def __call__(self, request: TileRequest) -> FetchResult:
+        sh_request = build_request(request, self._config)
+        with self._slots:
+            try:
+                responses = self._get_client().download(sh_request.download_list, decode_data=False)
+            except Exception as exc:
+                raise self._mapped(exc) from exc
+        response = responses[0]
+        if response is None or not response.content:
+            raise ResponseError(f"{self.base_url} answered with an empty body; retry the request")
+        headers = {str(k).lower(): str(v) for k, v in (response.headers or {}).items()}
+        return FetchResult(
+            content=bytes(response.content),
+            processing_units=_pu(headers.get(PU_HEADER), request.estimated_pu),
+            synthetic=is_synthetic(headers),
+        )
+
+    def _get_client(self) -> _Client:
+        """The shared client; its session gets the one token on first use (here, not before)."""
+        with self._lock:
+            if self._client is None:
+                session = SentinelHubSession(config=self._config)
+                self._client = _Client(config=self._config, session=session)
+            return self._client
+
+    def _mapped(self, exc: BaseException) -> S2RasterError:
+        return mapped(exc, base_url=self.base_url, token_url=self._config.sh_token_url)
+
+
+def cdse_fetch(config: SHConfig, *, concurrency: int = 4) -> Fetch:
+    """A :class:`Fetch` that asks ``config.sh_base_url``; at most ``concurrency`` in flight."""
+    return CdseFetch(config, concurrency=concurrency)
+
+
+def check_token(config: SHConfig) -> float:
+    """Get a token from ``config.sh_token_url`` now; return its lifetime in seconds.
+
+    The one request ``s2raster config check`` makes. Raises :class:`CredentialsError` if
+    the credentials are missing or refused, :class:`NetworkError` if the endpoint is down.
+    """
+    check_config(config)
+    _redact.install(config.sh_client_secret)
+    try:
+        session = SentinelHubSession(config=config)
+    except Exception as exc:
+        raise mapped(exc, base_url=config.sh_base_url, token_url=config.sh_token_url) from exc
+    return max(0.0, float(session.token["expires_at"]) - time.time())
+
+
+def mapped(exc: BaseException, *, base_url: str, token_url: str) -> S2RasterError:
+    """:func:`map_error`, with any secret or token in its message replaced by ``***``."""
+    error = map_error(exc, base_url=base_url, token_url=token_url)
+    text = str(error)
+    clean = _redact.redact(text)
+    if clean != text:
+        error.args = (clean,)
+    return error
+
+
+def _pu(header: str | None, estimate: float) -> float:
+    try:
+        return float(header) if header is not None else estimate
+    except ValueError:
+        return estimate
