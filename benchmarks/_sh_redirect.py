@@ -5,7 +5,7 @@ tests (``-p _sh_redirect``), never into this repository's test suite. It does wh
 file entry would: requests for the public Sentinel Hub deployments (``*.sentinel-hub.com``,
 ``sh.dataspace.copernicus.eu``) go to the emulator at ``S2RASTER_SH_EMULATOR`` instead, and
 any other host that is not loopback is refused, so the run talks to loopback only. OAuth
-over plain HTTP is allowed for loopback URLs only (:func:`s2raster.loopback.allow_loopback_http`).
+over plain HTTP is allowed for loopback URLs only (by :func:`s2raster.cdse.emulator_config`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from s2raster.loopback import allow_loopback_http, is_loopback_url
+from s2raster.cdse import emulator_config, is_loopback_url
 
 SERVICE_SUFFIXES = (".sentinel-hub.com", "sh.dataspace.copernicus.eu")
 
@@ -37,7 +37,12 @@ def pytest_configure() -> None:
     emulator = os.environ["S2RASTER_SH_EMULATOR"]
     if not is_loopback_url(emulator):
         raise pytest.UsageError(f"S2RASTER_SH_EMULATOR={emulator!r} is not a loopback URL")
-    allow_loopback_http()
+    emulator_config(  # switches plain-HTTP OAuth on, for loopback URLs only
+        base_url=emulator,
+        token_url=os.environ["SH_TOKEN_URL"],
+        client_id=os.environ["SH_CLIENT_ID"],
+        client_secret=os.environ["SH_CLIENT_SECRET"],
+    )
     send = HTTPAdapter.send
 
     def loopback_send(adapter: HTTPAdapter, request: Any, *args: Any, **kwargs: Any) -> Any:
