@@ -34,6 +34,7 @@ class Processed:
     pu: float
     width: int
     height: int
+    console: tuple[str, ...] = ()
 
 
 def process(
@@ -111,7 +112,7 @@ def _process(
     content, mime = _evalscript_call(
         encode.encode, result, setup, formats, request.crs, request.transform, want_tar=want_tar
     )
-    return Processed(content, mime, pu, request.width, request.height)
+    return Processed(content, mime, pu, request.width, request.height, result.console)
 
 
 def _check_memory(request: ProcessRequest, setup: Any, n_acquisitions: int, memory_mb: int) -> None:
@@ -143,7 +144,9 @@ def _evalscript_call(function: Callable[..., Any], *args: Any, **kwargs: Any) ->
         status = getattr(exc, "status", None)
         code = getattr(exc, "code", None)
         if isinstance(status, int) and isinstance(code, str):
-            raise ApiError(status, code, getattr(exc, "message", str(exc))) from exc
+            error = ApiError(status, code, getattr(exc, "message", str(exc)))
+            error.console = tuple(getattr(exc, "console", ()))
+            raise error from exc
         if isinstance(exc, RequestError):  # e.g. units a band does not have
             raise ApiError(400, "RENDERER_EXCEPTION", str(exc)) from exc
         raise

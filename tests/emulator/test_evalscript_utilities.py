@@ -12,27 +12,22 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from py_mini_racer import JSEvalException, MiniRacer
 
-import s2raster
-
-RUNTIME_DIR = Path(s2raster.__file__).parent / "emulator" / "runtime"
-LIBRARY = ("_helpers.js", "_visualizers.js")
+from s2raster.emulator.runtime._js import NS, library
 
 Js = Callable[[str], Any]
 
 
 def with_library() -> MiniRacer:
-    """A fresh V8 context with the library installed (its state object: ``__state``)."""
+    """A fresh V8 context with the library installed as the runtime installs it (its
+    state object: ``__state``)."""
     ctx = MiniRacer()
-    ctx.eval("var __state = {};")
-    for name in LIBRARY:
-        source = (RUNTIME_DIR / name).read_text(encoding="utf-8")
-        ctx.eval(f"({source})(globalThis, __state);")
+    ctx.eval(f"var {NS} = {{}}, __state = {NS};")
+    ctx.eval(library())
     return ctx
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from s2raster.emulator.errors import EvalscriptError
 from s2raster.emulator.runtime._engine import Engine
-from s2raster.emulator.runtime._js import NS, literal
+from s2raster.emulator.runtime._js import CONSOLE_JSON, NS, literal
 from s2raster.emulator.runtime._scenes import iso, scene_date
 
 #: ``inputMetadata`` as the runtime gives it (Sentinel-2: REFLECTANCE = DN * 0.0001).
@@ -115,6 +115,20 @@ def init_state(engine: Engine, scenes: Mapping[str, Any]) -> None:
         f"{NS}.scenes = {literal(dict(scenes))}; {NS}.inputMetadata = {literal(INPUT_METADATA)};"
         f" {NS}.customData = {{}}; {NS}.outputMetadata = {{}}; 0"
     )
+
+
+def console(engine: Engine) -> tuple[str, ...]:
+    """What the script wrote with ``console.log`` (a last line counts the lines dropped);
+    nothing if the engine cannot answer any more (a script stopped by a limit)."""
+    try:
+        got = engine.json(CONSOLE_JSON)
+    except (EvalscriptError, RuntimeError):
+        return ()
+    if not isinstance(got, dict):
+        return ()
+    lines = tuple(str(line) for line in got.get("lines") or ())
+    dropped = got.get("dropped") or 0
+    return (*lines, f"... {dropped} more console line(s) dropped") if dropped else lines
 
 
 def userdata(engine: Engine) -> Any:

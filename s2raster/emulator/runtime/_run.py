@@ -29,11 +29,13 @@ from s2raster.emulator.runtime._setup import (
 class RunResult:
     """What a run produced: ``outputs[id]`` is ``(bands, h, w)`` in the sampleType's dtype;
     ``userdata`` is ``outputMetadata.userData`` (any JSON value; None when never set);
-    ``n_samples`` is how many scenes reached evaluatePixel (1 for SIMPLE)."""
+    ``n_samples`` is how many scenes reached evaluatePixel (1 for SIMPLE); ``console`` is
+    what the script wrote with ``console.log``."""
 
     outputs: dict[str, npt.NDArray[Any]]
     userdata: Any = None
     n_samples: int = 1
+    console: tuple[str, ...] = ()
 
 
 def parse_setup(
@@ -112,26 +114,50 @@ def run(
     if multi and len(listed) != len(arrays):
         raise EmulatorError(f"{len(arrays)} samples but {len(listed)} scenes; give one per scene")
     with Engine(evalscript, timeout=timeout, memory_mb=memory_mb, deadline=deadline) as engine:
-        engine.eval("setup(); 0")
-        order = list(range(len(listed)))
-        if multi and apply_preprocess and "preProcessScenes" in setup.functions:
-            order = hooks.preprocess(engine, setup.mosaicking, listed, time_range)
-        chosen = [listed[k] for k in order]
-        arrays = [arrays[k] for k in order] if multi else arrays
-        key = {"ORBIT": "orbits", "TILE": "tiles"}.get(setup.mosaicking)
-        hooks.init_state(engine, {key: chosen} if key else {})
-        outs = [(o.id, o.bands) for o in setup.outputs]
-        if "updateOutput" in setup.functions:
-            outs = hooks.update_output(engine, outs, [scene_date(s) for s in chosen])
-        types = {o.id: o.sample_type for o in setup.outputs}
-        if "updateOutput" in setup.functions:
-            resized = [(n, types[i]) for i, n in outs]
-            check_rasters(shape, len(setup.input_bands), len(arrays), resized, memory_mb)
-        n_scenes = len(arrays) if multi else None
-        loop = PixelLoop(engine, setup.input_bands, outs, types, shape, n_scenes, block_px)
-        outputs = loop.run(arrays)
-        userdata = hooks.userdata(engine)
-    return RunResult(outputs, userdata, len(arrays) if multi else 1)
+        try:
+            return _evaluate(
+                engine, setup, listed, arrays, shape,
+                time_range=time_range, memory_mb=memory_mb,
+                apply_preprocess=apply_preprocess, block_px=block_px,
+            )  # fmt: skip
+        except EvalscriptError as exc:
+            exc.console = hooks.console(engine)
+            raise
+
+
+def _evaluate(
+    engine: Engine,
+    setup: ScriptSetup,
+    listed: list[dict[str, Any]],
+    arrays: list[list[npt.NDArray[np.float32]]],
+    shape: tuple[int, int],
+    *,
+    time_range: tuple[datetime, datetime] | None,
+    memory_mb: int,
+    apply_preprocess: bool,
+    block_px: int,
+) -> RunResult:
+    """The body of :func:`run` in an engine holding the script."""
+    multi = setup.mosaicking != "SIMPLE"
+    engine.eval("setup(); 0")
+    order = list(range(len(listed)))
+    if multi and apply_preprocess and "preProcessScenes" in setup.functions:
+        order = hooks.preprocess(engine, setup.mosaicking, listed, time_range)
+    chosen = [listed[k] for k in order]
+    arrays = [arrays[k] for k in order] if multi else arrays
+    key = {"ORBIT": "orbits", "TILE": "tiles"}.get(setup.mosaicking)
+    hooks.init_state(engine, {key: chosen} if key else {})
+    outs = [(o.id, o.bands) for o in setup.outputs]
+    types = {o.id: o.sample_type for o in setup.outputs}
+    if "updateOutput" in setup.functions:
+        outs = hooks.update_output(engine, outs, [scene_date(s) for s in chosen])
+        resized = [(n, types[i]) for i, n in outs]
+        check_rasters(shape, len(setup.input_bands), len(arrays), resized, memory_mb)
+    n_scenes = len(arrays) if multi else None
+    loop = PixelLoop(engine, setup.input_bands, outs, types, shape, n_scenes, block_px)
+    outputs = loop.run(arrays)
+    userdata = hooks.userdata(engine)
+    return RunResult(outputs, userdata, len(arrays) if multi else 1, hooks.console(engine))
 
 
 def _scene_dicts(mosaicking: str, scenes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

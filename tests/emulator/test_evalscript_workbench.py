@@ -1,0 +1,109 @@
+"""The emulator as an evalscript workbench: what a script author meets, over real HTTP.
+
+console.log in the request log, every kind of script the Process API takes, the service's
+wordings, inputMetadata and the scenes objects, zero-area boxes, PU only for successes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from typing import Any
+
+import requests
+
+from s2raster.emulator import Emulator
+
+UTM = "http://www.opengis.net/def/crs/EPSG/0/32633"
+BOX = [400000.0, 5080000.0, 400160.0, 5080160.0]
+
+
+def payload(
+    evalscript: str,
+    *,
+    responses: tuple[tuple[str, str], ...] = (("default", "image/tiff"),),
+    bbox: list[float] | None = None,
+    crs: str = UTM,
+    size: tuple[int, int] = (16, 16),
+    time: tuple[str, str] = ("2023-06-01T00:00:00Z", "2023-06-30T23:59:59Z"),
+) -> dict[str, Any]:
+    return {
+        "input": {
+            "bounds": {"bbox": bbox or BOX, "properties": {"crs": crs}},
+            "data": [
+                {
+                    "type": "sentinel-2-l2a",
+                    "dataFilter": {"timeRange": {"from": time[0], "to": time[1]}},
+                }
+            ],
+        },
+        "output": {
+            "width": size[0],
+            "height": size[1],
+            "responses": [{"identifier": i, "format": {"type": m}} for i, m in responses],
+        },
+        "evalscript": evalscript,
+    }
+
+
+def post(emulator: Emulator, token: str, body: dict[str, Any], **headers: str) -> requests.Response:
+    return requests.post(
+        emulator.base_url + "/api/v1/process",
+        json=body,
+        headers={"Authorization": f"Bearer {token}", **headers},
+        timeout=60,
+    )
+
+
+def userdata(response: requests.Response) -> Any:
+    with tarfile.open(fileobj=io.BytesIO(response.content)) as tar:
+        member = tar.extractfile("userdata.json")
+        assert member is not None
+        return json.load(member)
+
+
+def error_message(response: requests.Response) -> str:
+    assert response.status_code == 400, response.text
+    return str(response.json()["error"]["message"])
+
+
+# -- console.log ---------------------------------------------------------------------------
+
+CONSOLE = """//VERSION=3
+function setup() {
+  console.log("setup", {bands: 1});
+  return { input: ["B04"], output: { bands: 1, sampleType: "FLOAT32" } };
+}
+var n = 0;
+function evaluatePixel(s) {
+  if (n++ < 2) console.log("pixel", n);
+  if (s.B04 < -1) throw new Error("never");
+  return [s.B04];
+}
+"""
+
+
+def test_console_log_reaches_the_request_log(emulator: Emulator, token: str) -> None:
+    response = post(emulator, token, payload(CONSOLE))
+    assert response.status_code == 200
+    served = emulator.log[-1]
+    assert served.path == "/api/v1/process"
+    assert served.console == ('setup {"bands":1}', "pixel 1", "pixel 2")
+    assert "console" not in response.headers
+
+
+def test_console_log_of_a_failing_script_is_kept(emulator: Emulator, token: str) -> None:
+    failing = CONSOLE.replace('throw new Error("never")', "")
+    failing = failing.replace("return [s.B04];", 'console.log("before"); null.x; return [0];')
+    response = post(emulator, token, payload(failing))
+    assert response.status_code == 400
+    assert emulator.log[-1].console[-1] == "before"
+
+
+def test_console_output_is_bounded(emulator: Emulator, token: str) -> None:
+    chatty = CONSOLE.replace('if (n++ < 2) console.log("pixel", n);', 'console.log("x");')
+    assert post(emulator, token, payload(chatty)).status_code == 200
+    lines = emulator.log[-1].console
+    assert len(lines) == 201
+    assert lines[-1] == f"... {16 * 16 + 1 - 200} more console line(s) dropped"
