@@ -14,6 +14,7 @@ from s2raster.emulator.errors import EmulatorError, EvalscriptError
 from s2raster.emulator.runtime import _hooks as hooks
 from s2raster.emulator.runtime._engine import Engine
 from s2raster.emulator.runtime._js import SETUP_JSON, function_check
+from s2raster.emulator.runtime._kinds import as_v3
 from s2raster.emulator.runtime._limits import check_rasters
 from s2raster.emulator.runtime._loop import BLOCK_PX, PixelLoop
 from s2raster.emulator.runtime._scenes import as_orbit, as_tile, scene_date
@@ -21,7 +22,6 @@ from s2raster.emulator.runtime._setup import (
     OPTIONAL_FUNCTIONS,
     ScriptSetup,
     build_setup,
-    check_version,
 )
 
 
@@ -47,12 +47,13 @@ def parse_setup(
 ) -> ScriptSetup:
     """Run the script's ``setup()`` and return what it asks for, checked.
 
-    Raises :class:`EvalscriptError` for a script that is not V3, does not compile, lacks
+    A simple script runs as the V3 script it stands for (:mod:`._simple`). Raises
+    :class:`EvalscriptError` for an evalscript V1/V2, a script that does not compile, lacks
     ``setup``/``evaluatePixel`` or whose setup is invalid (message says what to fix).
     ``deadline`` (:func:`time.monotonic`) bounds this call together with the others of the
     same request; default: ``timeout`` from now.
     """
-    check_version(evalscript)
+    evalscript = as_v3(evalscript)
     names = ("setup", "evaluatePixel", *OPTIONAL_FUNCTIONS)
     with Engine(evalscript, timeout=timeout, memory_mb=memory_mb, deadline=deadline) as engine:
         types = dict(zip(names, engine.json(function_check(names)), strict=True))
@@ -80,6 +81,7 @@ def select_scenes(
     if setup.mosaicking == "SIMPLE" or "preProcessScenes" not in setup.functions:
         return list(range(len(scenes)))
     listed = _scene_dicts(setup.mosaicking, scenes)
+    evalscript = as_v3(evalscript)
     with Engine(evalscript, timeout=timeout, memory_mb=memory_mb, deadline=deadline) as engine:
         engine.eval("setup(); 0")
         return hooks.preprocess(engine, setup.mosaicking, listed, time_range)
@@ -113,6 +115,7 @@ def run(
     listed = _scene_dicts(setup.mosaicking, scenes) if multi else [dict(s) for s in scenes]
     if multi and len(listed) != len(arrays):
         raise EmulatorError(f"{len(arrays)} samples but {len(listed)} scenes; give one per scene")
+    evalscript = as_v3(evalscript)
     with Engine(evalscript, timeout=timeout, memory_mb=memory_mb, deadline=deadline) as engine:
         try:
             return _evaluate(
