@@ -162,6 +162,7 @@ def _check_setup(request: ProcessRequest, setup: Any) -> None:
             f"Unknown band(s) {', '.join(unknown)} for collection {request.collection}; "
             f"available: {', '.join(table)}.",
         )
+    _evalscript_call(earth.check_units, request.collection, setup.units)
     outputs = {output.id for output in setup.outputs}
     for response in request.responses:
         if response.identifier != "userdata" and response.identifier not in outputs:

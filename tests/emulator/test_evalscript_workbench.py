@@ -11,6 +11,7 @@ import json
 import tarfile
 from typing import Any
 
+import pytest
 import requests
 
 from s2raster.emulator import Emulator
@@ -107,3 +108,31 @@ def test_console_output_is_bounded(emulator: Emulator, token: str) -> None:
     lines = emulator.log[-1].console
     assert len(lines) == 201
     assert lines[-1] == f"... {16 * 16 + 1 - 200} more console line(s) dropped"
+
+
+# -- the service's words ------------------------------------------------------------------
+
+UNITS = """//VERSION=3
+function setup() {
+  return { input: [{ bands: ["B04", "%s"], units: "%s" }], output: { bands: 1 } };
+}
+function evaluatePixel(s) { return [s.B04]; }
+"""
+
+
+@pytest.mark.parametrize(
+    ("band", "units", "supported"),
+    [("SCL", "REFLECTANCE", "[DN]"), ("CLD", "REFLECTANCE", "[PERCENT, DN]")],
+)
+def test_unsupported_units_in_the_service_words(
+    emulator: Emulator, token: str, band: str, units: str, supported: str
+) -> None:
+    before = emulator.log.count(path="/api/v1/process", status=200)
+    response = post(emulator, token, payload(UNITS % (band, units)))
+    assert error_message(response) == (
+        f"Invalid script! Band '{band}' of collection 'S2L2A' requested in unsupported "
+        f"units '{units}'! Supported units for this band: {supported}."
+    )
+    assert response.json()["error"]["code"] == "RENDERER_EXCEPTION"
+    assert emulator.log[-1].pu == 0
+    assert emulator.log.count(path="/api/v1/process", status=200) == before
