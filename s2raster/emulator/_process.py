@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from affine import Affine
 from rasterio.features import geometry_mask
 
 from s2raster.bands import BANDS
@@ -184,7 +185,7 @@ def _samples(
             request.collection,
             list(acquisitions),
             request.crs,
-            request.transform,
+            _renderable(request.transform),
             shape,
             bands,
             units=setup.units,
@@ -198,6 +199,14 @@ def _samples(
     if request.bounds.geometry is not None:
         _apply_geometry(samples, request)
     return samples
+
+
+def _renderable(transform: Affine) -> Affine:
+    """``transform`` with a pixel size of at least 1e-9 CRS units: a bbox without area (a
+    point or a line, which the service serves) samples that point or line everywhere."""
+    a = transform.a if transform.a > 0 else 1e-9
+    e = transform.e if transform.e < 0 else -1e-9
+    return Affine(a, transform.b, transform.c, transform.d, e, transform.f)
 
 
 def _apply_geometry(samples: list[dict[str, np.ndarray]], request: ProcessRequest) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from rasterio.io import MemoryFile
 
 from s2raster.emulator import Emulator
 
@@ -136,3 +137,41 @@ def test_unsupported_units_in_the_service_words(
     assert response.json()["error"]["code"] == "RENDERER_EXCEPTION"
     assert emulator.log[-1].pu == 0
     assert emulator.log.count(path="/api/v1/process", status=200) == before
+
+
+# -- a bbox without area ------------------------------------------------------------------
+
+FLOAT_B04 = """//VERSION=3
+function setup() {
+  return { input: ["B04", "dataMask"], output: { bands: 2, sampleType: "FLOAT32" } };
+}
+function evaluatePixel(s) { return [s.B04, s.dataMask]; }
+"""
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+@pytest.mark.parametrize(
+    "bbox", [[14.51, 46.05, 14.51, 46.05], [14.50, 46.05, 14.52, 46.05]], ids=["point", "line"]
+)
+def test_a_bbox_without_area_is_served(emulator: Emulator, token: str, bbox: list[float]) -> None:
+    """As the service (sentinelhub-py's test_valid_evalscript asks a point for 10 x 20 px)."""
+    response = post(emulator, token, payload(FLOAT_B04, bbox=bbox, crs=CRS84, size=(10, 20)))
+    assert response.status_code == 200, response.text
+    with MemoryFile(response.content) as memfile, memfile.open() as tif:
+        data = tif.read()
+        assert (tif.width, tif.height, tif.count) == (10, 20, 2)
+        assert (tif.transform.c, tif.transform.f) == (bbox[0], bbox[3])
+    assert (data[1] == 1).all()
+    if bbox[0] == bbox[2]:
+        assert (data[0] == data[0, 0, 0]).all()  # every pixel is the point
+
+
+def test_a_bbox_without_area_needs_both_sides(emulator: Emulator, token: str) -> None:
+    body = payload(FLOAT_B04, bbox=[14.51, 46.05, 14.51, 46.05], crs=CRS84)
+    del body["output"]["height"]
+    assert "set both output.width and output.height" in error_message(post(emulator, token, body))
+
+
+def test_a_reversed_bbox_is_still_refused(emulator: Emulator, token: str) -> None:
+    body = payload(FLOAT_B04, bbox=[14.52, 46.05, 14.51, 46.06], crs=CRS84)
+    assert "is reversed" in error_message(post(emulator, token, body))
