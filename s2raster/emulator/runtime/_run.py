@@ -149,7 +149,7 @@ def _evaluate(
     chosen = [listed[k] for k in order]
     arrays = [arrays[k] for k in order] if multi else arrays
     key = {"ORBIT": "orbits", "TILE": "tiles"}.get(setup.mosaicking)
-    hooks.init_state(engine, {key: chosen} if key else {})
+    hooks.init_state(engine, {key: chosen} if key else {}, hooks.input_metadata(setup.units))
     outs = [(o.id, o.bands) for o in setup.outputs]
     types = {o.id: o.sample_type for o in setup.outputs}
     if "updateOutput" in setup.functions:
