@@ -31,6 +31,7 @@ def input_metadata(units: Mapping[str, str]) -> dict[str, Any]:
     factor = REFLECTANCE_FACTOR if reflectance else 1
     return {"serviceVersion": SERVICE_VERSION, "normalizationFactor": factor}
 
+
 _PREPROCESS = """
 (function (S, key, listed, range) {
   var items = listed.map(function (o, k) {
