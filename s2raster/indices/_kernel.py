@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -179,9 +180,14 @@ def _scalar(op: str, *values: float) -> float:
 
 
 def compile_tree(tree: Node, inputs: Sequence[str]) -> Program:
-    """The program of ``tree`` (names: ``inputs``, in argument order)."""
-    compiler = _Compiler(list(inputs))
-    result = compiler.emit(fold(tree))
+    """The program of ``tree`` (names: ``inputs``, in argument order).
+
+    Repeated subexpressions are computed once (``k(N, R)`` in kNDVI, GEMI's terms) and small
+    integer powers become multiplications (``x ** 3`` is ``x * x * x``).
+    """
+    tree = _expand_powers(fold(tree))
+    compiler = _Compiler(list(inputs), tree)
+    result = compiler.value(tree)
     if isinstance(result, float):
         raise ValueError("a formula without bands cannot be compiled")
     ops = compiler.ops
@@ -190,6 +196,45 @@ def compile_tree(tree: Node, inputs: Sequence[str]) -> Program:
     else:
         ops = [_rename(op, result) for op in ops]
     return Program(tuple(ops), len(inputs), compiler.n_scratch)
+
+
+def _expand_powers(node: Node) -> Node:
+    """``x ** 3`` -> ``x ** 2 * x``, ``x ** 4`` -> ``(x ** 2) ** 2`` (np.power is slow)."""
+    if isinstance(node, Unary):
+        return Unary(node.op, _expand_powers(node.operand))
+    if isinstance(node, Call):
+        return Call(node.func, _expand_powers(node.arg))
+    if isinstance(node, (Binary, Compare)):
+        left, right = _expand_powers(node.left), _expand_powers(node.right)
+        if isinstance(node, Binary) and node.op == "**" and isinstance(right, Num):
+            if right.value == 3:
+                return Binary("*", Binary("**", left, Num(2.0)), left)
+            if right.value == 4:
+                return Binary("**", Binary("**", left, Num(2.0)), Num(2.0))
+        return type(node)(node.op, left, right)
+    return node
+
+
+def _use_counts(tree: Node) -> Counter[Node]:
+    """How often each compound subtree's value is read (a repeated one's children once)."""
+    counts: Counter[Node] = Counter()
+
+    def visit(node: Node) -> None:
+        if isinstance(node, (Num, Name)):
+            return
+        counts[node] += 1
+        if counts[node] > 1:
+            return
+        if isinstance(node, Unary):
+            visit(node.operand)
+        elif isinstance(node, Call):
+            visit(node.arg)
+        else:
+            visit(node.left)
+            visit(node.right)
+
+    visit(tree)
+    return counts
 
 
 def _rename(op: Op, register: int) -> Op:
@@ -203,89 +248,96 @@ def _rename(op: Op, register: int) -> Op:
 
 
 class _Compiler:
-    def __init__(self, inputs: list[str]) -> None:
+    """Emits ops for a tree; a scratch register is reused once its value has no reads left."""
+
+    def __init__(self, inputs: list[str], tree: Node) -> None:
         self.inputs = inputs
         self.ops: list[Op] = []
         self.free: list[int] = []
         self.n_scratch = 0
+        self.uses = _use_counts(tree)
+        self.done: dict[Node, int] = {}  # computed subtrees with reads left -> register
+        self.holds: dict[int, Node] = {}  # register -> the subtree it holds
+        self.live: Counter[int] = Counter()  # register -> reads left
 
-    def scratch(self, *candidates: Operand) -> int:
-        for c in candidates:
-            if isinstance(c, int) and c >= len(self.inputs):
-                return c
-        if self.free:
-            return self.free.pop()
-        self.n_scratch += 1
-        return len(self.inputs) + self.n_scratch - 1
-
-    def release(self, *operands: Operand, keep: int) -> None:
-        for x in operands:
-            if isinstance(x, int) and x >= len(self.inputs) and x != keep:
-                self.free.append(x)
-
-    def emit(self, node: Node) -> Operand:
+    def value(self, node: Node) -> Operand:
+        """The operand holding ``node``'s value, computed on its first read."""
         if isinstance(node, Num):
             return float(node.value)
         if isinstance(node, Name):
             return self.inputs.index(node.id)
-        if isinstance(node, Unary):
-            return self.unary(np.negative, self.emit(node.operand))
-        if isinstance(node, Call):
-            return self.unary(_CALL[node.func], self.emit(node.arg), zero=node.func == "log")
-        left, right = self.emit(node.left), self.emit(node.right)
-        if isinstance(node, Compare):
-            return self.binary(_COMPARE[node.op], left, right)
-        if node.op == "/":
-            return self.divide(left, right)
-        if node.op == "**":
-            return self.power(left, right)
-        return self.binary(_BINARY[node.op], left, right)
+        if node not in self.done:
+            register = self.compute(node)
+            self.done[node], self.holds[register] = register, node
+            self.live[register] = self.uses[node]
+        return self.done[node]
 
-    def unary(self, func: np.ufunc, x: Operand, *, zero: bool = False) -> int:
-        """``func(x)``; with ``zero``, NaN where x is 0 (log 0 is -inf otherwise)."""
-        if zero and isinstance(x, int):
-            out = self.scratch()
-            self.ops.append(Op(func, (x,), out, zero=x))
-            self.release(x, keep=out)
-            return out
-        out = self.scratch(x)
-        self.ops.append(Op(func, (x,), out))
-        return out
+    def scratch(self, x: Operand) -> bool:
+        return isinstance(x, int) and x >= len(self.inputs)
 
-    def binary(
+    def op(
         self,
-        func: np.ufunc,
-        a: Operand,
-        b: Operand,
+        func: np.ufunc | None,
+        args: tuple[Operand, ...],
         *,
+        reuse: tuple[Operand, ...],
         zero: int | None = None,
         zero_exponent: Operand | None = None,
     ) -> int:
-        """``func(a, b)``; the result never overwrites an operand a NaN check still reads."""
-        if zero is not None:
-            out = self.scratch(a)  # the denominator b is read after the division
-        elif zero_exponent is not None:
-            out = self.scratch(b)  # the base a is read after the power
+        """Append ``func(*args)``; its result goes into an operand of ``reuse`` read for the
+        last time here, else into a free or a new register. Returns that register."""
+        last = [int(c) for c in reuse if self.scratch(c) and self.live[int(c)] <= args.count(c)]
+        if last:
+            out = last[0]
+        elif self.free:
+            out = self.free.pop()
         else:
-            out = self.scratch(a, b)
-        self.ops.append(Op(func, (a, b), out, zero, zero_exponent))
-        self.release(a, b, keep=out)
+            self.n_scratch += 1
+            out = len(self.inputs) + self.n_scratch - 1
+        self.ops.append(Op(func, args, out, zero, zero_exponent))
+        for x in args:
+            if self.scratch(x):
+                self.live[int(x)] -= 1
+        for x in set(args):
+            if self.scratch(x) and self.live[int(x)] <= 0:
+                self.done.pop(self.holds.pop(int(x)), None)
+                if x != out:
+                    self.free.append(int(x))
         return out
+
+    def compute(self, node: Node) -> int:
+        if isinstance(node, Unary):
+            x = self.value(node.operand)
+            return self.op(np.negative, (x,), reuse=(x,))
+        if isinstance(node, Call):
+            x = self.value(node.arg)
+            if node.func == "log" and isinstance(x, int):  # log(0) is NaN: x is read after
+                return self.op(np.log, (x,), reuse=(), zero=x)
+            return self.op(_CALL[node.func], (x,), reuse=(x,))
+        assert isinstance(node, (Binary, Compare))
+        a, b = self.value(node.left), self.value(node.right)
+        if isinstance(node, Compare):
+            return self.op(_COMPARE[node.op], (a, b), reuse=(a, b))
+        if node.op == "/":
+            return self.divide(a, b)
+        if node.op == "**":
+            return self.power(a, b)
+        return self.op(_BINARY[node.op], (a, b), reuse=(a, b))
 
     def divide(self, a: Operand, b: Operand) -> int:
         if isinstance(b, float):
             if b == 0:
-                out = self.scratch(a)
-                self.ops.append(Op(None, (), out))
-                return out
-            return self.binary(np.divide, a, b)
-        return self.binary(np.divide, a, b, zero=b)
+                return self.op(None, (a,), reuse=(a,))  # NaN everywhere
+            return self.op(np.divide, (a, b), reuse=(a,))
+        reuse = (a,) if a != b else ()  # the denominator b is read after the division
+        return self.op(np.divide, (a, b), reuse=reuse, zero=b)
 
     def power(self, a: Operand, b: Operand) -> int:
         if isinstance(b, float) and b in _POWERS:
-            return self.unary(_POWERS[b], a)
+            return self.op(_POWERS[b], (a,), reuse=(a,))
         if isinstance(b, float) and b == -1.0:
             return self.divide(1.0, a)
         if isinstance(b, float) and b >= 0:
-            return self.binary(np.power, a, b)
-        return self.binary(np.power, a, b, zero_exponent=b)
+            return self.op(np.power, (a, b), reuse=(a,))
+        reuse = (b,) if b != a else ()  # the base a is read after the power
+        return self.op(np.power, (a, b), reuse=reuse, zero_exponent=b)
