@@ -114,12 +114,12 @@ def _step(op: Op, regs: list[np.ndarray]) -> None:
         den = regs[op.zero]
         if not den.all():  # NaN is truthy: only true zeros
             target[den == 0] = np.nan
-    if op.zero_exponent is not None:
-        base = args[0]
-        exponent = op.zero_exponent
-        exp = regs[exponent] if isinstance(exponent, int) else exponent
-        if isinstance(base, np.ndarray) and not base.all():
-            target[(base == 0) & (np.asarray(exp) < 0)] = np.nan
+    if op.zero_exponent is not None:  # rare: an exponent that may be negative
+        base, exponent = args[0], op.zero_exponent
+        power = regs[exponent] if isinstance(exponent, int) else exponent
+        bad = (np.asarray(base) == 0) & (np.asarray(power) < 0)
+        if bad.any():
+            target[np.broadcast_to(bad, target.shape)] = np.nan
 
 
 def _flat(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -339,5 +339,5 @@ class _Compiler:
             return self.divide(1.0, a)
         if isinstance(b, float) and b >= 0:
             return self.op(np.power, (a, b), reuse=(a,))
-        reuse = (b,) if b != a else ()  # the base a is read after the power
-        return self.op(np.power, (a, b), reuse=reuse, zero_exponent=b)
+        # base and exponent are read after the power: the result goes elsewhere
+        return self.op(np.power, (a, b), reuse=(), zero_exponent=b)
