@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ VALUES[0, 5:10] = np.nan
 VALUES[1, 10:20] = VALUES[2, 10:20]  # B04 == B08: zero differences
 
 
-def reference(node: Node, env: dict[str, np.ndarray]) -> np.ndarray | float:
+def reference(node: Node, env: dict[str, np.ndarray]) -> Any:
     if isinstance(node, Num):
         return float(node.value)
     if isinstance(node, Name):
@@ -57,8 +58,8 @@ def reference(node: Node, env: dict[str, np.ndarray]) -> np.ndarray | float:
     return out
 
 
-def eval_op(node: Binary | Compare, a: object, b: object) -> object:
-    ops = {
+def eval_op(node: Binary | Compare, a: Any, b: Any) -> Any:
+    ops: dict[str, Any] = {
         "+": lambda x, y: x + y,
         "-": lambda x, y: x - y,
         "*": lambda x, y: x * y,
