@@ -34,9 +34,9 @@ import numpy as np
 import xarray as xr
 
 from s2raster import indices
+from s2raster.indices._compiler import compile_tree, fold
 from s2raster.indices._compute import formulas
-from s2raster.indices._kernel import compile_tree, fold
-from s2raster.indices._parser import Call, Compare, Name, Node, Num, Unary
+from s2raster.indices._tree import Call, Compare, Name, Node, Num, Unary
 
 ORDER = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B11", "B12")
 SPYNDEX = {"B": "B02", "R": "B04", "N": "B08"}

@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from s2raster.indices import _kernel
-from s2raster.indices._kernel import compile_tree
-from s2raster.indices._parser import Binary, Call, Compare, Name, Node, Num, Unary, parse
+from s2raster.indices._compiler import compile_tree
+from s2raster.indices._parser import parse
+from s2raster.indices._tree import Binary, Call, Compare, Name, Node, Num, Unary
 
 BANDS = ("B02", "B04", "B08")
 RNG = np.random.default_rng(1)
