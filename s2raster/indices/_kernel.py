@@ -3,7 +3,8 @@
 A :class:`Program` (made by :mod:`._compiler`) is a short list of numpy ufunc calls over
 registers: the input bands, a few scratch buffers and the output. It runs piece by piece
 (:data:`PIECE` elements, so a piece's inputs, scratch and output stay in the L2 cache): the
-only full-size memory traffic is reading each input band once and writing the result once. The scratch buffers are allocated once per call.
+only full-size memory traffic is reading each input band once and writing the result once.
+The scratch buffers are allocated once per call.
 
 Semantics are IEEE float32 as numpy computes them (Python numbers are weak scalars, so
 ``2.5 * x`` stays float32, as in spyndex), with one exception: a division by zero (and
