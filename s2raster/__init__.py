@@ -1,14 +1,20 @@
-"""s2raster: Sentinel-2 from the Copernicus Data Space Ecosystem into georeferenced xarray."""
+"""s2raster: Sentinel-2 from the Copernicus Data Space Ecosystem into georeferenced xarray.
+
+The errors are imported at once; the rest of the public names (which need the scientific
+stack: sentinelhub, xarray, dask, rasterio) on first use (PEP 562), so that ``import
+s2raster`` and ``s2raster --help`` stay fast.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from s2raster._version import __version__
-from s2raster.cdse import cdse_config
 from s2raster.errors import (
     BandError,
     CostLimitError,
     CredentialsError,
-    EmulatorError,
     ExportError,
     GridError,
     InputError,
@@ -18,10 +24,43 @@ from s2raster.errors import (
     S2RasterError,
     ServiceError,
 )
-from s2raster.export import to_geotiff
-from s2raster.grid import Grid, Tile
-from s2raster.load import LoadStats, load, load_plan
-from s2raster.plan import Plan, make_plan
+
+if TYPE_CHECKING:
+    from s2raster._load import LoadStats, load, load_plan
+    from s2raster.cdse import cdse_config
+    from s2raster.emulator.errors import EmulatorError
+    from s2raster.export import to_geotiff
+    from s2raster.grid import Grid, Tile
+    from s2raster.plan import Plan, make_plan
+
+#: public name -> (module, attribute), imported on first access.
+_LAZY = {
+    "cdse_config": ("s2raster.cdse", "cdse_config"),
+    "EmulatorError": ("s2raster.emulator.errors", "EmulatorError"),
+    "to_geotiff": ("s2raster.export", "to_geotiff"),
+    "Grid": ("s2raster.grid", "Grid"),
+    "Tile": ("s2raster.grid", "Tile"),
+    "LoadStats": ("s2raster._load", "LoadStats"),
+    "load": ("s2raster._load", "load"),
+    "load_plan": ("s2raster._load", "load_plan"),
+    "Plan": ("s2raster.plan", "Plan"),
+    "make_plan": ("s2raster.plan", "make_plan"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 's2raster' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "BandError",

@@ -1,6 +1,6 @@
 """One dask task per tile: cache lookup -> fetch -> :func:`s2raster.geotiff.read_tile` -> cache.
 
-Private to :mod:`s2raster.load`. :class:`LoadStats` is owned by the caller of ``load``; the
+Private to :mod:`s2raster._load`. :class:`LoadStats` is owned by the caller of ``load``; the
 reader only adds to it.
 """
 

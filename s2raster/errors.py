@@ -5,6 +5,9 @@ exception fits, the class inherits it as well (as rasterio does), so ``except Va
 still catches a bad argument and ``except OSError`` a failed download or write.
 
 Messages say what was wrong and how to fix it; they never contain a credential.
+
+The emulator, a leaf package, has its own errors under this root
+(:mod:`s2raster.emulator.errors`, re-exported here as ``s2raster.EmulatorError``).
 """
 
 from __future__ import annotations
@@ -61,7 +64,3 @@ class ExportError(S2RasterError, OSError):
 
 class NoDataError(S2RasterError, LookupError):
     """The catalog has no acquisition for the area, time range and cloud filter asked for."""
-
-
-class EmulatorError(S2RasterError, RuntimeError):
-    """The local Process API emulator could not start or serve."""

@@ -1,20 +1,17 @@
-"""GeoTIFF reading (rasterio) and the GeoTIFF metadata of DataArrays; writing: :mod:`.cog`.
+"""The one module that reads GeoTIFFs (rasterio); the write side is :mod:`s2raster.cog`.
 
 :func:`read_tile` reads one Process API response of the client's evalscript (the asked
 bands + ``dataMask`` last, FLOAT32), checks its CRS, transform and shape against the tile
 grid that was asked for, and turns pixels with ``dataMask == 0`` into NaN.
 :func:`read_raster` reads any other response (a single TIFF or a multi-output tar) as is.
-:func:`georeference` and :func:`export_tags` say what a DataArray's file will carry;
-:func:`s2raster.cog.write_geotiff` writes it.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import re
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,26 +19,19 @@ from typing import Any
 import numpy as np
 import rasterio
 import rasterio.errors
-import xarray as xr
 from affine import Affine
-from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader, MemoryFile
 
 from s2raster.contract import (
-    SOURCE_TAG,
-    SYNTHETIC_DESCRIPTION,
-    SYNTHETIC_SOURCE,
     SYNTHETIC_TAG,
 )
-from s2raster.errors import InputError, ResponseError
+from s2raster.errors import ResponseError
 from s2raster.grid import Grid
 
 __all__ = [
     "RasterData",
     "TileData",
-    "export_tags",
-    "georeference",
     "read_raster",
     "read_tile",
 ]
@@ -53,10 +43,7 @@ TRANSFORM_TOLERANCE_PX = 1e-6
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 #: Coordinates may stray from a regular lattice by this fraction of a pixel.
-_REGULAR_TOLERANCE = 1e-4
 #: Attribute keys never copied into a file.
-_SECRET_KEY = re.compile(r"secret|token|passw|credential|client_?id|api_?key|auth|cookie", re.I)
-_TAG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
 
 
 @dataclass(frozen=True)
@@ -243,110 +230,3 @@ def _describe(exc: BaseException) -> str:
     cause = exc.__cause__ or exc.__context__
     text = str(exc)
     return f"{text}: {cause}" if cause is not None and str(cause) not in text else text
-
-
-# --- georeferencing and tags of DataArrays to write ---------------------------------------
-
-
-def georeference(da: xr.DataArray) -> tuple[CRS, Affine]:
-    """CRS (from ``spatial_ref``) and transform (from pixel-centre ``x``/``y``) of ``da``."""
-    return _crs(da), _transform(da)
-
-
-def _crs(da: xr.DataArray) -> CRS:
-    name = da.encoding.get("grid_mapping") or da.attrs.get("grid_mapping") or "spatial_ref"
-    attrs = da.coords[name].attrs if name in da.coords else {}
-    text = attrs.get("crs_wkt") or attrs.get("spatial_ref") or da.attrs.get("crs")
-    if not text:
-        raise InputError(
-            "the DataArray has no CRS: it needs a 'spatial_ref' coordinate with a 'crs_wkt' "
-            "attribute, as s2raster.load writes it (or set one with rioxarray: "
-            "da.rio.write_crs('EPSG:32633'))"
-        )
-    try:
-        return CRS.from_user_input(text)
-    except rasterio.errors.CRSError as exc:
-        raise InputError(
-            f"the DataArray's CRS cannot be read ({exc}); rewrite spatial_ref"
-        ) from exc
-
-
-def _transform(da: xr.DataArray) -> Affine:
-    stored = _stored_transform(da)
-    res = stored[0] if stored else None, stored[4] if stored else None
-    x0, a = _axis(da, "x", res[0])
-    y0, e = _axis(da, "y", res[1])
-    derived = Affine(a, 0.0, x0, 0.0, e, y0)
-    if stored is not None:
-        tol = 1e-6 * min(abs(a), abs(e))
-        if all(
-            abs(s - d) <= tol for s, d in zip(tuple(stored)[:6], tuple(derived)[:6], strict=True)
-        ):
-            return stored
-    return derived
-
-
-def _stored_transform(da: xr.DataArray) -> Affine | None:
-    text = (
-        da.coords["spatial_ref"].attrs.get("GeoTransform") if "spatial_ref" in da.coords else None
-    )
-    try:
-        c, a, b, f, d, e = (float(v) for v in str(text).split())
-    except ValueError:
-        return None
-    return Affine(a, b, c, d, e, f) if b == 0 and d == 0 else None
-
-
-def _axis(da: xr.DataArray, dim: str, res: float | None) -> tuple[float, float]:
-    """First pixel edge and signed pixel size along ``dim`` from its centre coordinates."""
-    if dim not in da.coords or da.coords[dim].ndim != 1:
-        raise InputError(
-            f"the DataArray has no 1-D '{dim}' coordinate of pixel centres; "
-            "georeference it (s2raster.load does, or rioxarray / odc-geo)"
-        )
-    values = np.asarray(da.coords[dim].values, dtype=np.float64)
-    if values.size >= 2:
-        res = float(values[-1] - values[0]) / (values.size - 1)
-        steps = np.diff(values)
-        if res == 0 or np.any(np.abs(steps - res) > _REGULAR_TOLERANCE * abs(res)):
-            raise InputError(f"'{dim}' coordinates are not evenly spaced; cannot write a GeoTIFF")
-    elif res is None:
-        res = _attr_res(da, dim)
-    return float(values[0]) - res / 2, res
-
-
-def _attr_res(da: xr.DataArray, dim: str) -> float:
-    res = da.attrs.get("res")
-    if isinstance(res, (tuple, list)) and len(res) == 2:
-        return float(res[0]) if dim == "x" else -abs(float(res[1]))
-    raise InputError(
-        f"one pixel along '{dim}' and no GeoTransform or res attribute: pixel size unknown"
-    )
-
-
-def export_tags(attrs: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """Dataset tags for a file: plain ``attrs`` and ``extra`` values, never credential-like
-    keys, ``TIFFTAG_SOFTWARE``, and the synthetic mark when ``attrs["synthetic"] == 1``."""
-    from s2raster import __version__  # at call time: s2raster/__init__ imports this module
-
-    tags = {"TIFFTAG_SOFTWARE": f"s2raster {__version__}"}
-    for key, value in {**attrs, **(extra or {})}.items():
-        text = _plain(value)
-        if text is None or _SECRET_KEY.search(str(key)):
-            continue
-        if _TAG_KEY.match(str(key)):
-            tags[str(key)] = text
-    if _plain(attrs.get("synthetic", 0)) == "1":
-        source = str(attrs.get("source", ""))
-        tags[SYNTHETIC_TAG] = "1"
-        tags[SOURCE_TAG] = source if "synthetic" in source else SYNTHETIC_SOURCE
-        tags["TIFFTAG_IMAGEDESCRIPTION"] = SYNTHETIC_DESCRIPTION
-    return tags
-
-
-def _plain(value: Any) -> str | None:
-    if isinstance(value, (bool, np.bool_)):
-        return str(int(value))
-    if isinstance(value, (str, int, float, np.integer, np.floating)):
-        return str(value)
-    return None

@@ -25,12 +25,14 @@ from s2raster.contract import (
     processing_units,
 )
 from s2raster.cost import QuotaShare
-from s2raster.errors import InputError
+from s2raster.errors import CostLimitError, GridError, InputError
 from s2raster.grid import BBox, Grid, Tile
 from s2raster.timerange import TimeInput, format_time, parse_time
 
 #: Bytes per sample of the FLOAT32 responses.
 SAMPLE_BYTES = 4
+#: Pixels per band above which a job must be confirmed (:func:`check_size`).
+MAX_PIXELS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,38 @@ def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX) -> Plan:
     tiles = tuple(grid.tiles(tile_px))
     requests = tuple(TileRequest(tile, query) for tile in tiles)
     return Plan(grid=grid, tiles=tiles, query=query, requests=requests)
+
+
+def check_cost(plan: Plan, max_pu: float | None) -> None:
+    """Refuse a plan estimated above ``max_pu`` processing units (None: no limit).
+
+    The estimate counts every request; :func:`s2raster.load` (``max_pu=``) does the
+    same check but counts tiles already in the cache as free.
+    """
+    if max_pu is not None and plan.estimated_pu > max_pu:
+        raise CostLimitError(
+            f"the job is estimated at {plan.estimated_pu:.1f} processing units, above "
+            f"max_pu {max_pu:g} (--max-pu): raise it, or shrink the bbox, the bands or the "
+            "resolution"
+        )
+
+
+def needs_confirmation(plan: Plan) -> bool:
+    """Whether the plan's grid has more than :data:`MAX_PIXELS` pixels per band."""
+    return plan.grid.width * plan.grid.height > MAX_PIXELS
+
+
+def check_size(plan: Plan, *, confirmed: bool = False) -> None:
+    """Refuse more than :data:`MAX_PIXELS` pixels per band unless ``confirmed``."""
+    grid = plan.grid
+    if needs_confirmation(plan) and not confirmed:
+        pixels = grid.width * grid.height
+        raise GridError(
+            f"the area is {grid.width} x {grid.height} px = {pixels / 1e6:.0f} million px per "
+            f"band at {grid.metres_per_pixel:g} m, above {MAX_PIXELS / 1e6:.0f} million: use a "
+            "smaller bbox or a coarser resolution, or confirm the size (confirmed=True; --yes "
+            "on the command line)"
+        )
 
 
 def make_query(

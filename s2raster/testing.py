@@ -78,7 +78,8 @@ class FakeFetch:
 
     ``synthetic`` marks every answer as the emulator would; ``delay`` (s) holds each
     request; ``pu`` is the cost reported per request; ``acquisitions`` are what
-    :meth:`search` finds (default: one, at the start of the query's time range).
+    :meth:`search` finds (default: one, at the start of the query's time range); ``fill``
+    answers that value in every band and pixel (all valid) instead of the positions.
     """
 
     def __init__(
@@ -89,7 +90,9 @@ class FakeFetch:
         pu: float = 0.5,
         base_url: str = "https://fake.invalid",
         acquisitions: tuple[Acquisition, ...] | None = None,
+        fill: float | None = None,
     ) -> None:
+        self.fill = fill
         self.calls: list[TileRequest] = []
         self.searches: list[Query] = []
         self.search_bboxes: list[tuple[float, float, float, float]] = []
@@ -131,8 +134,13 @@ class FakeFetch:
     def content(self, request: TileRequest) -> bytes:
         """The response bytes for ``request``: bands (0 where no data) + ``dataMask``."""
         tile = request.tile
-        values = expected_values(tile.grid, len(request.query.bands), tile.row, tile.col)
-        mask = expected_mask(tile.grid, tile.row, tile.col).astype(np.float32)
+        n = len(request.query.bands)
+        if self.fill is None:
+            values = expected_values(tile.grid, n, tile.row, tile.col)
+            mask = expected_mask(tile.grid, tile.row, tile.col).astype(np.float32)
+        else:
+            values = np.full((n, *tile.grid.shape), self.fill, np.float32)
+            mask = np.ones(tile.grid.shape, np.float32)
         data = np.concatenate([values * mask, mask[None]]).astype(np.float32)
         tags = {SYNTHETIC_TAG: "1"} if self.synthetic else None
         return geotiff_bytes(data, crs=tile.grid.crs, transform=tile.grid.transform, tags=tags)

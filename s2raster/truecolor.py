@@ -25,12 +25,12 @@ import dask.array
 import numpy as np
 from sentinelhub.config import SHConfig
 
+from s2raster._load import LoadStats, Progress, load_plan
 from s2raster.cache import CacheOption
 from s2raster.cdse import Fetch
 from s2raster.contract import MAX_PX, SOURCE_TAG, SYNTHETIC_SOURCE, SYNTHETIC_TAG
 from s2raster.errors import ExportError, InputError
 from s2raster.grid import BBox, Grid
-from s2raster.load import LoadStats, Progress, load_plan
 from s2raster.plan import Plan, make_plan, make_query, plan_grid
 from s2raster.timerange import TimeInput
 from s2raster.xr import Scalar, to_dataarray

@@ -1,0 +1,259 @@
+"""The pipeline: area + time + bands -> a lazy, georeferenced DataArray (one chunk per tile).
+
+:func:`load` plans the job (:mod:`s2raster.plan`), searches the catalog once (cheap: it
+decides whether there is anything to pay for, and the service's answer says whether its
+data is synthetic), checks the cost limit, and returns at once: nothing is downloaded until
+the array is computed. Each dask chunk is one tile request (:mod:`s2raster._tiles`): cache
+lookup -> fetch (at most ``concurrency`` in flight) -> :func:`s2raster.geotiff.read_tile`
+(georeferencing checked, NaN where ``dataMask`` is 0) -> cache store. What a load cost is
+counted in the :class:`LoadStats` the caller passes in.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+
+import dask.array
+import numpy as np
+import xarray as xr
+from pyproj import CRS
+from sentinelhub.config import SHConfig
+
+from s2raster._tiles import LoadStats, Progress, TileReader
+from s2raster.bands import band_table
+from s2raster.cache import CacheOption, TileCache, cache_key, resolve_cache
+from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
+from s2raster.errors import CostLimitError, InputError, NoDataError
+from s2raster.evalscript import payload
+from s2raster.fetch import Fetch, Search
+from s2raster.grid import BBox
+from s2raster.plan import Plan, make_plan
+from s2raster.timerange import TimeInput, format_time
+from s2raster.xr import Scalar, to_dataarray
+
+__all__ = ["LoadStats", "Progress", "load", "load_plan", "search", "units_attr"]
+
+_UNITS = {
+    "REFLECTANCE": "reflectance",
+    "OPTICAL_DEPTH": "optical_depth",
+    "DEGREES": "degrees",
+    "PERCENT": "percent",
+}
+
+
+def load(
+    bbox: BBox,
+    time: TimeInput,
+    bands: str | Iterable[str] | None = None,
+    *,
+    index: str | Sequence[str] | None = None,
+    resolution: float = 10.0,
+    crs: str | int | CRS | None = None,
+    bbox_crs: str | int | CRS = "EPSG:4326",
+    collection: str = "sentinel-2-l2a",
+    mosaicking: str = "mostRecent",
+    max_cloud: float | None = None,
+    upsampling: str = "NEAREST",
+    downsampling: str = "NEAREST",
+    config: SHConfig | None = None,
+    cache: CacheOption = True,
+    concurrency: int = 4,
+    fetch: Fetch | None = None,
+    progress: Progress | None = None,
+    max_pu: float | None = None,
+    tile_px: int = MAX_PX,
+    stats: LoadStats | None = None,
+) -> xr.DataArray:
+    """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray,
+    or the spectral ``index`` of them.
+
+    ``index`` (instead of ``bands``): a catalogue index name or an expression
+    (:func:`s2raster.indices.compute`), or a list of them; exactly the bands they need are
+    fetched and the result is the index, ``(y, x)``, or the indices, ``(index, y, x)``.
+
+    ``bbox`` is in ``bbox_crs`` (lon/lat by default), ``resolution`` in metres, ``crs`` the
+    output CRS (default: the UTM zone of the bbox centre). ``config`` (an SHConfig) decides
+    where requests go; default :func:`~s2raster.cdse.cdse_config` (CDSE, credentials from the
+    environment or a sentinelhub profile). ``cache``: True (user cache dir), a directory, or
+    False. ``max_pu`` refuses a job estimated above it (:class:`CostLimitError`) before any
+    request. ``stats``: a :class:`LoadStats` that counts requests, cache hits and PU as the
+    array is computed. ``fetch`` replaces the network (tests). The catalog is searched once
+    (:class:`NoDataError` if nothing matches); nothing else is downloaded until computed;
+    compute with more dask threads than cores for download-bound jobs (e.g.
+    ``da.compute(num_workers=concurrency)``).
+    """
+    bands = _bands_of(bands, index)
+    plan = make_plan(
+        bbox,
+        time,
+        bands,
+        resolution=resolution,
+        crs=crs,
+        bbox_crs=bbox_crs,
+        collection=collection,
+        mosaicking=mosaicking,
+        max_cloud=max_cloud,
+        upsampling=upsampling,
+        downsampling=downsampling,
+        tile_px=tile_px,
+    )
+    da = load_plan(
+        plan,
+        config=config,
+        cache=cache,
+        concurrency=concurrency,
+        fetch=fetch,
+        progress=progress,
+        max_pu=max_pu,
+        stats=stats,
+    )
+    if index is None:
+        return da
+    from s2raster.indices import compute
+
+    return compute(index, da)
+
+
+def _bands_of(
+    bands: str | Iterable[str] | None, index: str | Sequence[str] | None
+) -> str | Iterable[str]:
+    """The bands to load: ``bands``, or those ``index`` needs (checked before any request)."""
+    if index is None:
+        if bands is None:
+            raise InputError("load needs bands (e.g. ['B04', 'B08']) or an index (index='NDVI')")
+        return bands
+    if bands is not None:
+        raise InputError(
+            f"load takes bands or index, not both: index={index!r} fetches exactly the bands "
+            "it needs (s2raster.indices.required_bands); load bands and call "
+            "s2raster.indices.compute to keep other bands"
+        )
+    from s2raster.indices import check, required_bands
+
+    check(index)
+    return required_bands(index)
+
+
+def load_plan(
+    plan: Plan,
+    *,
+    config: SHConfig | None = None,
+    cache: CacheOption = True,
+    concurrency: int = 4,
+    fetch: Fetch | None = None,
+    progress: Progress | None = None,
+    max_pu: float | None = None,
+    stats: LoadStats | None = None,
+) -> xr.DataArray:
+    """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan``."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
+    if stats is not None and not isinstance(stats, LoadStats):
+        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    fetch = service(config, fetch, concurrency)
+    found = search(plan, fetch)
+    # The default cache skips services whose tiles could never be found again: the
+    # emulator says its data is synthetic (and its port changes from run to run). A cache
+    # named explicitly is always used.
+    tile_cache = resolve_cache(False if cache is True and found.synthetic else cache)
+    check_cost(plan, max_pu, tile_cache, fetch.base_url)
+    reader = TileReader(
+        fetch=fetch,
+        cache=tile_cache,
+        synthetic=found.synthetic,
+        stats=stats if stats is not None else LoadStats(),
+        progress=progress,
+        slots=threading.BoundedSemaphore(concurrency),
+        failed=threading.Event(),
+    )
+    attrs = _attrs(plan, found, base_url=fetch.base_url)
+    data = _lazy_array(plan, reader)
+    return to_dataarray(data, plan.grid, plan.query.bands, attrs, name=plan.query.collection)
+
+
+def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> Fetch:
+    """``fetch`` if given, else a CDSE fetch for ``config`` (default: :func:`cdse_config`)."""
+    if fetch is not None:
+        if not callable(fetch) or not isinstance(getattr(fetch, "base_url", None), str):
+            raise InputError(
+                f"fetch must implement s2raster.fetch.Fetch (a base_url, search() and "
+                f"__call__), got {type(fetch).__name__}"
+            )
+        return fetch
+    from s2raster.cdse import cdse_config, cdse_fetch
+
+    return cdse_fetch(cdse_config() if config is None else config, concurrency=concurrency)
+
+
+def search(plan: Plan, fetch: Fetch) -> Search:
+    """The catalog's acquisitions for ``plan``; :class:`NoDataError` if there are none."""
+    found = fetch.search(plan.query, plan.grid.lonlat_bounds)
+    if not found.acquisitions:
+        q = plan.query
+        cloud = "" if q.max_cloud is None else f" with at most {q.max_cloud:g} % cloud cover"
+        west, south, east, north = plan.grid.lonlat_bounds
+        raise NoDataError(
+            f"no {q.collection} acquisition{cloud} between {format_time(q.time_from)} and "
+            f"{format_time(q.time_to)} over lon {west:.4f}..{east:.4f}, lat "
+            f"{south:.4f}..{north:.4f} (searched {fetch.base_url}); nothing was requested: "
+            "widen the time range, raise max_cloud, or check the bbox (lon/lat order)"
+        )
+    return found
+
+
+def _lazy_array(plan: Plan, reader: TileReader) -> dask.array.Array:
+    name = f"s2raster-load-{uuid.uuid4().hex}"
+    graph = {(name, 0, r.tile.index_row, r.tile.index_col): (reader, r) for r in plan.requests}
+    chunks = ((len(plan.query.bands),), *plan.chunks)
+    meta = np.empty((0, 0, 0), dtype=np.float32)
+    return dask.array.Array(graph, name, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]
+
+
+def check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_url: str) -> None:
+    """Refuse a plan whose uncached requests are estimated above ``max_pu``."""
+    if max_pu is None:
+        return
+    todo = [
+        r
+        for r in plan.requests
+        if cache is None or not cache.contains(cache_key(base_url, payload(r)))
+    ]
+    estimate = sum(r.estimated_pu for r in todo)
+    if estimate > max_pu:
+        raise CostLimitError(
+            f"this job is estimated at {estimate:.1f} processing units ({len(todo)} "
+            f"request{'' if len(todo) == 1 else 's'} not in the cache), above max_pu={max_pu:g}: "
+            "choose a smaller area, fewer bands "
+            "or a coarser resolution, or raise max_pu"
+        )
+
+
+def _attrs(plan: Plan, found: Search, *, base_url: str) -> dict[str, Scalar]:
+    q = plan.query
+    attrs: dict[str, Scalar] = {
+        "collection": q.collection,
+        "time_from": format_time(q.time_from),
+        "time_to": format_time(q.time_to),
+        "mosaicking": q.mosaicking,
+        "units": units_attr(q.collection, q.bands),
+        "processing_units_estimated": float(plan.estimated_pu),
+        "acquisitions": len(found.acquisitions),
+        "synthetic": int(found.synthetic),
+        "source": SYNTHETIC_SOURCE if found.synthetic else _real_source(base_url),
+    }
+    if q.max_cloud is not None:
+        attrs["max_cloud"] = float(q.max_cloud)
+    return attrs
+
+
+def units_attr(collection: str, bands: Iterable[str]) -> str:
+    """``"reflectance"`` when all bands share units, else one unit per band, comma-separated."""
+    table = band_table(collection)
+    units = [_UNITS.get(table[b].units, table[b].units) for b in bands]
+    return units[0] if len(set(units)) == 1 else ",".join(units)
+
+
+def _real_source(base_url: str) -> str:
+    return f"Contains modified Copernicus Sentinel data; Sentinel Hub Process API at {base_url}"

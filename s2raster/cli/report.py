@@ -1,0 +1,156 @@
+"""Plain-text reports of the CLI: a plan, a finished fetch, a configuration.
+
+Pure formatting: no network, no credentials (a secret is never read into a report).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from s2raster.contract import FREE_QUOTA
+
+if TYPE_CHECKING:
+    from s2raster._load import LoadStats
+    from s2raster.grid import Grid
+    from s2raster.plan import Plan
+
+SYNTHETIC_LINE = "SYNTHETIC: data from the local s2raster emulator, not Sentinel-2 observations."
+
+
+def human_bytes(n: float) -> str:
+    """``1536`` -> ``"1.5 KiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def _pct(fraction: float) -> str:
+    return f"{fraction:.2%}" if fraction < 0.1 else f"{fraction:.0%}"
+
+
+def grid_line(grid: Grid) -> str:
+    """``EPSG:32633, 5751 x 4959 px at 10 m, bounds (...)``."""
+    rx, ry = grid.res
+    unit = "°" if grid.pyproj_crs.is_geographic else " m"
+    res = f"{rx:g}{unit}" if rx == ry else f"{rx:g} x {ry:g}{unit}"
+    bounds = ", ".join(f"{v:.6g}" if abs(v) < 1000 else f"{v:.1f}" for v in grid.bounds)
+    return f"{grid.crs}, {grid.width} x {grid.height} px at {res}, bounds ({bounds})"
+
+
+def plan_lines(plan: Plan) -> list[str]:
+    """What a job will do: grid, tiles, bands, processing units, bytes, free-quota share."""
+    rows = max(t.index_row for t in plan.tiles) + 1
+    cols = max(t.index_col for t in plan.tiles) + 1
+    quota = plan.quota
+    query = plan.query
+    lines = [
+        f"grid:       {grid_line(plan.grid)}",
+        f"tiles:      {len(plan.tiles)} ({rows} x {cols}), one Process API request each",
+        f"bands:      {','.join(query.bands)} ({query.collection}, {query.mosaicking})",
+        f"estimated:  {plan.estimated_pu:.2f} processing units, "
+        f"up to {human_bytes(plan.download_bytes)} to download",
+        f"free quota: {_pct(quota.minute_pu)} of the {FREE_QUOTA['pu_per_minute']:g} PU and "
+        f"{_pct(quota.minute_requests)} of the {FREE_QUOTA['requests_per_minute']} requests "
+        "a minute;",
+        f"            {_pct(quota.month_pu)} of the {FREE_QUOTA['pu_per_month']:,.0f} PU and "
+        f"{_pct(quota.month_requests)} of the {FREE_QUOTA['requests_per_month']:,} requests "
+        "a month",
+    ]
+    minutes = math.ceil(max(quota.minute_pu, quota.minute_requests))
+    if minutes > 1:
+        lines.append(
+            f"            above the per-minute quota: at least {minutes} minutes on a free "
+            "account (the service throttles with HTTP 429)"
+        )
+    if quota.month_pu > 1 or quota.month_requests > 1:
+        lines.append("            above the monthly free quota")
+    return lines
+
+
+def plan_report(plan: Plan) -> str:
+    """The plan as text, with a note when a fetch of it would need --yes."""
+    from s2raster.plan import MAX_PIXELS, needs_confirmation
+
+    lines = plan_lines(plan)
+    if needs_confirmation(plan):
+        lines.append(
+            f"            above {MAX_PIXELS / 1e6:.0f} million px per band: fetch needs --yes"
+        )
+    return "\n".join(lines)
+
+
+def estimate_line(plan: Plan) -> str:
+    """One line before a download: the estimated cost and its share of the free quota."""
+    quota = plan.quota
+    n = len(plan.requests)
+    return (
+        f"Estimated cost: {plan.estimated_pu:.2f} processing units for {n} "
+        f"request{'' if n == 1 else 's'} ({_pct(quota.minute_pu)} of a free account's "
+        f"{FREE_QUOTA['pu_per_minute']:g} PU a minute, {_pct(quota.month_pu)} of its "
+        f"{FREE_QUOTA['pu_per_month']:,.0f} a month; cached responses cost nothing)"
+    )
+
+
+def fetch_lines(
+    *,
+    path: Path,
+    grid: Grid,
+    bands: Sequence[str],
+    tiles: int,
+    stats: LoadStats,
+    synthetic: bool,
+) -> list[str]:
+    """The summary of a finished fetch: output, size, CRS, tiles, PU spent, cache hits."""
+    lines = [
+        f"{path}: {grid.width} x {grid.height} px, {grid.crs}, {len(bands)} band(s) "
+        f"({','.join(bands)}), {tiles} tile(s), "
+        f"{stats.processing_units_spent:.2f} processing units spent, "
+        f"{stats.cache_hits} cache hit(s)"
+    ]
+    if synthetic:
+        lines.append(SYNTHETIC_LINE)
+    return lines
+
+
+def mask_id(client_id: str) -> str:
+    """The first characters of an OAuth client id, enough to recognise it."""
+    shown = client_id[:6]
+    return f"{shown}… ({len(client_id)} characters)" if len(client_id) > 6 else "(short id)"
+
+
+#: One ``name: value`` line of ``config check``.
+FIELD = "{:<14} {}"
+
+
+def endpoint_lines(base_url: str, token_url: str, *, synthetic: bool = False) -> list[str]:
+    """The Process API and token endpoints (and whether they are the emulator's)."""
+    lines = [FIELD.format("Process API:", base_url), FIELD.format("token URL:", token_url)]
+    if synthetic:
+        lines.append(FIELD.format("note:", SYNTHETIC_LINE))
+    return lines
+
+
+def credential_source(profile: str | None) -> str:
+    """Where :func:`s2raster.cdse.cdse_config` found the client id (env or profile)."""
+    if os.environ.get("SH_CLIENT_ID"):
+        return "environment SH_CLIENT_ID / SH_CLIENT_SECRET"
+    return f"sentinelhub profile {profile!r}" if profile else "the default sentinelhub profile"
+
+
+def credential_lines(client_id: str, source: str) -> list[str]:
+    """Client id (shortened), where it came from; the secret only as 'found'."""
+    return [
+        FIELD.format("client id:", f"{mask_id(client_id)} from {source}"),
+        FIELD.format("client secret:", "found (not shown)"),
+    ]
+
+
+def expiry(seconds: float | None) -> str:
+    """`` (valid for 600 s)`` or nothing."""
+    return f" (valid for {seconds:.0f} s)" if seconds is not None else ""

@@ -1,0 +1,120 @@
+"""A whole fetch job: bands or spectral indices of a plan into one GeoTIFF.
+
+What ``s2raster fetch`` runs, as one library call::
+
+    plan = make_plan(bbox, time, choose_bands(None, ["NDVI"]))
+    done = fetch_to_file(plan, "ndvi.tif", indices=["NDVI"], config=config)
+    done.stats.processing_units_spent
+
+:func:`choose_bands` picks the bands a job needs (those given, else those its indices need,
+else :data:`DEFAULT_BANDS`); :func:`fetch_to_file` loads the plan, computes and stacks the
+indices (:func:`s2raster.indices.stack`) and writes the file (:func:`s2raster.export.to_geotiff`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import dask
+from sentinelhub.config import SHConfig
+
+from s2raster._load import LoadStats, Progress, load_plan
+from s2raster.cache import CacheOption
+from s2raster.cdse import Fetch
+from s2raster.errors import BandError
+from s2raster.export import to_geotiff
+from s2raster.grid import Grid
+from s2raster.indices import bands_for, check, stack
+from s2raster.plan import Plan
+
+__all__ = ["DEFAULT_BANDS", "FetchedFile", "canonical_indices", "choose_bands", "fetch_to_file"]
+
+#: Bands fetched when a job names neither bands nor indices.
+DEFAULT_BANDS = ("B02", "B03", "B04", "B08")
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """What :func:`fetch_to_file` wrote and what it cost."""
+
+    path: Path
+    grid: Grid
+    bands: tuple[str, ...]
+    tiles: int
+    stats: LoadStats
+    synthetic: bool
+
+
+def canonical_indices(names: Iterable[str]) -> tuple[str, ...]:
+    """Index names as the catalogue spells them (case-insensitive) or expressions normalized,
+    each once, in order; checked computable (:func:`s2raster.indices.check`) before any
+    request is paid for."""
+    return check(list(names))
+
+
+def choose_bands(bands: Sequence[str] | None, indices: Sequence[str] = ()) -> tuple[str, ...]:
+    """The bands of a job: ``bands`` as given (they must include what ``indices`` need),
+    else the bands ``indices`` need, else :data:`DEFAULT_BANDS`.
+
+    ``bands=None`` means "not given"; an empty sequence is an error.
+    """
+    needed = bands_for(indices) if indices else ()
+    if bands is None:
+        return needed or DEFAULT_BANDS
+    if not bands:
+        raise BandError("bands (--bands) is empty: give band names such as B02,B03,B04,B08")
+    missing = [b for b in needed if b not in bands]
+    if missing:
+        raise BandError(
+            f"index {','.join(indices)} (--index) needs band(s) {','.join(missing)}: add them "
+            "to the bands (--bands) or leave the bands out"
+        )
+    return tuple(bands)
+
+
+def fetch_to_file(
+    plan: Plan,
+    output: str | os.PathLike[str],
+    *,
+    indices: Sequence[str] = (),
+    config: SHConfig | None = None,
+    cache: CacheOption = True,
+    concurrency: int = 4,
+    fetch: Fetch | None = None,
+    progress: Progress | None = None,
+    max_pu: float | None = None,
+    cog: bool = True,
+) -> FetchedFile:
+    """Load ``plan``, compute ``indices`` (if any) and write them, or the bands, to ``output``.
+
+    The arguments are those of :func:`s2raster.load_plan` (``max_pu`` counts cached
+    tiles as free) and of :func:`s2raster.export.to_geotiff` (``cog``); ``indices`` are
+    canonical names (:func:`canonical_indices`) computed from bands the plan has
+    (:func:`choose_bands`). Tiles are downloaded ``concurrency`` at a time.
+    """
+    stats = LoadStats()
+    da = load_plan(
+        plan,
+        config=config,
+        cache=cache,
+        concurrency=concurrency,
+        fetch=fetch,
+        progress=progress,
+        max_pu=max_pu,
+        stats=stats,
+    )
+    out = stack(da, indices) if indices else da
+    # download-bound: at least ``concurrency`` dask threads, whatever the core count
+    with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
+        path = to_geotiff(out, output, cog=cog, stats=stats)
+    return FetchedFile(
+        path=path,
+        grid=plan.grid,
+        bands=tuple(str(b) for b in out["band"].values),
+        tiles=len(plan.tiles),
+        stats=stats,
+        synthetic=bool(out.attrs.get("synthetic", 0)),
+    )
