@@ -19,29 +19,24 @@ needs the ``geo`` extra (``pip install 's2raster[geo]'``); everything else needs
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
-from shapely.geometry import box, mapping, shape
+from shapely.geometry import box, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from s2raster import _vectors
 from s2raster.errors import InputError
 from s2raster.grid import BBox, crs_string, to_crs
 
 __all__ = ["Area", "Zones", "geojson", "read_area", "read_zones"]
 
-LONLAT = "EPSG:4326"
-GEO_HINT = "install the geo extra: pip install 's2raster[geo]'"
 _POLYGONAL = ("Polygon", "MultiPolygon")
-#: (geometry, properties, default id) of one feature, before validation.
-_Feature = tuple[BaseGeometry | None, Mapping[str, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -112,7 +107,7 @@ def read_zones(
 
     Without ``id_column`` a zone's id is its position (a GeoDataFrame's index value).
     """
-    features, source_crs = _features(obj, None if crs is None else crs_string(crs))
+    features, source_crs = _vectors.features(obj, None if crs is None else crs_string(crs))
     if not features:
         raise InputError("the geometry input has no features: give at least one polygon")
     geometries, ids = [], []
@@ -157,117 +152,6 @@ def polygonal_part(geometry: BaseGeometry) -> BaseGeometry | None:
     parts = [g for g in getattr(geometry, "geoms", ()) if g.geom_type in _POLYGONAL]
     parts = [p for g in parts for p in (g.geoms if g.geom_type == "MultiPolygon" else [g])]
     return shapely.MultiPolygon(parts) if len(parts) > 1 else (parts[0] if parts else None)
-
-
-# --- reading ---------------------------------------------------------------------------
-
-
-def _features(obj: Any, crs: str | None) -> tuple[list[_Feature], str]:
-    if isinstance(obj, (str, os.PathLike)):
-        return _read_file(Path(obj))
-    if _is_geopandas(obj):
-        return _from_frame(obj)
-    if isinstance(obj, BaseGeometry):
-        return [(obj, {}, 0)], crs or LONLAT
-    if isinstance(obj, Mapping) or hasattr(obj, "__geo_interface__"):
-        value = obj if isinstance(obj, Mapping) else obj.__geo_interface__
-        return list(_from_geojson(value)), crs or _legacy_crs(value) or LONLAT
-    if isinstance(obj, (list, tuple)):
-        features: list[_Feature] = []
-        found: set[str] = set()
-        for item in obj:
-            part, part_crs = _features(item, crs)
-            base = len(features)
-            features.extend((g, p, base + k) for k, (g, p, _) in enumerate(part))
-            found.add(part_crs)
-        if len(found) > 1:
-            raise InputError(f"the geometries are in different CRSs ({', '.join(sorted(found))})")
-        return features, found.pop() if found else (crs or LONLAT)
-    raise InputError(
-        f"cannot read a geometry from {type(obj).__name__}: give a GeoJSON mapping, a shapely "
-        "geometry, a GeoDataFrame/GeoSeries, a vector file path or a list of these"
-    )
-
-
-def _from_geojson(value: Mapping[str, Any]) -> Iterator[_Feature]:
-    kind = value.get("type")
-    if kind == "FeatureCollection":
-        for k, feature in enumerate(value.get("features") or []):
-            geometry, properties, _ = next(_from_geojson(feature))
-            yield geometry, properties, k
-    elif kind == "Feature":
-        raw = value.get("geometry")
-        yield (None if raw is None else _shape(raw)), value.get("properties") or {}, 0
-    elif isinstance(kind, str):
-        yield _shape(value), {}, 0
-    else:
-        raise InputError(
-            "a GeoJSON mapping needs a 'type' (Feature, FeatureCollection, Polygon...)"
-        )
-
-
-def _shape(value: Mapping[str, Any]) -> BaseGeometry:
-    try:
-        return shape(value)
-    except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException) as exc:
-        raise InputError(f"not a valid GeoJSON geometry ({exc}): {str(value)[:80]}") from exc
-
-
-def _legacy_crs(value: Mapping[str, Any]) -> str | None:
-    """The CRS of a GeoJSON 2008 ``crs`` member (``{"type": "name", ...}``), if any."""
-    member = value.get("crs")
-    name = member.get("properties", {}).get("name") if isinstance(member, Mapping) else None
-    return _crs_name(to_crs(name)) if isinstance(name, str) else None
-
-
-def _crs_name(crs: CRS) -> str:
-    """``"EPSG:n"``; OGC CRS84 (lon/lat WGS 84, what GeoJSON files declare) is EPSG:4326."""
-    if crs.to_epsg() is None and crs.is_geographic and "CRS84" in crs.to_string().upper():
-        return LONLAT
-    return crs_string(crs)
-
-
-def _is_geopandas(obj: Any) -> bool:
-    return any(c.__module__.startswith("geopandas") for c in type(obj).__mro__)
-
-
-def _from_frame(obj: Any) -> tuple[list[_Feature], str]:
-    if obj.crs is None:
-        raise InputError(
-            f"the {type(obj).__name__} has no CRS: set one first (e.g. .set_crs('EPSG:4326'))"
-        )
-    geoseries = obj.geometry if hasattr(obj, "columns") else obj
-    rows = obj.to_dict("records") if hasattr(obj, "columns") else [{}] * len(obj)
-    features = [(g, r, i) for g, r, i in zip(geoseries, rows, obj.index, strict=True)]
-    return features, _crs_name(CRS.from_user_input(obj.crs))
-
-
-def _read_file(path: Path) -> tuple[list[_Feature], str]:
-    if not path.is_file():
-        raise InputError(f"geometry file {str(path)!r} does not exist")
-    try:
-        from pyogrio.raw import read
-    except ImportError as exc:
-        raise InputError(f"reading {path.name} needs pyogrio: {GEO_HINT}") from exc
-    try:
-        meta, _, wkb, fields = read(path)
-    except Exception as exc:  # pyogrio's DataSourceError and friends
-        raise InputError(f"cannot read geometry file {str(path)!r}: {exc}") from exc
-    if meta.get("crs") is None:
-        raise InputError(f"geometry file {str(path)!r} has no CRS: add a .prj or use GeoJSON")
-    names = list(meta.get("fields", []))
-    geometries = [None if w is None else shapely.from_wkb(w) for w in wkb]
-    rows = [
-        {n: _plain(col[k]) for n, col in zip(names, fields, strict=True)} for k in range(len(wkb))
-    ]
-    features: list[_Feature] = [
-        (g, r, k) for k, (g, r) in enumerate(zip(geometries, rows, strict=True))
-    ]
-    return features, _crs_name(CRS.from_user_input(meta["crs"]))
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 # --- validation ------------------------------------------------------------------------

@@ -31,10 +31,13 @@ GEOTIFF_SUFFIXES = (".tif", ".tiff")
 
 @dataclass(frozen=True)
 class AreaOptions:
-    """Where and when: --bbox, --bbox-crs, --time, --crs, --collection, --mosaicking,
-    --max-cloud, and --yes (confirm a large area)."""
+    """Where and when: --bbox (or --geometry), --bbox-crs, --time, --crs, --collection,
+    --mosaicking, --max-cloud, and --yes (confirm a large area).
 
-    bbox: tuple[float, float, float, float]
+    ``bbox`` is None when --geometry is given instead (``fetch``, ``plan``).
+    """
+
+    bbox: tuple[float, float, float, float] | None
     bbox_crs: str
     time: str | None
     crs: str | None
@@ -42,13 +45,21 @@ class AreaOptions:
     mosaicking: str
     max_cloud: float | None
     confirmed: bool
+    geometry: Path | None = None
 
     @classmethod
     def from_kwargs(cls, kwargs: Kwargs) -> AreaOptions:
         """Pop the group's values from click's keyword arguments."""
-        x0, y0, x1, y1 = (float(v) for v in kwargs.pop("bbox"))
+        raw = kwargs.pop("bbox")
+        geometry = kwargs.pop("geometry", None)
+        if raw is not None and geometry is not None:
+            raise click.UsageError("give either --bbox or --geometry, not both")
+        if raw is None and geometry is None:
+            raise click.UsageError("give the area: --bbox MINX MINY MAXX MAXY or --geometry FILE")
+        bbox = None if raw is None else tuple(float(v) for v in raw)
         return cls(
-            bbox=(x0, y0, x1, y1),
+            bbox=bbox,  # type: ignore[arg-type]
+            geometry=geometry,
             bbox_crs=kwargs.pop("bbox_crs"),
             time=kwargs.pop("time"),
             crs=kwargs.pop("crs"),
@@ -162,11 +173,35 @@ def max_pu_option() -> Decorator:
     )
 
 
-def area_options(*, time_required: bool = True) -> Decorator:
-    """--bbox, --bbox-crs, --time, --crs, --collection, --mosaicking, --max-cloud, --yes."""
+def geometry_option(help_text: str) -> Decorator:
+    """--geometry FILE (a vector file of polygons)."""
+    return click.option(
+        "--geometry",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help=help_text,
+    )
+
+
+def area_options(*, time_required: bool = True, geometry: bool = False) -> Decorator:
+    """--bbox, --bbox-crs, --time, --crs, --collection, --mosaicking, --max-cloud, --yes.
+
+    With ``geometry``, also --geometry FILE, and one of --bbox and --geometry is needed.
+    """
     time_help = "Time range START/END (ISO dates; the END date is inclusive)."
     if not time_required:
         time_help += " Default: the last 30 days."
+    bbox_help = "Area of interest in --bbox-crs (lon/lat order for EPSG:4326)."
+    extra: list[Decorator] = []
+    if geometry:
+        bbox_help += " Or give --geometry."
+        extra.append(
+            geometry_option(
+                "Area of interest as polygons (GeoJSON, GeoPackage, Shapefile); pixels outside "
+                "them are no data."
+            )
+        )
     return _group(
         "area",
         AreaOptions.from_kwargs,
@@ -174,10 +209,12 @@ def area_options(*, time_required: bool = True) -> Decorator:
             "--bbox",
             nargs=4,
             type=float,
-            required=True,
+            required=not geometry,
+            default=None,
             metavar="MINX MINY MAXX MAXY",
-            help="Area of interest in --bbox-crs (lon/lat order for EPSG:4326).",
+            help=bbox_help,
         ),
+        *extra,
         click.option("--bbox-crs", default="EPSG:4326", show_default=True, help="CRS of --bbox."),
         click.option("--time", "time", required=time_required, metavar="START/END", help=time_help),
         click.option(
@@ -291,7 +328,7 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         max_pu_option(),
     )(func)
-    return area_options()(decorated)
+    return area_options(geometry=True)(decorated)
 
 
 def parse_list(value: str | None) -> tuple[str, ...]:
