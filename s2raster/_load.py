@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -50,6 +50,7 @@ def load(
     time: TimeInput | None = None,
     bands: str | Iterable[str] | None = None,
     *,
+    index: str | Sequence[str] | None = None,
     geometry: Any = None,
     geometry_crs: str | int | CRS | None = None,
     make_valid: bool = False,
@@ -70,7 +71,12 @@ def load(
     tile_px: int = MAX_PX,
     stats: LoadStats | None = None,
 ) -> xr.DataArray:
-    """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray.
+    """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray,
+    or the spectral ``index`` of them.
+
+    ``index`` (instead of ``bands``): a catalogue index name or an expression
+    (:func:`s2raster.indices.compute`), or a list of them; exactly the bands they need are
+    fetched and the result is the index, ``(y, x)``, or the indices, ``(index, y, x)``.
 
     ``bbox`` is in ``bbox_crs`` (lon/lat by default), ``resolution`` in metres, ``crs`` the
     output CRS (default: the UTM zone of the area's centre). Instead of ``bbox``, give
@@ -88,6 +94,7 @@ def load(
     compute with more dask threads than cores for download-bound jobs (e.g.
     ``da.compute(num_workers=concurrency)``).
     """
+    bands = _bands_of(bands, index)
     plan = make_plan(
         bbox,
         time,
@@ -105,7 +112,7 @@ def load(
         downsampling=downsampling,
         tile_px=tile_px,
     )
-    return load_plan(
+    da = load_plan(
         plan,
         config=config,
         cache=cache,
@@ -115,6 +122,31 @@ def load(
         max_pu=max_pu,
         stats=stats,
     )
+    if index is None:
+        return da
+    from s2raster.indices import compute
+
+    return compute(index, da)
+
+
+def _bands_of(
+    bands: str | Iterable[str] | None, index: str | Sequence[str] | None
+) -> str | Iterable[str]:
+    """The bands to load: ``bands``, or those ``index`` needs (checked before any request)."""
+    if index is None:
+        if bands is None:
+            raise InputError("load needs bands (e.g. ['B04', 'B08']) or an index (index='NDVI')")
+        return bands
+    if bands is not None:
+        raise InputError(
+            f"load takes bands or index, not both: index={index!r} fetches exactly the bands "
+            "it needs (s2raster.indices.required_bands); load bands and call "
+            "s2raster.indices.compute to keep other bands"
+        )
+    from s2raster.indices import check, required_bands
+
+    check(index)
+    return required_bands(index)
 
 
 def load_plan(
