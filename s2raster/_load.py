@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import Any
 
 import dask.array
 import numpy as np
@@ -44,11 +46,14 @@ _UNITS = {
 
 
 def load(
-    bbox: BBox,
-    time: TimeInput,
+    bbox: BBox | None = None,
+    time: TimeInput | None = None,
     bands: str | Iterable[str] | None = None,
     *,
     index: str | Sequence[str] | None = None,
+    geometry: Any = None,
+    geometry_crs: str | int | CRS | None = None,
+    make_valid: bool = False,
     resolution: float = 10.0,
     crs: str | int | CRS | None = None,
     bbox_crs: str | int | CRS = "EPSG:4326",
@@ -74,7 +79,12 @@ def load(
     fetched and the result is the index, ``(y, x)``, or the indices, ``(index, y, x)``.
 
     ``bbox`` is in ``bbox_crs`` (lon/lat by default), ``resolution`` in metres, ``crs`` the
-    output CRS (default: the UTM zone of the bbox centre). ``config`` (an SHConfig) decides
+    output CRS (default: the UTM zone of the area's centre). Instead of ``bbox``, give
+    ``geometry``: a polygon as GeoJSON (lon/lat), shapely (in ``geometry_crs``, default
+    lon/lat), a GeoDataFrame/GeoSeries (their union), anything with ``__geo_interface__``,
+    or a vector file path (:func:`s2raster.geometry.read_area`; ``make_valid`` repairs an
+    invalid one). The grid covers its bounds; pixels whose centre is outside it are NaN,
+    and tiles it does not reach are not requested. ``config`` (an SHConfig) decides
     where requests go; default :func:`~s2raster.cdse.cdse_config` (CDSE, credentials from the
     environment or a sentinelhub profile). ``cache``: True (user cache dir), a directory, or
     False. ``max_pu`` refuses a job estimated above it (:class:`CostLimitError`) before any
@@ -89,6 +99,9 @@ def load(
         bbox,
         time,
         bands,
+        geometry=geometry,
+        geometry_crs=geometry_crs,
+        make_valid=make_valid,
         resolution=resolution,
         crs=crs,
         bbox_crs=bbox_crs,
@@ -205,10 +218,22 @@ def search(plan: Plan, fetch: Fetch) -> Search:
 
 def _lazy_array(plan: Plan, reader: TileReader) -> dask.array.Array:
     name = f"s2raster-load-{uuid.uuid4().hex}"
-    graph = {(name, 0, r.tile.index_row, r.tile.index_col): (reader, r) for r in plan.requests}
+    graph: dict[Any, Any] = {
+        (name, 0, t.index_row, t.index_col): (
+            partial(_no_data, (len(plan.query.bands), *t.grid.shape)),
+        )
+        for t in plan.tiles
+    }  # tiles outside the job's area: no request, no data
+    graph.update(
+        {(name, 0, r.tile.index_row, r.tile.index_col): (reader, r) for r in plan.requests}
+    )
     chunks = ((len(plan.query.bands),), *plan.chunks)
     meta = np.empty((0, 0, 0), dtype=np.float32)
     return dask.array.Array(graph, name, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]
+
+
+def _no_data(shape: tuple[int, ...]) -> np.ndarray:
+    return np.full(shape, np.nan, dtype=np.float32)
 
 
 def check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_url: str) -> None:
