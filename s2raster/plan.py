@@ -8,11 +8,12 @@ data: nothing here talks to the network.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyproj import CRS
 
@@ -28,6 +29,9 @@ from s2raster.cost import QuotaShare
 from s2raster.errors import CostLimitError, GridError, InputError
 from s2raster.grid import BBox, Grid, Tile
 from s2raster.timerange import TimeInput, format_time, parse_time
+
+if TYPE_CHECKING:
+    from s2raster.grouping import DateGroup
 
 #: Bytes per sample of the FLOAT32 responses.
 SAMPLE_BYTES = 4
@@ -75,12 +79,24 @@ class TileRequest:
 
 @dataclass(frozen=True)
 class Plan:
-    """The output grid, its tiles and one request per tile, with the expected cost."""
+    """The output grid, its tiles and one request per tile, with the expected cost.
+
+    A time series (:func:`plan_dates`) has ``dates``, its time steps, and one request per
+    (date, tile), dates first, each asking for its own date's ``timeRange``; ``query`` is
+    still the whole series' query.
+    """
 
     grid: Grid
     tiles: tuple[Tile, ...]
     query: Query
     requests: tuple[TileRequest, ...]
+    dates: tuple[DateGroup, ...] = ()
+    groupby: str | None = None
+
+    def date_requests(self, index: int) -> tuple[TileRequest, ...]:
+        """The requests of time step ``index`` (all requests for a single mosaic)."""
+        n = len(self.tiles)
+        return self.requests[index * n : (index + 1) * n] if self.dates else self.requests
 
     @property
     def estimated_pu(self) -> float:
@@ -123,6 +139,8 @@ class Plan:
             "height": g.height,
             "tiles": len(self.tiles),
             "tile_grid": [len(self.chunks[0]), len(self.chunks[1])],
+            "groupby": self.groupby,
+            "dates": len(self.dates) if self.groupby is not None else None,
             "requests": len(self.requests),
             "estimated_pu": self.estimated_pu,
             "download_bytes": self.download_bytes,
@@ -181,6 +199,18 @@ def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX) -> Plan:
     tiles = tuple(grid.tiles(tile_px))
     requests = tuple(TileRequest(tile, query) for tile in tiles)
     return Plan(grid=grid, tiles=tiles, query=query, requests=requests)
+
+
+def plan_dates(plan: Plan, dates: Iterable[DateGroup], groupby: str) -> Plan:
+    """``plan`` as a time series: one request per (date, tile), each with its date's
+    ``timeRange`` (:attr:`~s2raster.grouping.DateGroup.time_from` .. ``time_to``)."""
+    steps = tuple(dates)
+    requests = tuple(
+        TileRequest(tile, dataclasses.replace(plan.query, time_from=d.time_from, time_to=d.time_to))
+        for d in steps
+        for tile in plan.tiles
+    )
+    return dataclasses.replace(plan, requests=requests, dates=steps, groupby=groupby)
 
 
 def check_cost(plan: Plan, max_pu: float | None) -> None:
