@@ -17,7 +17,7 @@ import os
 import threading
 import uuid
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import dask
 import dask.array
@@ -52,8 +52,9 @@ _UNITS = {
 def load(
     bbox: BBox,
     time: TimeInput,
-    bands: str | Iterable[str],
+    bands: str | Iterable[str] | None = None,
     *,
+    index: str | Sequence[str] | None = None,
     resolution: float = 10.0,
     crs: str | int | CRS | None = None,
     bbox_crs: str | int | CRS = "EPSG:4326",
@@ -75,7 +76,12 @@ def load(
     min_clear: float | None = None,
 ) -> xr.DataArray:
     """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray,
-    or a ``(time, band, y, x)`` series with ``groupby``.
+    or the spectral ``index`` of them; a ``(time, band, y, x)`` series with ``groupby``.
+
+    ``index`` (instead of ``bands``): a catalogue index name or an expression
+    (:func:`s2raster.indices.compute`), or a list of them; exactly the bands they need are
+    fetched and the result is the index, ``(y, x)``, or the indices, ``(index, y, x)``
+    (with a leading ``time`` for a series).
 
     ``bbox`` is in ``bbox_crs`` (lon/lat by default), ``resolution`` in metres, ``crs`` the
     output CRS (default: the UTM zone of the bbox centre). ``config`` (an SHConfig) decides
@@ -102,6 +108,7 @@ def load(
     A computed step (or mosaic) without any valid pixel raises a
     :class:`~s2raster.errors.NoDataWarning`; :func:`s2raster.valid_fraction` gives the share.
     """
+    bands = _bands_of(bands, index)
     if cloud_mask:
         bands = _with_scl(bands, collection)
     plan = make_plan(
@@ -118,7 +125,7 @@ def load(
         downsampling=downsampling,
         tile_px=tile_px,
     )
-    return load_plan(
+    da = load_plan(
         plan,
         config=config,
         cache=cache,
@@ -131,6 +138,31 @@ def load(
         cloud_mask=cloud_mask,
         min_clear=min_clear,
     )
+    if index is None:
+        return da
+    from s2raster.indices import compute
+
+    return compute(index, da)
+
+
+def _bands_of(
+    bands: str | Iterable[str] | None, index: str | Sequence[str] | None
+) -> str | Iterable[str]:
+    """The bands to load: ``bands``, or those ``index`` needs (checked before any request)."""
+    if index is None:
+        if bands is None:
+            raise InputError("load needs bands (e.g. ['B04', 'B08']) or an index (index='NDVI')")
+        return bands
+    if bands is not None:
+        raise InputError(
+            f"load takes bands or index, not both: index={index!r} fetches exactly the bands "
+            "it needs (s2raster.indices.required_bands); load bands and call "
+            "s2raster.indices.compute to keep other bands"
+        )
+    from s2raster.indices import check, required_bands
+
+    check(index)
+    return required_bands(index)
 
 
 def load_plan(

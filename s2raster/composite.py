@@ -31,9 +31,10 @@ BLOCK_PX = 1024
 def composite(da: xr.DataArray, method: str = "median") -> xr.DataArray:
     """The time steps of ``da`` combined pixel by pixel into one image.
 
-    ``da`` is ``(time, band, y, x)`` (a load with ``groupby=``, cloud-masked or not) or a
-    ``(time, y, x)`` index. ``method``: ``median``, ``mean``, ``min``, ``max`` of the valid
-    values; ``first`` / ``last``: the earliest / latest valid value of each pixel and band;
+    ``da`` is ``(time, band, y, x)`` (a load with ``groupby=``, cloud-masked or not), or
+    ``(time, index, y, x)`` / ``(time, y, x)`` indices of one. ``method``: ``median``,
+    ``mean``, ``min``, ``max`` of the valid values; ``first`` / ``last``: the earliest /
+    latest valid value of each pixel and band;
     ``greenest``: all bands from the step of each pixel's highest NDVI (needs ``B04`` and
     ``B08``). The result (``(band, y, x)``, or ``(y, x)``) keeps the georeferencing and
     provenance attrs, adds ``composite_method``, ``composite_from`` / ``composite_to`` (the
@@ -49,18 +50,21 @@ def composite(da: xr.DataArray, method: str = "median") -> xr.DataArray:
         )
     if da.sizes["time"] == 0:
         raise InputError("composite got no time step: nothing to combine")
-    flat = "band" not in da.dims
-    cube = da.expand_dims(band=[str(da.name or "band_1")], axis=1) if flat else da
-    cube = cube.transpose("time", "band", "y", "x")
-    bands = [str(b) for b in cube["band"].values]
-    data = _greenest(cube.data, bands) if method == "greenest" else _REDUCERS[method](cube.data)
-    out = _wrap(da, cube, data.astype(np.float32, copy=False), method)
-    return out.isel(band=0, drop=True) if flat else out
+    layer = next((d for d in ("band", "index") if d in da.dims), None)
+    cube = da.expand_dims(band=[str(da.name or "band_1")], axis=1) if layer is None else da
+    cube = cube.transpose("time", layer or "band", "y", "x")
+    bands = [str(b) for b in cube[layer or "band"].values]
+    if method == "greenest":
+        data = _greenest(cube.data, bands if layer == "band" else [])
+    else:
+        data = _REDUCERS[method](cube.data)
+    out = _wrap(da, cube, data.astype(np.float32, copy=False), method, layer or "band")
+    return out if layer is not None else out.isel(band=0, drop=True)
 
 
-def _wrap(da: xr.DataArray, cube: xr.DataArray, data: Any, method: str) -> xr.DataArray:
+def _wrap(da: xr.DataArray, cube: xr.DataArray, data: Any, method: str, layer: str) -> xr.DataArray:
     keep = {n: c for n, c in cube.coords.items() if "time" not in c.dims}
-    out = xr.DataArray(data, dims=("band", "y", "x"), coords=keep, name=da.name)
+    out = xr.DataArray(data, dims=(layer, "y", "x"), coords=keep, name=da.name)
     times = np.asarray(cube["time"].values).astype("datetime64[us]")
     out.attrs = dict(da.attrs)
     out.attrs["composite_method"] = method

@@ -29,7 +29,7 @@ from s2raster.cdse import Fetch
 from s2raster.errors import BandError, InputError
 from s2raster.export import TIME_FIELD, to_geotiff
 from s2raster.grid import Grid
-from s2raster.indices import bands_for, canonical_name, stack
+from s2raster.indices import bands_for, check, stack
 from s2raster.plan import Plan
 
 __all__ = ["DEFAULT_BANDS", "FetchedFile", "canonical_indices", "choose_bands", "fetch_to_file"]
@@ -54,8 +54,10 @@ class FetchedFile:
 
 
 def canonical_indices(names: Iterable[str]) -> tuple[str, ...]:
-    """Index names as the registry spells them (case-insensitive), each once, in order."""
-    return tuple(dict.fromkeys(canonical_name(name) for name in names))
+    """Index names as the catalogue spells them (case-insensitive) or expressions normalized,
+    each once, in order; checked computable (:func:`s2raster.indices.check`) before any
+    request is paid for."""
+    return check(list(names))
 
 
 def choose_bands(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from affine import Affine
 from rasterio.features import geometry_mask
 
 from s2raster.bands import BANDS
@@ -34,6 +35,7 @@ class Processed:
     pu: float
     width: int
     height: int
+    console: tuple[str, ...] = ()
 
 
 def process(
@@ -111,7 +113,7 @@ def _process(
     content, mime = _evalscript_call(
         encode.encode, result, setup, formats, request.crs, request.transform, want_tar=want_tar
     )
-    return Processed(content, mime, pu, request.width, request.height)
+    return Processed(content, mime, pu, request.width, request.height, result.console)
 
 
 def _check_memory(request: ProcessRequest, setup: Any, n_acquisitions: int, memory_mb: int) -> None:
@@ -143,7 +145,9 @@ def _evalscript_call(function: Callable[..., Any], *args: Any, **kwargs: Any) ->
         status = getattr(exc, "status", None)
         code = getattr(exc, "code", None)
         if isinstance(status, int) and isinstance(code, str):
-            raise ApiError(status, code, getattr(exc, "message", str(exc))) from exc
+            error = ApiError(status, code, getattr(exc, "message", str(exc)))
+            error.console = tuple(getattr(exc, "console", ()))
+            raise error from exc
         if isinstance(exc, RequestError):  # e.g. units a band does not have
             raise ApiError(400, "RENDERER_EXCEPTION", str(exc)) from exc
         raise
@@ -159,6 +163,7 @@ def _check_setup(request: ProcessRequest, setup: Any) -> None:
             f"Unknown band(s) {', '.join(unknown)} for collection {request.collection}; "
             f"available: {', '.join(table)}.",
         )
+    _evalscript_call(earth.check_units, request.collection, setup.units)
     outputs = {output.id for output in setup.outputs}
     for response in request.responses:
         if response.identifier != "userdata" and response.identifier not in outputs:
@@ -180,7 +185,7 @@ def _samples(
             request.collection,
             list(acquisitions),
             request.crs,
-            request.transform,
+            _renderable(request.transform),
             shape,
             bands,
             units=setup.units,
@@ -194,6 +199,14 @@ def _samples(
     if request.bounds.geometry is not None:
         _apply_geometry(samples, request)
     return samples
+
+
+def _renderable(transform: Affine) -> Affine:
+    """``transform`` with a pixel size of at least 1e-9 CRS units: a bbox without area (a
+    point or a line, which the service serves) samples that point or line everywhere."""
+    a = transform.a if transform.a > 0 else 1e-9
+    e = transform.e if transform.e < 0 else -1e-9
+    return Affine(a, transform.b, transform.c, transform.d, e, transform.f)
 
 
 def _apply_geometry(samples: list[dict[str, np.ndarray]], request: ProcessRequest) -> None:

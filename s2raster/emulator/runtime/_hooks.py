@@ -14,11 +14,23 @@ from typing import Any
 
 from s2raster.emulator.errors import EvalscriptError
 from s2raster.emulator.runtime._engine import Engine
-from s2raster.emulator.runtime._js import NS, literal
+from s2raster.emulator.runtime._js import CONSOLE_JSON, NS, literal
 from s2raster.emulator.runtime._scenes import iso, scene_date
 
-#: ``inputMetadata`` as the runtime gives it (Sentinel-2: REFLECTANCE = DN * 0.0001).
-INPUT_METADATA = {"serviceVersion": "s2raster-emulator", "normalizationFactor": 0.0001}
+#: ``inputMetadata.serviceVersion`` of the emulator (the service gives e.g. "4.263.0").
+SERVICE_VERSION = "s2raster-emulator"
+#: REFLECTANCE = DN * this, for Sentinel-2.
+REFLECTANCE_FACTOR = 0.0001
+
+
+def input_metadata(units: Mapping[str, str]) -> dict[str, Any]:
+    """``inputMetadata`` for bands asked in ``units``: ``normalizationFactor`` is 0.0001
+    when a band comes in REFLECTANCE and 1 when all come in DN (or other units), as the
+    service answers (sentinelhub-py's test_multipart_tar, 2026: DN bands give 1)."""
+    reflectance = any(unit == "REFLECTANCE" for unit in units.values())
+    factor = REFLECTANCE_FACTOR if reflectance else 1
+    return {"serviceVersion": SERVICE_VERSION, "normalizationFactor": factor}
+
 
 _PREPROCESS = """
 (function (S, key, listed, range) {
@@ -109,12 +121,26 @@ def update_output(
     return result
 
 
-def init_state(engine: Engine, scenes: Mapping[str, Any]) -> None:
+def init_state(engine: Engine, scenes: Mapping[str, Any], metadata: Mapping[str, Any]) -> None:
     """Set the ``scenes``, ``inputMetadata``, ``customData``, ``outputMetadata`` objects."""
     engine.eval(
-        f"{NS}.scenes = {literal(dict(scenes))}; {NS}.inputMetadata = {literal(INPUT_METADATA)};"
+        f"{NS}.scenes = {literal(dict(scenes))}; {NS}.inputMetadata = {literal(dict(metadata))};"
         f" {NS}.customData = {{}}; {NS}.outputMetadata = {{}}; 0"
     )
+
+
+def console(engine: Engine) -> tuple[str, ...]:
+    """What the script wrote with ``console.log`` (a last line counts the lines dropped);
+    nothing if the engine cannot answer any more (a script stopped by a limit)."""
+    try:
+        got = engine.json(CONSOLE_JSON)
+    except (EvalscriptError, RuntimeError):
+        return ()
+    if not isinstance(got, dict):
+        return ()
+    lines = tuple(str(line) for line in got.get("lines") or ())
+    dropped = got.get("dropped") or 0
+    return (*lines, f"... {dropped} more console line(s) dropped") if dropped else lines
 
 
 def userdata(engine: Engine) -> Any:
