@@ -71,7 +71,8 @@ def write_geotiff(
     CRS and transform come from the ``spatial_ref`` coordinate and the pixel-centre
     ``x``/``y`` coordinates; band descriptions from ``band_names`` or the ``band``
     coordinate; dataset tags from plain ``attrs`` plus ``tags`` (never credential-like
-    keys), with the synthetic-data mark when ``attrs["synthetic"] == 1``; ``tags`` may be a
+    keys), with the synthetic-data mark when ``attrs["synthetic"] == 1``; band tags from the
+    coordinates along ``band`` (each index's ``formula`` of an index stack); ``tags`` may be a
     function, called once the pixels are written (e.g. to record what computing them
     cost). Float data gets
     nodata NaN. ``cog=True`` writes a Cloud-Optimized GeoTIFF, else a tiled GeoTIFF; both

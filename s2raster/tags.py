@@ -7,7 +7,8 @@
   natural colour; alpha on an ``alpha`` band; undefined otherwise, gray for one band), the
   unit, scale and offset, and tags: the Sentinel-2 band's name, common name, centre
   wavelength and bandwidth (also in GDAL's ``IMAGERY`` domain as ``CENTRAL_WAVELENGTH_UM``
-  and ``FWHM_UM``, which GDAL 3.10 reads), or an index's name and formula.
+  and ``FWHM_UM``, which GDAL 3.10 reads), an index's name and formula, and the plain
+  coordinates along ``band`` (:func:`band_tags`, e.g. an index stack's ``formula``).
 - :func:`write_statistics`: ``STATISTICS_*`` per band, so QGIS stretches on first open.
 
 Used by the write side (:mod:`s2raster.cog`, :mod:`s2raster.truecolor`).
@@ -103,27 +104,29 @@ def band_metadata(da: xr.DataArray, names: Sequence[str]) -> list[BandMeta]:
     table = BANDS.get(str(da.attrs.get("collection", "")), BANDS["sentinel-2-l2a"])
     formulas = _formulas(da, len(names))
     colours = colour_interpretation(names)
+    per_band = band_tags(da) or [{} for _ in names]
     out = []
-    for name, formula, colour in zip(names, formulas, colours, strict=True):
+    for name, formula, colour, coords in zip(names, formulas, colours, per_band, strict=True):
         band = table.get(name)
-        tags: dict[str, str] = {"BAND_NAME": name}
+        tags: dict[str, str] = {"name": name}
         imagery: dict[str, str] = {}
         unit = str(da.attrs.get("units", "")) if len(names) == 1 else ""
         if band is not None:
             unit = band.unit
-            tags["DESCRIPTION"] = band.description
+            tags["long_name"] = band.description
             if band.common_name:
-                tags["COMMON_NAME"] = band.common_name
+                tags["common_name"] = band.common_name
             if band.wavelength_nm is not None and band.bandwidth_nm is not None:
-                tags["WAVELENGTH_NM"] = f"{band.wavelength_nm:g}"
-                tags["BANDWIDTH_NM"] = f"{band.bandwidth_nm:g}"
+                tags["wavelength_nm"] = f"{band.wavelength_nm:g}"
+                tags["bandwidth_nm"] = f"{band.bandwidth_nm:g}"
                 imagery["CENTRAL_WAVELENGTH_UM"] = f"{band.wavelength_nm / 1000:g}"
                 imagery["FWHM_UM"] = f"{band.bandwidth_nm / 1000:g}"
         if formula:
-            tags |= {"INDEX": name, "FORMULA": formula}
+            tags |= {"index": name, "formula": formula}
             unit = "1"
         if unit:
-            tags["UNITS"] = unit
+            tags["units"] = unit
+        tags |= coords
         out.append(BandMeta(name, colour, unit, tags=tags, imagery=imagery))
     return out
 
@@ -170,6 +173,25 @@ def write_statistics(dst: DatasetWriter, *, approx: bool) -> None:
             dst.stats(indexes=[i], approx=approx)
         except RasterioError:  # a band without one valid pixel has no statistics
             continue
+
+
+def band_tags(da: xr.DataArray) -> list[dict[str, str]]:
+    """Tags of each band of ``da``: the plain values of its coordinates along ``band`` (other
+    than ``band`` itself), e.g. the ``formula`` of each index of
+    :func:`s2raster.indices.stack`; never credential-like keys."""
+    if "band" not in da.dims:
+        return []
+    out: list[dict[str, str]] = [{} for _ in range(da.sizes["band"])]
+    for key, coord in da.coords.items():
+        if key == "band" or coord.dims != ("band",) or not _TAG_KEY.match(str(key)):
+            continue
+        if _SECRET_KEY.search(str(key)):
+            continue
+        for i, value in enumerate(coord.values.tolist()):
+            text = _plain(value)
+            if text is not None:
+                out[i][str(key)] = text
+    return out
 
 
 def _formulas(da: xr.DataArray, n: int) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from s2raster.cli import report
-from s2raster.cli.options import parse_age
+from s2raster.cli._parsed import parse_age
 
 
 @click.group()

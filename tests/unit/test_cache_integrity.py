@@ -255,7 +255,7 @@ def test_cli_cache_info_and_clear(tmp_path: Path) -> None:
     [("2G", 2 * 10**9), ("500MB", 500 * 10**6), ("1GiB", 2**30), ("1.5k", 1500), ("0", 0)],
 )
 def test_parse_size(text: str, expected: int) -> None:
-    from s2raster.cli.options import parse_size
+    from s2raster.cli._parsed import parse_size
 
     assert parse_size(text, "--cache-max-size") == expected
 
@@ -265,7 +265,7 @@ def test_parse_size(text: str, expected: int) -> None:
     [("30d", 30 * 86400.0), ("12h", 43200.0), ("90m", 5400.0), ("2w", 1209600.0)],
 )
 def test_parse_age(text: str, expected: float) -> None:
-    from s2raster.cli.options import parse_age
+    from s2raster.cli._parsed import parse_age
 
     assert parse_age(text, "--older-than") == expected
 
