@@ -35,7 +35,7 @@ from s2raster.bands import band_table, validate_bands
 from s2raster.cache import CacheOption, TileCache, cache_key, resolve_cache
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
 from s2raster.errors import BandError, CostLimitError, InputError, NoDataError
-from s2raster.evalscript import payload
+from s2raster.evalscript import evalscript, payload, request_digest
 from s2raster.fetch import Fetch, Search
 from s2raster.grid import BBox
 from s2raster.plan import Plan, make_plan
@@ -374,8 +374,13 @@ def _attrs(plan: Plan, found: Search, *, base_url: str) -> dict[str, Scalar]:
         "units": units_attr(q.collection, q.bands),
         "processing_units_estimated": float(plan.estimated_pu),
         "acquisitions": len(found.acquisitions),
+        "acquisition_dates": ",".join(
+            sorted({a.datetime.date().isoformat() for a in found.acquisitions})
+        ),
         "synthetic": int(found.synthetic),
         "source": SYNTHETIC_SOURCE if found.synthetic else _real_source(base_url),
+        "evalscript": evalscript(q.bands, q.collection),
+        "request_sha256": request_digest(plan.grid, q),
     }
     if plan.groupby is not None:
         attrs["groupby"] = plan.groupby
