@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+import tifffile
 from rasterio.io import MemoryFile
 
 from s2raster.emulator import Emulator
@@ -160,7 +161,9 @@ def test_a_bbox_without_area_is_served(emulator: Emulator, token: str, bbox: lis
     with MemoryFile(response.content) as memfile, memfile.open() as tif:
         data = tif.read()
         assert (tif.width, tif.height, tif.count) == (10, 20, 2)
-        assert (tif.transform.c, tif.transform.f) == (bbox[0], bbox[3])
+    with tifffile.TiffFile(io.BytesIO(response.content)) as raw:  # origin kept, scale 0
+        assert raw.pages[0].tags[33922].value[3:5] == (bbox[0], bbox[3])
+        assert raw.pages[0].tags[33550].value[:2] == pytest.approx(((bbox[2] - bbox[0]) / 10, 0))
     assert (data[1] == 1).all()
     if bbox[0] == bbox[2]:
         assert (data[0] == data[0, 0, 0]).all()  # every pixel is the point
