@@ -44,20 +44,22 @@ def process(
     *,
     content_type: str,
     accept: str,
-    charge_pu: Callable[[float], None] | None = None,
+    check_pu: Callable[[float], None] | None = None,
     timeout: float = 30.0,
     memory_mb: int = 512,
 ) -> Processed:
     """Serve one Process API request; raises :class:`ApiError` for every refusal.
 
-    ``charge_pu`` is called with the request's PU before any pixel is computed; it raises
-    the 429 :class:`ApiError` when the PU bucket is empty. ``timeout`` (s) bounds the whole
-    request (every evalscript call together), ``memory_mb`` each evalscript's memory; the
-    rasters of a request may take :func:`~s2raster.emulator.runtime._limits.raster_budget` of it.
+    ``check_pu`` is called with the request's PU before any pixel is computed; it raises
+    the 429 :class:`ApiError` when the PU bucket cannot afford them (the caller charges
+    them once the answer has succeeded: failed requests cost no PU). ``timeout`` (s)
+    bounds the whole request (every evalscript call together), ``memory_mb`` each
+    evalscript's memory; the rasters of a request may take
+    :func:`~s2raster.emulator.runtime._limits.raster_budget` of it.
     Any :class:`RequestError` is answered as a 400, never a 500.
     """
     try:
-        return _process(body, content_type, accept, charge_pu, timeout, memory_mb)
+        return _process(body, content_type, accept, check_pu, timeout, memory_mb)
     except ApiError:
         raise
     except RequestError as exc:
@@ -71,7 +73,7 @@ def _process(
     body: bytes,
     content_type: str,
     accept: str,
-    charge_pu: Callable[[float], None] | None,
+    check_pu: Callable[[float], None] | None,
     timeout: float,
     memory_mb: int,
 ) -> Processed:
@@ -98,8 +100,8 @@ def _process(
     scenes = [scenes[k] for k in keep]
     _check_memory(request, setup, len(acquisitions), memory_mb)
     pu = request_pu(request, setup, len(acquisitions))
-    if charge_pu is not None:
-        charge_pu(pu)
+    if check_pu is not None:
+        check_pu(pu)
     samples = _samples(request, setup, acquisitions)
     result = _evalscript_call(
         runtime.run,

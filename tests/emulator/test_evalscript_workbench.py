@@ -16,7 +16,7 @@ import requests
 import tifffile
 from rasterio.io import MemoryFile
 
-from s2raster.emulator import Emulator
+from s2raster.emulator import Emulator, RateLimit
 
 UTM = "http://www.opengis.net/def/crs/EPSG/0/32633"
 BOX = [400000.0, 5080000.0, 400160.0, 5080160.0]
@@ -178,3 +178,52 @@ def test_a_bbox_without_area_needs_both_sides(emulator: Emulator, token: str) ->
 def test_a_reversed_bbox_is_still_refused(emulator: Emulator, token: str) -> None:
     body = payload(FLOAT_B04, bbox=[14.52, 46.05, 14.51, 46.06], crs=CRS84)
     assert "is reversed" in error_message(post(emulator, token, body))
+
+
+# -- PU only for answers that succeed -------------------------------------------------------
+
+COSTLY = """//VERSION=3
+function setup() {
+  return { input: ["B02", "B03", "B04", "B05", "B06", "B07"],
+           output: { bands: 1, sampleType: "FLOAT32" } };
+}
+function evaluatePixel(s) { %s return [s.B02]; }
+"""
+
+
+def test_failed_answers_cost_no_pu() -> None:
+    """Only answers that succeed are charged (forum.sentinel-hub.com/t/8868: "If you hit the
+    rate limit error, or there is a sporadic error in our system, processing units are not
+    counted"). A bucket of 1.5 PU refills 1 PU in 40 s; each request costs 1.2 PU."""
+    size = (256, 308)  # 6 bands, FLOAT32: 1.2 PU
+    with Emulator(rate_limit=RateLimit(pu_per_minute=1.5)) as emu:
+        token = emu_token(emu)
+        failing = payload(COSTLY % "if (s.B02 > -1) throw new Error('broken');", size=size)
+        for _ in range(3):  # would take 3.6 PU if charged
+            assert post(emu, token, failing).status_code == 400
+        ok = post(emu, token, payload(COSTLY % "", size=size))
+        assert ok.status_code == 200, ok.text
+        assert float(ok.headers["x-processingunits-spent"]) == pytest.approx(1.2, rel=0.01)
+        again = post(emu, token, payload(COSTLY % "", size=size))
+        assert again.status_code == 429
+        assert [r.pu for r in emu.log if r.path == "/api/v1/process"] == [
+            0,
+            0,
+            0,
+            pytest.approx(1.2, rel=0.01),
+            0,
+        ]
+
+
+def emu_token(emu: Emulator) -> str:
+    response = requests.post(
+        emu.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": emu.client_id,
+            "client_secret": emu.client_secret,
+        },
+        timeout=10,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
