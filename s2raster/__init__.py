@@ -20,6 +20,7 @@ from s2raster.errors import (
     InputError,
     NetworkError,
     NoDataError,
+    NoDataWarning,
     ResponseError,
     S2RasterError,
     ServiceError,
@@ -27,7 +28,10 @@ from s2raster.errors import (
 
 if TYPE_CHECKING:
     from s2raster._load import LoadStats, load, load_plan
+    from s2raster.acquisitions import dates, plan_series
     from s2raster.cdse import cdse_config
+    from s2raster.clouds import mask_clouds, valid_fraction
+    from s2raster.composite import composite
     from s2raster.emulator.errors import EmulatorError
     from s2raster.export import to_geotiff
     from s2raster.grid import Grid, Tile
@@ -36,6 +40,11 @@ if TYPE_CHECKING:
 #: public name -> (module, attribute), imported on first access.
 _LAZY = {
     "cdse_config": ("s2raster.cdse", "cdse_config"),
+    "composite": ("s2raster.composite", "composite"),
+    "dates": ("s2raster.acquisitions", "dates"),
+    "mask_clouds": ("s2raster.clouds", "mask_clouds"),
+    "plan_series": ("s2raster.acquisitions", "plan_series"),
+    "valid_fraction": ("s2raster.clouds", "valid_fraction"),
     "EmulatorError": ("s2raster.emulator.errors", "EmulatorError"),
     "to_geotiff": ("s2raster.export", "to_geotiff"),
     "Grid": ("s2raster.grid", "Grid"),
@@ -74,6 +83,7 @@ __all__ = [
     "LoadStats",
     "NetworkError",
     "NoDataError",
+    "NoDataWarning",
     "Plan",
     "ResponseError",
     "S2RasterError",
@@ -81,8 +91,13 @@ __all__ = [
     "Tile",
     "__version__",
     "cdse_config",
+    "composite",
+    "dates",
     "load",
     "load_plan",
     "make_plan",
+    "mask_clouds",
+    "plan_series",
     "to_geotiff",
+    "valid_fraction",
 ]
