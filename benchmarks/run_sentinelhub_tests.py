@@ -5,9 +5,14 @@ Usage::
     python benchmarks/run_sentinelhub_tests.py /tmp/shpy-snapshot [--junit out.xml]
 
 ``SNAPSHOT`` is a checkout of the sentinelhub-py repository's tree (its ``tests/`` folder
-and ``pyproject.toml``; its source distribution ships no tests), made beforehand, e.g.
-from the mirror: ``git --git-dir=<mirror> archive HEAD tests pyproject.toml | tar -x -C
-/tmp/shpy-snapshot``. This script downloads nothing: it starts an emulator on loopback,
+and ``pyproject.toml``; its source distribution ships no tests), made beforehand outside
+this repository, e.g. file by file from a bare mirror (whose few LFS images are absent)::
+
+    cd <mirror> && for f in $(git ls-tree -r --name-only HEAD -- tests pyproject.toml); do
+      mkdir -p /tmp/shpy-snapshot/$(dirname $f)
+      git show HEAD:$f > /tmp/shpy-snapshot/$f || rm /tmp/shpy-snapshot/$f; done
+
+This script downloads nothing: it starts an emulator on loopback,
 runs the Process API, Catalog, session and download-client tests in a pytest subprocess
 (the installed sentinelhub package, the snapshot's tests, ``_sh_redirect`` sending the
 service hosts to the emulator), then prints every failure with its cause from
