@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from s2raster.export import to_geotiff
     from s2raster.grid import Grid, Tile
     from s2raster.plan import Plan, make_plan
+    from s2raster.zonal import zonal_stats
 
 #: public name -> (module, attribute), imported on first access.
 _LAZY = {
@@ -45,6 +46,7 @@ _LAZY = {
     "load_plan": ("s2raster._load", "load_plan"),
     "Plan": ("s2raster.plan", "Plan"),
     "make_plan": ("s2raster.plan", "make_plan"),
+    "zonal_stats": ("s2raster.zonal", "zonal_stats"),
 }
 
 
@@ -85,4 +87,5 @@ __all__ = [
     "load_plan",
     "make_plan",
     "to_geotiff",
+    "zonal_stats",
 ]
