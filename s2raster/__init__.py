@@ -27,6 +27,8 @@ from s2raster.errors import (
 
 if TYPE_CHECKING:
     from s2raster._load import LoadStats, load, load_plan
+    from s2raster._local_stats import local_statistics
+    from s2raster._statistics import plan_statistics, statistics
     from s2raster.cdse import cdse_config
     from s2raster.emulator.errors import EmulatorError
     from s2raster.export import to_geotiff
@@ -47,6 +49,9 @@ _LAZY = {
     "Plan": ("s2raster.plan", "Plan"),
     "make_plan": ("s2raster.plan", "make_plan"),
     "zonal_stats": ("s2raster.zonal", "zonal_stats"),
+    "statistics": ("s2raster._statistics", "statistics"),
+    "local_statistics": ("s2raster._local_stats", "local_statistics"),
+    "plan_statistics": ("s2raster._statistics", "plan_statistics"),
 }
 
 
@@ -85,7 +90,10 @@ __all__ = [
     "cdse_config",
     "load",
     "load_plan",
+    "local_statistics",
     "make_plan",
+    "plan_statistics",
+    "statistics",
     "to_geotiff",
     "zonal_stats",
 ]
