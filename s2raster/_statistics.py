@@ -123,7 +123,8 @@ def table(
     """Rows into the zonal_stats table: zone, time (UTC, tz-naive), band, the statistics."""
     columns = ["zone", "time", "band", *wanted, *extra]
     frame = pd.DataFrame(found, columns=columns)
-    frame["time"] = pd.to_datetime(frame["time"], utc=True).dt.tz_localize(None)
+    times = pd.to_datetime(frame["time"], utc=True).dt.tz_localize(None)
+    frame["time"] = times.astype("datetime64[ns]")
     for name in ("count", "pixels"):
         if name in frame:
             frame[name] = frame[name].astype(np.int64)
