@@ -11,6 +11,8 @@ cube. An interval without any acquisition is all NaN (count 0), as the service l
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -25,14 +27,14 @@ from s2raster._tiles import LoadStats
 from s2raster.cache import CacheOption
 from s2raster.errors import CostLimitError, NoDataError
 from s2raster.fetch import Fetch
-from s2raster.geometry import read_area, read_zones
+from s2raster.geometry import Zones, read_area, read_zones
 from s2raster.plan import Plan, make_plan
 from s2raster.statistical import check_interval, split_intervals
 from s2raster.statscript import CLOUD_CLASSES, Outputs, outputs
 from s2raster.timerange import TimeInput, parse_time
 from s2raster.zonal import STATS, zonal_stats
 
-__all__ = ["local_statistics", "mask_clouds"]
+__all__ = ["LocalJob", "local_statistics", "mask_clouds", "plan_local"]
 
 
 def local_statistics(
@@ -64,6 +66,76 @@ def local_statistics(
     The arguments mean what they mean there; ``max_pu`` bounds the sum over all intervals.
     """
     wanted = check_stats(stats)
+    job = plan_local(
+        zones,
+        time,
+        index_or_bands,
+        interval=interval,
+        resolution=resolution,
+        cloud_mask=cloud_mask,
+        id_column=id_column,
+        zones_crs=zones_crs,
+        make_valid=make_valid,
+        crs=crs,
+        collection=collection,
+        mosaicking=mosaicking,
+        max_cloud=max_cloud,
+    )
+    if max_pu is not None and job.estimated_pu > max_pu:
+        raise CostLimitError(
+            f"these statistics are estimated at {job.estimated_pu:.1f} processing units "
+            f"({len(job.plans)} intervals), above max_pu={max_pu:g}: use fewer zones, a longer "
+            "interval or a coarser resolution, or raise max_pu"
+        )
+    counter = usage if usage is not None else LoadStats()
+    classes = cloud_classes if cloud_mask else None
+    layers = [
+        _interval(p, job.outputs, classes, config, cache, concurrency, fetch, counter)
+        for p in job.plans
+    ]
+    cube = xr.concat(layers, dim="time", coords="minimal", compat="override", join="override")
+    starts = [lo.replace(tzinfo=None) for lo, _ in job.intervals]
+    cube = cube.assign_coords(time=np.array(starts, dtype="datetime64[ns]"))
+    table = zonal_stats(cube, job.zones, stats=wanted)
+    table.attrs["synthetic"] = int(counter.synthetic)
+    return table
+
+
+@dataclass(frozen=True)
+class LocalJob:
+    """What :func:`local_statistics` will load: one plan per interval over the zones' union."""
+
+    zones: Zones
+    outputs: Outputs
+    intervals: list[tuple[datetime, datetime]]
+    plans: list[Plan]
+
+    @property
+    def estimated_pu(self) -> float:
+        return sum(p.estimated_pu for p in self.plans)
+
+    @property
+    def requests(self) -> int:
+        return sum(len(p.requests) for p in self.plans)
+
+
+def plan_local(
+    zones: Any,
+    time: TimeInput,
+    index_or_bands: str | Iterable[str],
+    *,
+    interval: str = "P1D",
+    resolution: float = 10.0,
+    cloud_mask: bool = True,
+    id_column: str | None = None,
+    zones_crs: Any = None,
+    make_valid: bool = False,
+    crs: str | int | CRS | None = None,
+    collection: str = "sentinel-2-l2a",
+    mosaicking: str = "mostRecent",
+    max_cloud: float | None = None,
+) -> LocalJob:
+    """The plans of :func:`local_statistics` (validated; nothing sent)."""
     out = outputs(index_or_bands, collection, cloud_mask=cloud_mask)
     found = read_zones(zones, crs=zones_crs, id_column=id_column, make_valid=make_valid)
     start, end = parse_time(time)
@@ -83,33 +155,7 @@ def local_statistics(
         )
         for lo, hi in intervals
     ]
-    estimate = sum(p.estimated_pu for p in plans)
-    if max_pu is not None and estimate > max_pu:
-        raise CostLimitError(
-            f"these statistics are estimated at {estimate:.1f} processing units ({len(intervals)} "
-            f"intervals), above max_pu={max_pu:g}: use fewer zones, a longer interval or a "
-            "coarser resolution, or raise max_pu"
-        )
-    counter = usage if usage is not None else LoadStats()
-    layers = [
-        _interval(
-            p,
-            out,
-            cloud_classes if cloud_mask else None,
-            config,
-            cache,
-            concurrency,
-            fetch,
-            counter,
-        )
-        for p in plans
-    ]
-    cube = xr.concat(layers, dim="time", coords="minimal", compat="override", join="override")
-    times = np.array([lo.replace(tzinfo=None) for lo, _ in intervals], dtype="datetime64[ns]")
-    cube = cube.assign_coords(time=times)
-    table = zonal_stats(cube, found, stats=wanted)
-    table.attrs["synthetic"] = int(counter.synthetic)
-    return table
+    return LocalJob(found, out, intervals, plans)
 
 
 def _interval(
