@@ -51,17 +51,25 @@ class CacheEntry:
 
 
 class TileCache:
-    """Tile responses on disk under ``directory``, by :func:`cache_key`."""
+    """Tile responses on disk under ``directory``, by :func:`cache_key`.
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    ``suffix`` names the response files (``.tif`` for tiles; :data:`STATISTICS_SUFFIX` for
+    Statistical API answers, which share the directory: their keys never collide).
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], *, suffix: str = ".tif") -> None:
         self.directory = Path(directory).expanduser()
+        if not suffix.startswith(".") or suffix == ".json":
+            raise InputError(f"cache suffix must start with '.' and not be .json, got {suffix!r}")
+        self.suffix = suffix
 
     def __repr__(self) -> str:
-        return f"TileCache({str(self.directory)!r})"
+        extra = "" if self.suffix == ".tif" else f", suffix={self.suffix!r}"
+        return f"TileCache({str(self.directory)!r}{extra})"
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         folder = self.directory / key[:2]
-        return folder / f"{key}.tif", folder / f"{key}.json"
+        return folder / f"{key}{self.suffix}", folder / f"{key}.json"
 
     def contains(self, key: str) -> bool:
         """Whether a complete entry (its sidecar) exists for ``key``; reads nothing."""
@@ -102,12 +110,16 @@ class TileCache:
     def clear(self) -> int:
         """Delete every cached entry; return how many responses were removed."""
         removed = 0
-        for path in self.directory.glob("??/*.tif"):
+        for path in self.directory.glob(f"??/*{self.suffix}"):
+            key = path.name[: -len(self.suffix)]
             path.unlink(missing_ok=True)
-            path.with_suffix(".json").unlink(missing_ok=True)
+            (path.parent / f"{key}.json").unlink(missing_ok=True)
             removed += 1
         return removed
 
+
+#: The suffix of cached Statistical API answers (JSON).
+STATISTICS_SUFFIX = ".stats.json"
 
 #: What ``load(cache=...)`` accepts.
 CacheOption = bool | str | os.PathLike[str] | TileCache | None

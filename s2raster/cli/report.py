@@ -15,6 +15,8 @@ from s2raster.contract import FREE_QUOTA
 
 if TYPE_CHECKING:
     from s2raster._load import LoadStats
+    from s2raster.cost import QuotaShare
+    from s2raster.fieldstats import StatsDone, StatsPlan
     from s2raster.grid import Grid
     from s2raster.plan import Plan
 
@@ -87,10 +89,13 @@ def plan_report(plan: Plan) -> str:
 
 def estimate_line(plan: Plan) -> str:
     """One line before a download: the estimated cost and its share of the free quota."""
-    quota = plan.quota
-    n = len(plan.requests)
+    return cost_line(plan.estimated_pu, len(plan.requests), plan.quota)
+
+
+def cost_line(pu: float, n: int, quota: QuotaShare) -> str:
+    """The estimated cost of ``n`` requests and its share of the free quota."""
     return (
-        f"Estimated cost: {plan.estimated_pu:.2f} processing units for {n} "
+        f"Estimated cost: {pu:.2f} processing units for {n} "
         f"request{'' if n == 1 else 's'} ({_pct(quota.minute_pu)} of a free account's "
         f"{FREE_QUOTA['pu_per_minute']:g} PU a minute, {_pct(quota.month_pu)} of its "
         f"{FREE_QUOTA['pu_per_month']:,.0f} a month; cached responses cost nothing)"
@@ -114,6 +119,25 @@ def fetch_lines(
         f"{stats.cache_hits} cache hit(s)"
     ]
     if synthetic:
+        lines.append(SYNTHETIC_LINE)
+    return lines
+
+
+def stats_plan_line(plan: StatsPlan) -> str:
+    """What a statistics job is: zones, intervals, the path."""
+    how = "from pixels (Process API tiles, --local)" if plan.local else "by the Statistical API"
+    return f"{plan.zones} zone(s) x {plan.intervals} interval(s), {how}"
+
+
+def stats_lines(done: StatsDone) -> list[str]:
+    """The summary of a finished ``stats``: file, rows, requests, PU spent, cache hits."""
+    usage = done.usage
+    lines = [
+        f"{done.path}: {done.rows} rows, {usage.requests} request(s), "
+        f"{usage.processing_units_spent:.2f} processing units spent, "
+        f"{usage.cache_hits} cache hit(s)"
+    ]
+    if done.synthetic:
         lines.append(SYNTHETIC_LINE)
     return lines
 
