@@ -18,6 +18,7 @@ import threading
 import uuid
 import warnings
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import dask
 import dask.array
@@ -27,7 +28,7 @@ from pyproj import CRS
 from sentinelhub.config import SHConfig
 
 from s2raster._series import dated_plan, series_array, step_labels
-from s2raster._tiles import EmptyWatch, LoadStats, Progress, StepReader, TileReader
+from s2raster._tiles import EmptyWatch, LoadStats, Progress, StepReader, TileReader, no_data
 from s2raster.bands import band_table, validate_bands
 from s2raster.cache import CacheOption, TileCache, cache_key, resolve_cache
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
@@ -50,11 +51,14 @@ _UNITS = {
 
 
 def load(
-    bbox: BBox,
-    time: TimeInput,
+    bbox: BBox | None = None,
+    time: TimeInput | None = None,
     bands: str | Iterable[str] | None = None,
     *,
     index: str | Sequence[str] | None = None,
+    geometry: Any = None,
+    geometry_crs: str | int | CRS | None = None,
+    make_valid: bool = False,
     resolution: float = 10.0,
     crs: str | int | CRS | None = None,
     bbox_crs: str | int | CRS = "EPSG:4326",
@@ -84,7 +88,12 @@ def load(
     (with a leading ``time`` for a series).
 
     ``bbox`` is in ``bbox_crs`` (lon/lat by default), ``resolution`` in metres, ``crs`` the
-    output CRS (default: the UTM zone of the bbox centre). ``config`` (an SHConfig) decides
+    output CRS (default: the UTM zone of the area's centre). Instead of ``bbox``, give
+    ``geometry``: a polygon as GeoJSON (lon/lat), shapely (in ``geometry_crs``, default
+    lon/lat), a GeoDataFrame/GeoSeries (their union), anything with ``__geo_interface__``,
+    or a vector file path (:func:`s2raster.geometry.read_area`; ``make_valid`` repairs an
+    invalid one). The grid covers its bounds; pixels whose centre is outside it are NaN,
+    and tiles it does not reach are not requested. ``config`` (an SHConfig) decides
     where requests go; default :func:`~s2raster.cdse.cdse_config` (CDSE, credentials from the
     environment or a sentinelhub profile). ``cache``: True (user cache dir), a directory, or
     False. ``max_pu`` refuses a job estimated above it (:class:`CostLimitError`) before any
@@ -115,6 +124,9 @@ def load(
         bbox,
         time,
         bands,
+        geometry=geometry,
+        geometry_crs=geometry_crs,
+        make_valid=make_valid,
         resolution=resolution,
         crs=crs,
         bbox_crs=bbox_crs,
@@ -204,7 +216,9 @@ def load_plan(
         failed=threading.Event(),
     )
     attrs = _attrs(plan, found, base_url=fetch.base_url)
-    step = StepReader(reader, EmptyWatch(step_labels(plan), len(plan.tiles)), bool(plan.dates))
+    step = StepReader(
+        reader, EmptyWatch(step_labels(plan), plan.requests_per_date), bool(plan.dates)
+    )
     name = plan.query.collection
     if plan.dates:
         da = series_array(plan, step, attrs, name)
@@ -279,7 +293,13 @@ def search(plan: Plan, fetch: Fetch) -> Search:
 
 def _lazy_array(plan: Plan, reader: StepReader) -> dask.array.Array:
     name = f"s2raster-load-{uuid.uuid4().hex}"
-    graph = {(name, 0, r.tile.index_row, r.tile.index_col): (reader, 0, r) for r in plan.requests}
+    graph: dict[Any, Any] = {
+        (name, 0, t.index_row, t.index_col): (no_data, (len(plan.query.bands), *t.grid.shape))
+        for t in plan.tiles
+    }  # tiles outside the job's area: no request, no data
+    graph.update(
+        {(name, 0, r.tile.index_row, r.tile.index_col): (reader, 0, r) for r in plan.requests}
+    )
     chunks = ((len(plan.query.bands),), *plan.chunks)
     meta = np.empty((0, 0, 0), dtype=np.float32)
     return dask.array.Array(graph, name, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]

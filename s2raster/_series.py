@@ -9,12 +9,13 @@ step's ``timeRange`` (:func:`s2raster.plan.plan_dates`); the dask graph has one 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import dask.array
 import numpy as np
 import xarray as xr
 
-from s2raster._tiles import StepReader
+from s2raster._tiles import StepReader, no_data
 from s2raster.errors import InputError
 from s2raster.fetch import Search
 from s2raster.grouping import check_groupby, group_acquisitions
@@ -55,12 +56,19 @@ def step_labels(plan: Plan) -> tuple[str, ...]:
 def series_array(plan: Plan, step: StepReader, attrs: dict[str, Scalar], name: str) -> xr.DataArray:
     """The lazy ``(time, band, y, x)`` DataArray of a dated ``plan``."""
     key = f"s2raster-series-{uuid.uuid4().hex}"
-    graph = {
-        (key, t, 0, r.tile.index_row, r.tile.index_col): (step, t, r)
-        for t in range(len(plan.dates))
-        for r in plan.date_requests(t)
-    }
     bands = plan.query.bands
+    graph: dict[Any, Any] = {
+        (key, t, 0, tile.index_row, tile.index_col): (no_data, (1, len(bands), *tile.grid.shape))
+        for t in range(len(plan.dates))
+        for tile in plan.tiles
+    }  # tiles outside the job's area: no request, no data
+    graph.update(
+        {
+            (key, t, 0, r.tile.index_row, r.tile.index_col): (step, t, r)
+            for t in range(len(plan.dates))
+            for r in plan.date_requests(t)
+        }
+    )
     chunks = ((1,) * len(plan.dates), (len(bands),), *plan.chunks)
     meta = np.empty((0, 0, 0, 0), dtype=np.float32)
     data = dask.array.Array(graph, key, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]

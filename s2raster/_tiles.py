@@ -199,3 +199,8 @@ class StepReader:
         data = self.reader(request)
         self.watch.done(step, request, data)
         return data[np.newaxis] if self.time_axis else data
+
+
+def no_data(shape: tuple[int, ...]) -> np.ndarray:
+    """A chunk of no data (NaN): a tile the job's area does not reach is not requested."""
+    return np.full(shape, np.nan, dtype=np.float32)

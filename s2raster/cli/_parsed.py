@@ -9,15 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from s2raster.errors import InputError
+
 Kwargs = MutableMapping[str, Any]
 
 
 @dataclass(frozen=True)
 class AreaOptions:
-    """Where and when: --bbox, --bbox-crs, --time, --crs, --collection, --mosaicking,
-    --max-cloud, and --yes (confirm a large area)."""
+    """Where and when: --bbox (or --geometry), --bbox-crs, --time, --crs, --collection,
+    --mosaicking, --max-cloud, and --yes (confirm a large area).
 
-    bbox: tuple[float, float, float, float]
+    ``bbox`` is None when --geometry is given instead (``fetch``, ``plan``).
+    """
+
+    bbox: tuple[float, float, float, float] | None
     bbox_crs: str
     time: str | None
     crs: str | None
@@ -25,13 +30,21 @@ class AreaOptions:
     mosaicking: str
     max_cloud: float | None
     confirmed: bool
+    geometry: Path | None = None
 
     @classmethod
     def from_kwargs(cls, kwargs: Kwargs) -> AreaOptions:
         """Pop the group's values from click's keyword arguments."""
-        x0, y0, x1, y1 = (float(v) for v in kwargs.pop("bbox"))
+        raw = kwargs.pop("bbox")
+        geometry = kwargs.pop("geometry", None)
+        if raw is not None and geometry is not None:
+            raise InputError("give either --bbox or --geometry, not both")
+        if raw is None and geometry is None:
+            raise InputError("give the area: --bbox MINX MINY MAXX MAXY or --geometry FILE")
+        bbox = None if raw is None else tuple(float(v) for v in raw)
         return cls(
-            bbox=(x0, y0, x1, y1),
+            bbox=bbox,  # type: ignore[arg-type]
+            geometry=geometry,
             bbox_crs=kwargs.pop("bbox_crs"),
             time=kwargs.pop("time"),
             crs=kwargs.pop("crs"),

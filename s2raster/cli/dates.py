@@ -20,7 +20,7 @@ from s2raster.cli.session import service_config
 
 
 @click.command()
-@area_options()
+@area_options(geometry=True)
 @groupby_option(with_none=True)
 @catalog_options
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
@@ -40,6 +40,7 @@ def dates(area: AreaOptions, endpoint: EndpointOptions, groupby: str | None, as_
         frame = list_dates(
             area.bbox,
             area.time,
+            geometry=area.geometry,
             groupby=grouping,
             max_cloud=area.max_cloud,
             bbox_crs=area.bbox_crs,

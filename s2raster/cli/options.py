@@ -85,11 +85,35 @@ def max_pu_option() -> Decorator:
     )
 
 
-def area_options(*, time_required: bool = True) -> Decorator:
-    """--bbox, --bbox-crs, --time, --crs, --collection, --mosaicking, --max-cloud, --yes."""
+def geometry_option(help_text: str) -> Decorator:
+    """--geometry FILE (a vector file of polygons)."""
+    return click.option(
+        "--geometry",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help=help_text,
+    )
+
+
+def area_options(*, time_required: bool = True, geometry: bool = False) -> Decorator:
+    """--bbox, --bbox-crs, --time, --crs, --collection, --mosaicking, --max-cloud, --yes.
+
+    With ``geometry``, also --geometry FILE, and one of --bbox and --geometry is needed.
+    """
     time_help = "Time range START/END (ISO dates; the END date is inclusive)."
     if not time_required:
         time_help += " Default: the last 30 days."
+    bbox_help = "Area of interest in --bbox-crs (lon/lat order for EPSG:4326)."
+    extra: list[Decorator] = []
+    if geometry:
+        bbox_help += " Or give --geometry."
+        extra.append(
+            geometry_option(
+                "Area of interest as polygons (GeoJSON, GeoPackage, Shapefile); pixels outside "
+                "them are no data."
+            )
+        )
     return _group(
         "area",
         AreaOptions.from_kwargs,
@@ -97,10 +121,12 @@ def area_options(*, time_required: bool = True) -> Decorator:
             "--bbox",
             nargs=4,
             type=float,
-            required=True,
+            required=not geometry,
+            default=None,
             metavar="MINX MINY MAXX MAXY",
-            help="Area of interest in --bbox-crs (lon/lat order for EPSG:4326).",
+            help=bbox_help,
         ),
+        *extra,
         click.option("--bbox-crs", default="EPSG:4326", show_default=True, help="CRS of --bbox."),
         click.option("--time", "time", required=time_required, metavar="START/END", help=time_help),
         click.option(
@@ -272,7 +298,7 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         max_pu_option(),
     )(func)
-    return area_options()(decorated)
+    return area_options(geometry=True)(decorated)
 
 
 def check_output(path: Path, suffixes: tuple[str, ...]) -> Path:

@@ -42,6 +42,7 @@ def make_job(
         area.bbox,
         area.time,
         choose_bands(job.bands, indices, cloud_mask=cloud_mask),
+        geometry=area.geometry,
         resolution=job.resolution,
         crs=area.crs,
         bbox_crs=area.bbox_crs,
