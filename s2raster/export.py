@@ -9,7 +9,7 @@ then writes block by block and atomically.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,7 @@ def to_geotiff(
     return write_geotiff(da, path, cog=cog, tags=tags, **options)
 
 
-def step_names(times: Sequence[Any]) -> list[str]:
+def step_names(times: Iterable[Any]) -> list[str]:
     """The ``{time}`` of each step's file: ``YYYY-MM-DD`` (UTC), or ``YYYY-MM-DDTHHMMSS``
     for steps that share a date; ExportError if two steps share a second."""
     stamps = [_utc(t) for t in times]

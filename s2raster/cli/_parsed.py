@@ -134,6 +134,36 @@ class JobOptions:
         )
 
 
+@dataclass(frozen=True)
+class SeriesOptions:
+    """A time series: --per-date, --composite, --cloud-mask, --groupby, --min-clear."""
+
+    per_date: bool
+    composite: str | None
+    cloud_mask: bool
+    groupby: str | None
+    min_clear: float | None
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Kwargs) -> SeriesOptions:
+        """Pop the group's values from click's keyword arguments."""
+        return cls(
+            per_date=kwargs.pop("per_date"),
+            composite=kwargs.pop("composite"),
+            cloud_mask=kwargs.pop("cloud_mask"),
+            groupby=kwargs.pop("groupby"),
+            min_clear=kwargs.pop("min_clear"),
+        )
+
+    @property
+    def series_groupby(self) -> str | None:
+        """The grouping of the job: --groupby, else ``solar_day`` for --per-date and
+        --composite; None for one mosaic."""
+        if self.groupby is not None:
+            return self.groupby
+        return "solar_day" if self.per_date or self.composite is not None else None
+
+
 def parse_list(value: str | None) -> tuple[str, ...]:
     """``"B02, B03,,B04"`` -> ``("B02", "B03", "B04")``; None -> ()."""
     if not value:

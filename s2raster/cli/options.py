@@ -25,30 +25,38 @@ from s2raster.cli._parsed import (
     EndpointOptions,
     JobOptions,
     Kwargs,
+    SeriesOptions,
     ServiceOptions,
     parse_list,
 )
 from s2raster.contract import MOSAICKING_ORDERS
 from s2raster.errors import InputError
+from s2raster.grouping import GROUPBY
 
 __all__ = [
     "GEOTIFF_SUFFIXES",
     "AreaOptions",
     "EndpointOptions",
     "JobOptions",
+    "SeriesOptions",
     "ServiceOptions",
     "area_options",
+    "catalog_options",
     "check_output",
     "endpoint_options",
     "job_options",
     "max_pu_option",
     "parse_list",
+    "series_options",
     "service_options",
 ]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
+#: The methods of :func:`s2raster.composite` (kept here so ``--help`` imports no numpy; a
+#: test checks they agree).
+COMPOSITE_METHODS = ("median", "mean", "min", "max", "first", "last", "greenest")
 
 
 def _group(name: str, build: Callable[[Kwargs], object], *options: Decorator) -> Decorator:
@@ -180,6 +188,60 @@ def endpoint_options(func: Callable[..., Any]) -> Callable[..., Any]:
         defaults_help=False,
     )
     return _group("endpoint", EndpointOptions.from_kwargs, *options)(func)
+
+
+def catalog_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--emulator, --profile, --base-url, --token-url: where the catalog is searched."""
+    options = _endpoint_options(
+        "Search the built-in local emulator's catalog (SYNTHETIC data) instead."
+    )
+    return _group("endpoint", EndpointOptions.from_kwargs, *options)(func)
+
+
+def groupby_option(*, with_none: bool = False) -> Decorator:
+    """--groupby: solar_day (one step per local solar day) or time (one per overpass)."""
+    choices = (*GROUPBY, "none") if with_none else GROUPBY
+    return click.option(
+        "--groupby",
+        type=click.Choice(choices),
+        default=None,
+        help=(
+            "Time steps: solar_day (one per local solar day, the tiles and passes of a day "
+            "together) or time (one per overpass). Default: solar_day"
+            + ("; none lists every catalog item." if with_none else " with --per-date/--composite.")
+        ),
+    )
+
+
+def series_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--per-date, --composite, --cloud-mask, --groupby, --min-clear."""
+    return _group(
+        "series",
+        SeriesOptions.from_kwargs,
+        click.option(
+            "--per-date",
+            is_flag=True,
+            help="One GeoTIFF per date: put {time} in -o (e.g. -o ndvi_{time}.tif).",
+        ),
+        click.option(
+            "--composite",
+            type=click.Choice(COMPOSITE_METHODS),
+            default=None,
+            help="Combine the dates into one image, pixel by pixel (greenest: highest NDVI).",
+        ),
+        click.option(
+            "--cloud-mask",
+            is_flag=True,
+            help="Mask clouds and their shadows with SCL (3, 8, 9, 10), fetched with the bands.",
+        ),
+        groupby_option(),
+        click.option(
+            "--min-clear",
+            type=click.FloatRange(0, 1),
+            default=None,
+            help="With --cloud-mask: drop the dates less clear than this share (0..1).",
+        ),
+    )(func)
 
 
 def service_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,7 +9,7 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from s2raster.contract import FREE_QUOTA
 
@@ -51,9 +51,11 @@ def plan_lines(plan: Plan) -> list[str]:
     cols = max(t.index_col for t in plan.tiles) + 1
     quota = plan.quota
     query = plan.query
+    per = " per date" if plan.groupby is not None else ""
     lines = [
         f"grid:       {grid_line(plan.grid)}",
-        f"tiles:      {len(plan.tiles)} ({rows} x {cols}), one Process API request each",
+        f"tiles:      {len(plan.tiles)} ({rows} x {cols}), one Process API request each{per}",
+        *date_lines(plan),
         f"bands:      {','.join(query.bands)} ({query.collection}, {query.mosaicking})",
         f"estimated:  {plan.estimated_pu:.2f} processing units, "
         f"up to {human_bytes(plan.download_bytes)} to download",
@@ -75,6 +77,15 @@ def plan_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def date_lines(plan: Plan) -> list[str]:
+    """``dates: 18 (solar_day), 2024-06-03 .. 2024-08-27: 72 requests`` for a series."""
+    if plan.groupby is None:
+        return []
+    n = len(plan.dates)
+    span = f", {plan.dates[0].solar_day} .. {plan.dates[-1].solar_day}" if n else ""
+    return [f"dates:      {n} ({plan.groupby}){span}: {len(plan.requests)} requests in all"]
+
+
 def plan_report(plan: Plan) -> str:
     """The plan as text, with a note when a fetch of it would need --yes."""
     from s2raster.plan import MAX_PIXELS, needs_confirmation
@@ -89,14 +100,16 @@ def plan_report(plan: Plan) -> str:
 
 def estimate_line(plan: Plan) -> str:
     """One line before a download: the estimated cost and its share of the free quota."""
-    return cost_line(plan.estimated_pu, len(plan.requests), plan.quota)
+    n = len(plan.requests)
+    dates = f", {len(plan.dates)} date(s) x {len(plan.tiles)} tile(s)" if plan.groupby else ""
+    return cost_line(plan.estimated_pu, n, plan.quota, detail=dates)
 
 
-def cost_line(pu: float, n: int, quota: QuotaShare) -> str:
+def cost_line(pu: float, n: int, quota: QuotaShare, *, detail: str = "") -> str:
     """The estimated cost of ``n`` requests and its share of the free quota."""
     return (
         f"Estimated cost: {pu:.2f} processing units for {n} "
-        f"request{'' if n == 1 else 's'} ({_pct(quota.minute_pu)} of a free account's "
+        f"request{'' if n == 1 else 's'}{detail} ({_pct(quota.minute_pu)} of a free account's "
         f"{FREE_QUOTA['pu_per_minute']:g} PU a minute, {_pct(quota.month_pu)} of its "
         f"{FREE_QUOTA['pu_per_month']:,.0f} a month; cached responses cost nothing)"
     )
@@ -140,6 +153,37 @@ def stats_lines(done: StatsDone) -> list[str]:
     if done.synthetic:
         lines.append(SYNTHETIC_LINE)
     return lines
+
+
+def series_lines(
+    *, paths: Sequence[Path], dates: int, composite: str | None, cloud_mask: bool
+) -> list[str]:
+    """What a series fetch wrote: the files per date, or the composite of how many dates."""
+    masked = ", clouds masked (SCL)" if cloud_mask else ""
+    if composite is not None:
+        return [f"{paths[0]}: {composite} of {dates} date(s){masked}"]
+    if not paths:
+        return []
+    first, last = paths[0], paths[-1]
+    span = f"{first}" if len(paths) == 1 else f"{first} .. {last.name}"
+    return [f"{len(paths)} file(s), one per date{masked}: {span}"]
+
+
+def dates_lines(frame: Any, *, groupby: str | None) -> list[str]:
+    """The table of ``s2raster dates`` and a summary line (a pandas DataFrame in)."""
+    if frame.empty:
+        return []
+    shown = frame.assign(
+        solar_day=frame["solar_day"].dt.strftime("%Y-%m-%d"),
+        time=frame["time"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z",
+        cloud_cover=frame["cloud_cover"].map(lambda v: "" if v != v else f"{v:.1f}"),
+    )
+    what = "catalog items" if groupby is None else f"dates ({groupby})"
+    items = int(frame["acquisitions"].sum())
+    return [
+        *shown.to_string(index=False).splitlines(),
+        f"{len(frame)} {what}, {items} acquisition(s); nothing downloaded, no processing units",
+    ]
 
 
 def mask_id(client_id: str) -> str:

@@ -33,6 +33,8 @@ class Session:
     cache: bool | Path
     concurrency: int
     progress: Callable[..., None]
+    plan: Plan | None = None
+    """The plan downloaded (a time series' plan has its dates: one request per date and tile)."""
 
 
 @contextmanager
@@ -67,17 +69,28 @@ def notice(message: str, *, quiet: bool) -> None:
 
 
 @contextmanager
-def download_session(service: ServiceOptions, plan: Plan) -> Iterator[Session]:
-    """Open the service, print its notices and show a progress bar over ``plan``'s tiles."""
+def download_session(
+    service: ServiceOptions, plan: Plan, *, groupby: str | None = None
+) -> Iterator[Session]:
+    """Open the service, print its notices and show a progress bar over ``plan``'s requests.
+
+    With ``groupby`` the catalog is searched first (:func:`s2raster.plan_series`) so that
+    the estimate and the bar cover every date; the session's ``plan`` is that series plan.
+    """
     quiet = service.quiet
     with service_config(service.endpoint) as (config, synthetic):
         if synthetic:
             notice(f"Note: --emulator: {SYNTHETIC_NOTICE}", quiet=quiet)
+        if groupby is not None:
+            from s2raster.acquisitions import plan_series
+
+            plan = plan_series(plan, groupby, config=config)
         notice(report.estimate_line(plan), quiet=quiet)
-        with tile_progress(len(plan.tiles), quiet=quiet) as progress:
+        with tile_progress(len(plan.requests), quiet=quiet) as progress:
             yield Session(
                 config=config,
                 cache=service.cache,
                 concurrency=service.concurrency,
                 progress=progress,
+                plan=plan,
             )
