@@ -28,6 +28,7 @@ from s2raster.errors import (
 if TYPE_CHECKING:
     from s2raster._load import LoadStats, load, load_plan
     from s2raster.cdse import cdse_config
+    from s2raster.cost import Quota
     from s2raster.emulator.errors import EmulatorError
     from s2raster.export import to_geotiff
     from s2raster.grid import Grid, Tile
@@ -44,6 +45,7 @@ _LAZY = {
     "load": ("s2raster._load", "load"),
     "load_plan": ("s2raster._load", "load_plan"),
     "Plan": ("s2raster.plan", "Plan"),
+    "Quota": ("s2raster.cost", "Quota"),
     "make_plan": ("s2raster.plan", "make_plan"),
 }
 
@@ -75,6 +77,7 @@ __all__ = [
     "NetworkError",
     "NoDataError",
     "Plan",
+    "Quota",
     "ResponseError",
     "S2RasterError",
     "ServiceError",

@@ -4,14 +4,20 @@
 decides whether there is anything to pay for, and the service's answer says whether its
 data is synthetic), checks the cost limit, and returns at once: nothing is downloaded until
 the array is computed. Each dask chunk is one tile request (:mod:`s2raster._tiles`): cache
-lookup -> fetch (at most ``concurrency`` in flight) -> :func:`s2raster.geotiff.read_tile`
-(georeferencing checked, NaN where ``dataMask`` is 0) -> cache store. What a load cost is
-counted in the :class:`LoadStats` the caller passes in.
+lookup -> fetch (at most ``concurrency`` in flight, paced to the account's per-minute quota
+by the CDSE fetch) -> :func:`s2raster.geotiff.read_tile` (georeferencing checked, UINT16 DN
+turned into float32 values, NaN where ``dataMask`` is 0) -> cache store. What a load cost is
+counted in the :class:`LoadStats` the caller passes in, and each paid request appended to
+the local ledger (:mod:`s2raster.ledger`).
+
+The graph pickles (each task is a :class:`~s2raster._tiles.TileReader` and a
+:class:`~s2raster.plan.TileRequest`, the CDSE fetch pickles without its credentials), so
+the same array computes on a ``distributed`` cluster unchanged; see
+:mod:`s2raster._runtime` for what each worker process rebuilds.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterable
 
@@ -21,19 +27,29 @@ import xarray as xr
 from pyproj import CRS
 from sentinelhub.config import SHConfig
 
-from s2raster._tiles import LoadStats, Progress, TileReader
+from s2raster._runtime import LoadStats, Progress, local_state, subscribe
+from s2raster._tiles import TileReader, request_key
 from s2raster.bands import band_table
-from s2raster.cache import CacheOption, TileCache, cache_key, resolve_cache
+from s2raster.cache import CacheOption, TileCache, resolve_cache
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
+from s2raster.cost import Quota
 from s2raster.errors import CostLimitError, InputError, NoDataError
-from s2raster.evalscript import payload
 from s2raster.fetch import Fetch, Search
 from s2raster.grid import BBox
-from s2raster.plan import Plan, make_plan
+from s2raster.ledger import LedgerOption, resolve_ledger
+from s2raster.plan import Plan, TileRequest, make_plan
 from s2raster.timerange import TimeInput, format_time
 from s2raster.xr import Scalar, to_dataarray
 
-__all__ = ["LoadStats", "Progress", "load", "load_plan", "search", "units_attr"]
+__all__ = [
+    "LoadStats",
+    "Progress",
+    "load",
+    "load_plan",
+    "pending_requests",
+    "search",
+    "units_attr",
+]
 
 _UNITS = {
     "REFLECTANCE": "reflectance",
@@ -56,14 +72,17 @@ def load(
     max_cloud: float | None = None,
     upsampling: str = "NEAREST",
     downsampling: str = "NEAREST",
+    sample_type: str = "FLOAT32",
     config: SHConfig | None = None,
     cache: CacheOption = True,
     concurrency: int = 4,
+    quota: Quota | None = None,
     fetch: Fetch | None = None,
     progress: Progress | None = None,
     max_pu: float | None = None,
     tile_px: int = MAX_PX,
     stats: LoadStats | None = None,
+    ledger: LedgerOption = True,
 ) -> xr.DataArray:
     """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray.
 
@@ -72,11 +91,19 @@ def load(
     where requests go; default :func:`~s2raster.cdse.cdse_config` (CDSE, credentials from the
     environment or a sentinelhub profile). ``cache``: True (user cache dir), a directory, or
     False. ``max_pu`` refuses a job estimated above it (:class:`CostLimitError`) before any
-    request. ``stats``: a :class:`LoadStats` that counts requests, cache hits and PU as the
-    array is computed. ``fetch`` replaces the network (tests). The catalog is searched once
-    (:class:`NoDataError` if nothing matches); nothing else is downloaded until computed;
-    compute with more dask threads than cores for download-bound jobs (e.g.
-    ``da.compute(num_workers=concurrency)``).
+    request (tiles already in the cache count as free). ``stats``: a :class:`LoadStats` that
+    counts requests, cache hits and PU as the array is computed. ``sample_type="UINT16"``
+    asks for integer responses (reflectance as DN, half the PU) and returns the same float32
+    values as ``"FLOAT32"`` (the default), bit for bit; it refuses angle and AOT bands and
+    interpolating resampling. ``quota`` paces the requests to an account's per-minute
+    limits (default :data:`s2raster.contract.FREE_QUOTA`; ``Quota(None, None)``: no
+    pacing). ``ledger``: where each paid request's PU is appended (True: beside the user
+    cache; False: nowhere). ``fetch`` replaces the network (tests). The catalog is searched
+    once (:class:`NoDataError` if nothing matches); nothing else is downloaded until
+    computed; compute with more dask threads than cores for download-bound jobs (e.g.
+    ``da.compute(num_workers=concurrency)``). The array also computes on a ``distributed``
+    cluster: workers need the credentials in their environment (``SH_CLIENT_ID`` /
+    ``SH_CLIENT_SECRET``) or sentinelhub profile, never in the graph.
     """
     plan = make_plan(
         bbox,
@@ -90,6 +117,7 @@ def load(
         max_cloud=max_cloud,
         upsampling=upsampling,
         downsampling=downsampling,
+        sample_type=sample_type,
         tile_px=tile_px,
     )
     return load_plan(
@@ -97,10 +125,12 @@ def load(
         config=config,
         cache=cache,
         concurrency=concurrency,
+        quota=quota,
         fetch=fetch,
         progress=progress,
         max_pu=max_pu,
         stats=stats,
+        ledger=ledger,
     )
 
 
@@ -110,39 +140,50 @@ def load_plan(
     config: SHConfig | None = None,
     cache: CacheOption = True,
     concurrency: int = 4,
+    quota: Quota | None = None,
     fetch: Fetch | None = None,
     progress: Progress | None = None,
     max_pu: float | None = None,
     stats: LoadStats | None = None,
+    ledger: LedgerOption = True,
 ) -> xr.DataArray:
     """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan``."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
     if stats is not None and not isinstance(stats, LoadStats):
         raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
-    fetch = service(config, fetch, concurrency)
+    fetch = service(config, fetch, concurrency, quota)
     found = search(plan, fetch)
     # The default cache skips services whose tiles could never be found again: the
     # emulator says its data is synthetic (and its port changes from run to run). A cache
     # named explicitly is always used.
     tile_cache = resolve_cache(False if cache is True and found.synthetic else cache)
     check_cost(plan, max_pu, tile_cache, fetch.base_url)
+    load_id = uuid.uuid4().hex
+    state = local_state(load_id, concurrency, stats if stats is not None else LoadStats(), progress)
+    subscribe(state, ((request_key(fetch.base_url, r), r) for r in plan.requests))
     reader = TileReader(
         fetch=fetch,
         cache=tile_cache,
         synthetic=found.synthetic,
-        stats=stats if stats is not None else LoadStats(),
-        progress=progress,
-        slots=threading.BoundedSemaphore(concurrency),
-        failed=threading.Event(),
+        load_id=load_id,
+        concurrency=concurrency,
+        ledger=resolve_ledger(ledger),
+        state=state,
     )
     attrs = _attrs(plan, found, base_url=fetch.base_url)
     data = _lazy_array(plan, reader)
     return to_dataarray(data, plan.grid, plan.query.bands, attrs, name=plan.query.collection)
 
 
-def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> Fetch:
-    """``fetch`` if given, else a CDSE fetch for ``config`` (default: :func:`cdse_config`)."""
+def service(
+    config: SHConfig | None,
+    fetch: Fetch | None,
+    concurrency: int,
+    quota: Quota | None = None,
+) -> Fetch:
+    """``fetch`` if given, else a CDSE fetch for ``config`` (default: :func:`cdse_config`),
+    paced to ``quota`` (default: the free tier's)."""
     if fetch is not None:
         if not callable(fetch) or not isinstance(getattr(fetch, "base_url", None), str):
             raise InputError(
@@ -152,7 +193,9 @@ def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> F
         return fetch
     from s2raster.cdse import cdse_config, cdse_fetch
 
-    return cdse_fetch(cdse_config() if config is None else config, concurrency=concurrency)
+    return cdse_fetch(
+        cdse_config() if config is None else config, concurrency=concurrency, quota=quota
+    )
 
 
 def search(plan: Plan, fetch: Fetch) -> Search:
@@ -172,22 +215,28 @@ def search(plan: Plan, fetch: Fetch) -> Search:
 
 
 def _lazy_array(plan: Plan, reader: TileReader) -> dask.array.Array:
-    name = f"s2raster-load-{uuid.uuid4().hex}"
+    """One task per tile request: ``(reader, request)``, keyed by the tile's position."""
+    name = f"s2raster-load-{reader.load_id}"
     graph = {(name, 0, r.tile.index_row, r.tile.index_col): (reader, r) for r in plan.requests}
     chunks = ((len(plan.query.bands),), *plan.chunks)
     meta = np.empty((0, 0, 0), dtype=np.float32)
     return dask.array.Array(graph, name, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]
 
 
+def pending_requests(
+    plan: Plan, cache: TileCache | None, base_url: str
+) -> tuple[TileRequest, ...]:
+    """The requests of ``plan`` that the tile ``cache`` cannot answer (all without a cache)."""
+    if cache is None:
+        return plan.requests
+    return tuple(r for r in plan.requests if not cache.contains(request_key(base_url, r)))
+
+
 def check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_url: str) -> None:
     """Refuse a plan whose uncached requests are estimated above ``max_pu``."""
     if max_pu is None:
         return
-    todo = [
-        r
-        for r in plan.requests
-        if cache is None or not cache.contains(cache_key(base_url, payload(r)))
-    ]
+    todo = pending_requests(plan, cache, base_url)
     estimate = sum(r.estimated_pu for r in todo)
     if estimate > max_pu:
         raise CostLimitError(
@@ -206,6 +255,7 @@ def _attrs(plan: Plan, found: Search, *, base_url: str) -> dict[str, Scalar]:
         "time_to": format_time(q.time_to),
         "mosaicking": q.mosaicking,
         "units": units_attr(q.collection, q.bands),
+        "response_sample_type": q.sample_type,
         "processing_units_estimated": float(plan.estimated_pu),
         "acquisitions": len(found.acquisitions),
         "synthetic": int(found.synthetic),

@@ -86,7 +86,7 @@ def build_request(request: TileRequest, config: SHConfig) -> SentinelHubRequest:
         other_args=extra if query.max_cloud is not None else None,
     )
     return SentinelHubRequest(
-        evalscript=evalscript(query.bands, query.collection),
+        evalscript=evalscript(query.bands, query.collection, query.sample_type),
         input_data=[bound_input(input_data, config.sh_base_url)],
         responses=[SentinelHubRequest.output_response(OUTPUT_ID, MimeType.TIFF)],
         bbox=BBox(grid.bounds, crs=CRS(int(grid.crs.split(":")[1]))),
