@@ -223,9 +223,7 @@ def _lazy_array(plan: Plan, reader: TileReader) -> dask.array.Array:
     return dask.array.Array(graph, name, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]
 
 
-def pending_requests(
-    plan: Plan, cache: TileCache | None, base_url: str
-) -> tuple[TileRequest, ...]:
+def pending_requests(plan: Plan, cache: TileCache | None, base_url: str) -> tuple[TileRequest, ...]:
     """The requests of ``plan`` that the tile ``cache`` cannot answer (all without a cache)."""
     if cache is None:
         return plan.requests

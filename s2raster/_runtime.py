@@ -163,7 +163,8 @@ def _slots(
 
     def cluster_slots() -> contextlib.AbstractContextManager[Any]:
         if not semaphore:  # made in a task (it needs the worker's client)
-            semaphore.append(Semaphore(max_leases=concurrency, name=f"s2raster-{load_id}"))
+            made = Semaphore(max_leases=concurrency, name=f"s2raster-{load_id}")  # type: ignore[no-untyped-call]
+            semaphore.append(made)
         return _held(semaphore[0])
 
     return cluster_slots

@@ -37,7 +37,7 @@ class TileReader:
     """Reads one tile request into a ``(band, y, x)`` float32 array.
 
     ``state`` is this process's :class:`~s2raster._runtime.LoadState`; it is not pickled:
-    an unpickled reader looks it up (or makes it) by ``load_id``.
+    an unpickled reader looks it up (or makes it) by ``load_id`` when first called.
     """
 
     fetch: Fetch
@@ -46,11 +46,16 @@ class TileReader:
     load_id: str
     concurrency: int
     ledger: Ledger | None = None
-    state: LoadState = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+    state: LoadState | None = field(default=None, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
+    @property
+    def here(self) -> LoadState:
+        """This process's state of the load, looked up on first use: in a task, where a
+        ``distributed`` worker can be seen (not while the graph is being unpickled)."""
         if self.state is None:
             object.__setattr__(self, "state", state(self.load_id, self.concurrency))
+        assert self.state is not None
+        return self.state
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         fields = (self.fetch, self.cache, self.synthetic, self.load_id, self.concurrency)
@@ -66,13 +71,13 @@ class TileReader:
         except Exception:
             # dask re-raises the first error at once, but tasks it already started go on:
             # they must not spend processing units on a load that has failed.
-            self.state.failed.set()
+            self.here.failed.set()
             raise
-        self.state.done(request)
+        self.here.done(request)
         return data
 
     def _check_not_failed(self) -> None:
-        if self.state.failed.is_set():
+        if self.here.failed.is_set():
             raise ResponseError(
                 "not fetched: another tile of this load failed first (its error was raised "
                 "when the array was computed); fix that and call s2raster.load again "
@@ -88,18 +93,18 @@ class TileReader:
             data = self._read(request, entry.path, entry.synthetic)
         except ResponseError:
             return None  # a damaged or foreign entry: fetch again (and overwrite it)
-        self.state.record(FetchResult(b"", 0.0, entry.synthetic, from_cache=True), key)
+        self.here.record(FetchResult(b"", 0.0, entry.synthetic, from_cache=True), key)
         return data
 
     def _download(self, request: TileRequest, key: str) -> np.ndarray:
-        with self.state.slots():
+        with self.here.slots():
             self._check_not_failed()
             try:
                 result = self.fetch(request)
             except Exception:
-                self.state.failed.set()  # before the slot is free for a task still waiting
+                self.here.failed.set()  # before the slot is free for a task still waiting
                 raise
-        self.state.record(result, key)
+        self.here.record(result, key)
         if self.ledger is not None and not result.synthetic:
             self.ledger.record(result.processing_units, self.fetch.base_url)
         if self.cache is None or not self._store(key, result):

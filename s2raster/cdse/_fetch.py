@@ -17,12 +17,12 @@ import threading
 import time
 from typing import Any
 
+from requests import Response
 from sentinelhub.config import SHConfig
 from sentinelhub.download.client import DownloadClient
 from sentinelhub.download.models import DownloadRequest, DownloadResponse
 from sentinelhub.download.sentinelhub_client import SentinelHubDownloadClient
 from sentinelhub.download.session import SentinelHubSession
-from requests import Response
 
 from s2raster.cdse import _catalog, _redact
 from s2raster.cdse._config import check_config

@@ -110,9 +110,7 @@ def _rebuild(spec: ServiceSpec) -> CdseFetch:
             f"sentinelhub profile) are not the OAuth client the load was made with for "
             f"{spec.base_url}: give every worker the same client"
         )
-    return CdseFetch(
-        config, concurrency=spec.concurrency, quota=spec.quota, share=_worker_share()
-    )
+    return CdseFetch(config, concurrency=spec.concurrency, quota=spec.quota, share=_worker_share())
 
 
 def _worker_share() -> float:
