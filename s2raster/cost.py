@@ -40,12 +40,15 @@ class Quota:
     ``requests_per_minute`` and ``pu_per_minute`` default to the free CDSE tier
     (:data:`~s2raster.contract.FREE_QUOTA`); None switches that limit's pacing off.
     ``share`` is the fraction of the limits this client may use (e.g. 0.5 when another
-    program spends the other half).
+    program spends the other half). ``burst`` is how much of a minute's worth may be spent
+    at once (the service's buckets hold one minute: 1.0; a smaller one spreads a job's
+    start, and mirrors an emulator started with ``RateLimit(burst=...)``).
     """
 
     requests_per_minute: float | None = FREE_QUOTA["requests_per_minute"]
     pu_per_minute: float | None = FREE_QUOTA["pu_per_minute"]
     share: float = 1.0
+    burst: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("requests_per_minute", "pu_per_minute"):
@@ -54,7 +57,7 @@ class Quota:
                 isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
             ):
                 raise InputError(f"Quota.{name} must be a positive number or None, got {value!r}")
-        if isinstance(self.share, bool) or not isinstance(self.share, (int, float)):
-            raise InputError(f"Quota.share must be a number in (0, 1], got {self.share!r}")
-        if not 0 < self.share <= 1:
-            raise InputError(f"Quota.share must be in (0, 1], got {self.share!r}")
+        for name in ("share", "burst"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+                raise InputError(f"Quota.{name} must be a number in (0, 1], got {value!r}")

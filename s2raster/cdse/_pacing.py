@@ -29,14 +29,17 @@ from collections.abc import Callable
 
 from s2raster.cost import Quota
 
+#: Seconds added to every wait, so a request never reaches the service a hair early.
+MARGIN_S = 0.01
+
 
 class _Bucket:
-    """``per_minute`` refilled continuously, holding one minute's worth, starting full."""
+    """``per_minute`` refilled continuously, holding ``burst`` minutes' worth, starting full."""
 
-    def __init__(self, per_minute: float, now: float) -> None:
-        self.capacity = per_minute
+    def __init__(self, per_minute: float, burst: float, now: float) -> None:
+        self.capacity = per_minute * burst
         self.rate = per_minute / 60.0
-        self.tokens = per_minute
+        self.tokens = self.capacity
         self.stamp = now
 
     def refill(self, now: float) -> None:
@@ -47,7 +50,7 @@ class _Bucket:
         """Take ``amount`` (the balance may go negative: a queue); seconds to wait first."""
         self.refill(now)
         need = min(amount, self.capacity)  # a request above the capacity waits for a full one
-        wait = max(0.0, (need - self.tokens) / self.rate)
+        wait = (need - self.tokens) / self.rate + MARGIN_S if self.tokens < need else 0.0
         self.tokens -= amount
         return wait
 
@@ -72,8 +75,8 @@ class Pacer:
         now = clock()
         fraction = quota.share * share
         rpm, ppm = quota.requests_per_minute, quota.pu_per_minute
-        self._requests = _Bucket(rpm * fraction, now) if rpm else None
-        self._pu = _Bucket(ppm * fraction, now) if ppm else None
+        self._requests = _Bucket(rpm * fraction, quota.burst, now) if rpm else None
+        self._pu = _Bucket(ppm * fraction, quota.burst, now) if ppm else None
 
     def wait(self, pu: float) -> float:
         """Reserve one request of ``pu`` PU and sleep until it may be sent; return the sleep."""

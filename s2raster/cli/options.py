@@ -6,7 +6,8 @@ A group decorator (:func:`area_options`, :func:`endpoint_options`, :func:`servic
 past the command's signature nothing is a ``dict`` of options.
 
 Only light modules are imported here (click, :mod:`s2raster.bands`, :mod:`s2raster.contract`,
-:mod:`s2raster.errors`), so that ``--help`` does not load the scientific stack.
+:mod:`s2raster.errors`, :mod:`s2raster.cli.confirm`), so that ``--help`` does not load the
+scientific stack.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import click
 
 from s2raster.bands import COLLECTIONS
+from s2raster.cli.confirm import CONFIRM_PU
 from s2raster.contract import MOSAICKING_ORDERS
 from s2raster.errors import InputError
 
@@ -81,13 +83,16 @@ class EndpointOptions:
 
 @dataclass(frozen=True)
 class ServiceOptions:
-    """The endpoint and how to download: --concurrency, --cache-dir, --no-cache, -q."""
+    """The endpoint and how to download: --concurrency, --cache-dir, --no-cache, -q, and
+    the cost question: --yes-cost, --confirm-above."""
 
     endpoint: EndpointOptions
     concurrency: int
     cache_dir: Path | None
     no_cache: bool
     quiet: bool
+    yes_cost: bool = False
+    confirm_above: float = CONFIRM_PU
 
     @classmethod
     def from_kwargs(cls, kwargs: Kwargs) -> ServiceOptions:
@@ -98,6 +103,8 @@ class ServiceOptions:
             cache_dir=kwargs.pop("cache_dir"),
             no_cache=kwargs.pop("no_cache"),
             quiet=kwargs.pop("quiet"),
+            yes_cost=kwargs.pop("yes_cost"),
+            confirm_above=kwargs.pop("confirm_above"),
         )
 
     @property
@@ -114,7 +121,8 @@ class ServiceOptions:
 
 @dataclass(frozen=True)
 class JobOptions:
-    """What ``fetch`` and ``plan`` get: --bands, --index, --resolution, --max-pu.
+    """What ``fetch`` and ``plan`` get: --bands, --index, --resolution, --max-pu,
+    --sample-type.
 
     ``bands`` is None when --bands is not given; ``indices`` as typed (not yet checked).
     """
@@ -123,6 +131,7 @@ class JobOptions:
     indices: tuple[str, ...]
     resolution: float
     max_pu: float | None
+    sample_type: str = "FLOAT32"
 
     @classmethod
     def from_kwargs(cls, kwargs: Kwargs) -> JobOptions:
@@ -133,6 +142,7 @@ class JobOptions:
             indices=parse_list(kwargs.pop("index")),
             resolution=kwargs.pop("resolution"),
             max_pu=kwargs.pop("max_pu"),
+            sample_type=kwargs.pop("sample_type"),
         )
 
 
@@ -207,7 +217,8 @@ def area_options(*, time_required: bool = True) -> Decorator:
             "--yes",
             "-y",
             is_flag=True,
-            help="Confirm an area above the size limit (100 million px per band).",
+            help="Confirm an area above the size limit (100 million px per band); "
+            "the cost has its own answer, --yes-cost.",
         ),
     )
 
@@ -263,6 +274,21 @@ def service_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the tile cache."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar, no notices."),
+        click.option(
+            "--yes-cost",
+            is_flag=True,
+            help="Do not ask before a job above --confirm-above (the area has its own "
+            "answer, --yes).",
+        ),
+        click.option(
+            "--confirm-above",
+            type=click.FloatRange(min=0),
+            default=CONFIRM_PU,
+            show_default=True,
+            metavar="PU",
+            help="On a terminal, ask before spending more processing units than this "
+            "(default: 50 % of the free 300 PU a minute); elsewhere --max-pu is the guard.",
+        ),
     )(func)
 
 
@@ -290,6 +316,14 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Pixel size in metres.",
         ),
         max_pu_option(),
+        click.option(
+            "--sample-type",
+            type=click.Choice(("FLOAT32", "UINT16"), case_sensitive=False),
+            default="FLOAT32",
+            show_default=True,
+            help="Response sample type: UINT16 asks for DN (half the processing units) and "
+            "gives the same float32 reflectance; integer bands only.",
+        ),
     )(func)
     return area_options()(decorated)
 

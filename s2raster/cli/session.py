@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from s2raster.cli import report
+from s2raster.cli.confirm import confirm_cost
 from s2raster.cli.options import EndpointOptions, ServiceOptions
 from s2raster.cli.progress import tile_progress
 
@@ -68,12 +69,19 @@ def notice(message: str, *, quiet: bool) -> None:
 
 @contextmanager
 def download_session(service: ServiceOptions, plan: Plan) -> Iterator[Session]:
-    """Open the service, print its notices and show a progress bar over ``plan``'s tiles."""
+    """Open the service, print its notices (the cost of what is not cached), ask about a
+    large cost on a terminal, and show a progress bar over ``plan``'s tiles."""
+    from s2raster.job import estimate
+
     quiet = service.quiet
     with service_config(service.endpoint) as (config, synthetic):
         if synthetic:
             notice(f"Note: --emulator: {SYNTHETIC_NOTICE}", quiet=quiet)
-        notice(report.estimate_line(plan), quiet=quiet)
+        cost = estimate(plan, service.cache, config.sh_base_url)
+        notice(report.estimate_line(plan, cost), quiet=quiet)
+        confirm_cost(
+            cost.pu, cost.requests, threshold=service.confirm_above, confirmed=service.yes_cost
+        )
         with tile_progress(len(plan.tiles), quiet=quiet) as progress:
             yield Session(
                 config=config,
