@@ -19,7 +19,9 @@ the same array computes on a ``distributed`` cluster unchanged; see
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import Any
 
 import dask.array
 import numpy as np
@@ -60,10 +62,14 @@ _UNITS = {
 
 
 def load(
-    bbox: BBox,
-    time: TimeInput,
-    bands: str | Iterable[str],
+    bbox: BBox | None = None,
+    time: TimeInput | None = None,
+    bands: str | Iterable[str] | None = None,
     *,
+    index: str | Sequence[str] | None = None,
+    geometry: Any = None,
+    geometry_crs: str | int | CRS | None = None,
+    make_valid: bool = False,
     resolution: float = 10.0,
     crs: str | int | CRS | None = None,
     bbox_crs: str | int | CRS = "EPSG:4326",
@@ -84,10 +90,20 @@ def load(
     stats: LoadStats | None = None,
     ledger: LedgerOption = True,
 ) -> xr.DataArray:
-    """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray.
+    """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray,
+    or the spectral ``index`` of them.
+
+    ``index`` (instead of ``bands``): a catalogue index name or an expression
+    (:func:`s2raster.indices.compute`), or a list of them; exactly the bands they need are
+    fetched and the result is the index, ``(y, x)``, or the indices, ``(index, y, x)``.
 
     ``bbox`` is in ``bbox_crs`` (lon/lat by default), ``resolution`` in metres, ``crs`` the
-    output CRS (default: the UTM zone of the bbox centre). ``config`` (an SHConfig) decides
+    output CRS (default: the UTM zone of the area's centre). Instead of ``bbox``, give
+    ``geometry``: a polygon as GeoJSON (lon/lat), shapely (in ``geometry_crs``, default
+    lon/lat), a GeoDataFrame/GeoSeries (their union), anything with ``__geo_interface__``,
+    or a vector file path (:func:`s2raster.geometry.read_area`; ``make_valid`` repairs an
+    invalid one). The grid covers its bounds; pixels whose centre is outside it are NaN,
+    and tiles it does not reach are not requested. ``config`` (an SHConfig) decides
     where requests go; default :func:`~s2raster.cdse.cdse_config` (CDSE, credentials from the
     environment or a sentinelhub profile). ``cache``: True (user cache dir), a directory, or
     False. ``max_pu`` refuses a job estimated above it (:class:`CostLimitError`) before any
@@ -105,10 +121,14 @@ def load(
     cluster: workers need the credentials in their environment (``SH_CLIENT_ID`` /
     ``SH_CLIENT_SECRET``) or sentinelhub profile, never in the graph.
     """
+    bands = _bands_of(bands, index)
     plan = make_plan(
         bbox,
         time,
         bands,
+        geometry=geometry,
+        geometry_crs=geometry_crs,
+        make_valid=make_valid,
         resolution=resolution,
         crs=crs,
         bbox_crs=bbox_crs,
@@ -120,7 +140,7 @@ def load(
         sample_type=sample_type,
         tile_px=tile_px,
     )
-    return load_plan(
+    da = load_plan(
         plan,
         config=config,
         cache=cache,
@@ -132,6 +152,31 @@ def load(
         stats=stats,
         ledger=ledger,
     )
+    if index is None:
+        return da
+    from s2raster.indices import compute
+
+    return compute(index, da)
+
+
+def _bands_of(
+    bands: str | Iterable[str] | None, index: str | Sequence[str] | None
+) -> str | Iterable[str]:
+    """The bands to load: ``bands``, or those ``index`` needs (checked before any request)."""
+    if index is None:
+        if bands is None:
+            raise InputError("load needs bands (e.g. ['B04', 'B08']) or an index (index='NDVI')")
+        return bands
+    if bands is not None:
+        raise InputError(
+            f"load takes bands or index, not both: index={index!r} fetches exactly the bands "
+            "it needs (s2raster.indices.required_bands); load bands and call "
+            "s2raster.indices.compute to keep other bands"
+        )
+    from s2raster.indices import check, required_bands
+
+    check(index)
+    return required_bands(index)
 
 
 def load_plan(
@@ -215,9 +260,18 @@ def search(plan: Plan, fetch: Fetch) -> Search:
 
 
 def _lazy_array(plan: Plan, reader: TileReader) -> dask.array.Array:
-    """One task per tile request: ``(reader, request)``, keyed by the tile's position."""
+    """One task per tile request: ``(reader, request)``, keyed by the tile's position; tiles
+    outside the job's area get a NaN block and no request."""
     name = f"s2raster-load-{reader.load_id}"
-    graph = {(name, 0, r.tile.index_row, r.tile.index_col): (reader, r) for r in plan.requests}
+    graph: dict[Any, Any] = {
+        (name, 0, t.index_row, t.index_col): (
+            partial(_no_data, (len(plan.query.bands), *t.grid.shape)),
+        )
+        for t in plan.tiles
+    }  # tiles outside the job's area: no request, no data
+    graph.update(
+        {(name, 0, r.tile.index_row, r.tile.index_col): (reader, r) for r in plan.requests}
+    )
     chunks = ((len(plan.query.bands),), *plan.chunks)
     meta = np.empty((0, 0, 0), dtype=np.float32)
     return dask.array.Array(graph, name, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]
@@ -228,6 +282,10 @@ def pending_requests(plan: Plan, cache: TileCache | None, base_url: str) -> tupl
     if cache is None:
         return plan.requests
     return tuple(r for r in plan.requests if not cache.contains(request_key(base_url, r)))
+
+
+def _no_data(shape: tuple[int, ...]) -> np.ndarray:
+    return np.full(shape, np.nan, dtype=np.float32)
 
 
 def check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_url: str) -> None:

@@ -29,7 +29,7 @@ from rasterio.io import DatasetWriter
 from rasterio.windows import Window
 
 from s2raster.errors import ExportError, InputError
-from s2raster.tags import export_tags
+from s2raster.tags import band_tags, export_tags
 from s2raster.xr import georeference
 
 __all__ = ["overview_factors", "write_geotiff"]
@@ -63,7 +63,8 @@ def write_geotiff(
     CRS and transform come from the ``spatial_ref`` coordinate and the pixel-centre
     ``x``/``y`` coordinates; band descriptions from ``band_names`` or the ``band``
     coordinate; dataset tags from plain ``attrs`` plus ``tags`` (never credential-like
-    keys), with the synthetic-data mark when ``attrs["synthetic"] == 1``; ``tags`` may be a
+    keys), with the synthetic-data mark when ``attrs["synthetic"] == 1``; band tags from the
+    coordinates along ``band`` (each index's ``formula`` of an index stack); ``tags`` may be a
     function, called once the pixels are written (e.g. to record what computing them
     cost). Float data gets
     nodata NaN. ``cog=True`` writes a Cloud-Optimized GeoTIFF, else a tiled GeoTIFF; both
@@ -88,7 +89,8 @@ def write_geotiff(
             raw = workdir / "raw.tif"
             with rasterio.open(raw, "w", **_raw_profile(da, crs, transform, blocksize)) as dst:
                 _write_data(da, dst)
-                _describe(dst, names, export_tags(da.attrs, tags() if callable(tags) else tags))
+                meta = export_tags(da.attrs, tags() if callable(tags) else tags)
+                _describe(dst, names, meta, band_tags(da))
             if overviews:
                 _build_overviews(raw, blocksize)
             final = workdir / "final.tif"
@@ -199,11 +201,19 @@ def _band_names(da: xr.DataArray, band_names: Sequence[str] | None) -> list[str]
     return names
 
 
-def _describe(dst: DatasetWriter, names: Sequence[str], meta: Mapping[str, str]) -> None:
+def _describe(
+    dst: DatasetWriter,
+    names: Sequence[str],
+    meta: Mapping[str, str],
+    per_band: Sequence[Mapping[str, str]],
+) -> None:
     for i, name in enumerate(names, start=1):
         dst.set_band_description(i, name)
     if meta:
         dst.update_tags(**meta)
+    for i, band_meta in enumerate(per_band, start=1):
+        if band_meta:
+            dst.update_tags(i, **band_meta)
 
 
 def _write_data(da: xr.DataArray, dst: DatasetWriter) -> None:

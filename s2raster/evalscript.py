@@ -8,7 +8,8 @@ reflectance: :data:`s2raster.bands.INTEGER_UNITS`) and writes UINT16, which the 
 bills at half the processing units. :func:`payload` is the exact JSON
 sentinelhub-py sends for a :class:`~s2raster.plan.TileRequest` (tested against
 ``request.download_list[0].post_values`` and the CDSE OpenAPI schema); it is also the
-request part of the cache key.
+request part of the cache key. A request with a ``geometry`` sends it in
+``input.bounds.geometry`` beside the tile's bbox (pixels outside it get ``dataMask`` 0).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from s2raster.bands import DATA_MASK, band_table, integer_units
+from s2raster.geometry import geojson
 from s2raster.grid import crs_string
 from s2raster.plan import TileRequest
 from s2raster.timerange import format_time
@@ -74,12 +76,15 @@ def payload(request: TileRequest) -> dict[str, Any]:
     }
     if query.max_cloud is not None:
         data_filter["maxCloudCoverage"] = query.max_cloud
+    bounds: dict[str, Any] = {
+        "properties": {"crs": crs_uri(grid.crs)},
+        "bbox": [float(v) for v in grid.bounds],
+    }
+    if request.geometry is not None:  # the tile's part of the area, in the grid's CRS
+        bounds["geometry"] = geojson(request.geometry)
     return {
         "input": {
-            "bounds": {
-                "properties": {"crs": crs_uri(grid.crs)},
-                "bbox": [float(v) for v in grid.bounds],
-            },
+            "bounds": bounds,
             "data": [
                 {
                     "type": query.collection,

@@ -30,8 +30,10 @@ def to_geotiff(
 ) -> Path:
     """Write ``da`` to ``path`` as a Cloud-Optimized GeoTIFF (``cog=False``: a tiled GeoTIFF).
 
-    ``da`` is ``(band, y, x)`` (band names become band descriptions) or a 2-D ``(y, x)``
-    array such as an index (one band named after ``da.name``); a ``time`` dimension of
+    ``da`` is ``(band, y, x)`` (band names become band descriptions), ``(index, y, x)`` (as
+    :func:`s2raster.indices.compute` returns several indices: each band's formula goes into
+    its band tags) or a 2-D ``(y, x)`` array such as an index (one band named after
+    ``da.name``); a ``time`` dimension of
     length 1 is dropped. It must be georeferenced (a ``spatial_ref`` coordinate and
     pixel-centre ``x``/``y``, as :func:`s2raster.load` returns). Plain ``attrs`` become
     dataset tags, with the synthetic-data mark; ``stats`` (the :class:`LoadStats` passed to
@@ -63,6 +65,8 @@ def _as_band_yx(da: xr.DataArray) -> xr.DataArray:
                 "first (da.median('time'))"
             )
         da = da.isel(time=0, drop=True)
+    if "index" in da.dims and "band" not in da.dims:
+        da = da.rename(index="band")
     if set(da.dims) == {"y", "x"}:
         name = str(da.name) if da.name is not None else "band_1"
         da = da.expand_dims(band=[name])

@@ -29,7 +29,7 @@ from s2raster.cost import Quota
 from s2raster.errors import BandError
 from s2raster.export import to_geotiff
 from s2raster.grid import Grid
-from s2raster.indices import bands_for, canonical_name, stack
+from s2raster.indices import bands_for, check, stack
 from s2raster.plan import SAMPLE_TYPES, Plan
 
 __all__ = [
@@ -84,8 +84,10 @@ def estimate(plan: Plan, cache: CacheOption, base_url: str) -> Estimate:
 
 
 def canonical_indices(names: Iterable[str]) -> tuple[str, ...]:
-    """Index names as the registry spells them (case-insensitive), each once, in order."""
-    return tuple(dict.fromkeys(canonical_name(name) for name in names))
+    """Index names as the catalogue spells them (case-insensitive) or expressions normalized,
+    each once, in order; checked computable (:func:`s2raster.indices.check`) before any
+    request is paid for."""
+    return check(list(names))
 
 
 def choose_bands(bands: Sequence[str] | None, indices: Sequence[str] = ()) -> tuple[str, ...]:

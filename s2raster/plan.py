@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from pyproj import CRS
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
 
 from s2raster.bands import check_collection, integer_units, validate_bands
 from s2raster.contract import (
@@ -26,7 +28,8 @@ from s2raster.contract import (
 )
 from s2raster.cost import QuotaShare
 from s2raster.errors import CostLimitError, GridError, InputError
-from s2raster.grid import BBox, Grid, Tile
+from s2raster.geometry import Area, read_area
+from s2raster.grid import BBox, Grid, Tile, utm_crs
 from s2raster.timerange import TimeInput, format_time, parse_time
 
 #: The response sample types a load can ask for, and their bytes per sample. UINT16 asks
@@ -61,10 +64,16 @@ class Query:
 
 @dataclass(frozen=True)
 class TileRequest:
-    """One Process API request: one tile of the output grid and the query."""
+    """One Process API request: one tile of the output grid and the query.
+
+    ``geometry`` (in the grid's CRS, clipped to the tile) is sent with the request when the
+    job's area is a polygon that does not cover the whole tile: pixels whose centre is
+    outside it come back with ``dataMask`` 0.
+    """
 
     tile: Tile
     query: Query
+    geometry: BaseGeometry | None = None
 
     @property
     def grid(self) -> Grid:
@@ -91,12 +100,16 @@ class TileRequest:
 
 @dataclass(frozen=True)
 class Plan:
-    """The output grid, its tiles and one request per tile, with the expected cost."""
+    """The output grid, its tiles and one request per tile, with the expected cost.
+
+    With an ``area`` (a polygon, in the grid's CRS), tiles outside it get no request.
+    """
 
     grid: Grid
     tiles: tuple[Tile, ...]
     query: Query
     requests: tuple[TileRequest, ...]
+    area: Area | None = None
 
     @property
     def estimated_pu(self) -> float:
@@ -143,6 +156,7 @@ class Plan:
             "width": g.width,
             "height": g.height,
             "tiles": len(self.tiles),
+            "geometry": self.area is not None,
             "tile_grid": [len(self.chunks[0]), len(self.chunks[1])],
             "requests": len(self.requests),
             "estimated_pu": self.estimated_pu,
@@ -158,10 +172,13 @@ class Plan:
 
 
 def make_plan(
-    bbox: BBox,
-    time: TimeInput,
-    bands: str | Iterable[str],
+    bbox: BBox | None = None,
+    time: TimeInput | None = None,
+    bands: str | Iterable[str] | None = None,
     *,
+    geometry: Any = None,
+    geometry_crs: str | int | CRS | None = None,
+    make_valid: bool = False,
     resolution: float = 10.0,
     crs: str | int | CRS | None = None,
     bbox_crs: str | int | CRS = "EPSG:4326",
@@ -176,11 +193,21 @@ def make_plan(
     """Validate a job and plan its requests: grid, tiles of ``tile_px`` px, cost.
 
     ``bbox`` is ``(minx, miny, maxx, maxy)`` in ``bbox_crs`` (lon/lat by default);
-    ``resolution`` is in metres; ``crs`` defaults to the UTM zone of the bbox centre.
-    ``sample_type`` is that of the responses: ``"FLOAT32"`` (default) or ``"UINT16"`` (DN,
-    half the processing units, turned into the same float32 values on reading).
-    Raises :class:`~s2raster.errors.InputError` (or a subclass) for any invalid input.
+    ``resolution`` is in metres; ``crs`` defaults to the UTM zone of the area's centre.
+    Instead of ``bbox``, ``geometry`` is a polygon (anything :func:`s2raster.geometry.read_area`
+    reads; ``geometry_crs`` for shapely input, default lon/lat): the grid covers its bounds and
+    pixels outside it are no data. ``sample_type`` is that of the responses: ``"FLOAT32"``
+    (default) or ``"UINT16"`` (DN, half the processing units, turned into the same float32
+    values on reading). Raises :class:`~s2raster.errors.InputError` (or a subclass) for any
+    invalid input.
     """
+    if (bbox is None) == (geometry is None):
+        raise InputError(
+            "give exactly one of bbox and geometry (a bbox (minx, miny, maxx, maxy) or a polygon)"
+        )
+    if time is None or bands is None:
+        missing = "time" if time is None else "bands"
+        raise InputError(f"{missing} is required, e.g. time='2024-06-01/2024-06-30', bands='B04'")
     query = make_query(
         time,
         bands,
@@ -191,12 +218,26 @@ def make_plan(
         downsampling=downsampling,
         sample_type=sample_type,
     )
-    grid = Grid.from_bbox(bbox, bbox_crs=bbox_crs, resolution=check_resolution(resolution), crs=crs)
-    return plan_grid(grid, query, tile_px=tile_px)
+    step = check_resolution(resolution)
+    if geometry is None:
+        assert bbox is not None
+        grid = Grid.from_bbox(bbox, bbox_crs=bbox_crs, resolution=step, crs=crs)
+        return plan_grid(grid, query, tile_px=tile_px)
+    area = read_area(geometry, crs=geometry_crs, make_valid=make_valid)
+    if crs is None:
+        west, south, east, north = area.to_crs("EPSG:4326").bounds
+        crs = utm_crs((west + east) / 2, (south + north) / 2)
+    area = area.to_crs(crs)
+    grid = Grid.from_bbox(area.bounds, bbox_crs=area.crs, resolution=step, crs=area.crs)
+    return plan_grid(grid, query, tile_px=tile_px, area=area)
 
 
-def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX) -> Plan:
-    """Plan the requests for an existing ``grid`` (tiles of at most ``tile_px`` px)."""
+def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX, area: Area | None = None) -> Plan:
+    """Plan the requests for an existing ``grid`` (tiles of at most ``tile_px`` px).
+
+    With ``area`` (a polygon in the grid's CRS) each request carries the area clipped to its
+    tile, and tiles the area does not reach get no request.
+    """
     if isinstance(tile_px, bool) or not isinstance(tile_px, int) or not 1 <= tile_px <= MAX_PX:
         raise InputError(f"tile_px must be an integer from 1 to {MAX_PX}, got {tile_px!r}")
     if grid.metres_per_pixel > MAX_RESOLUTION_M * (1 + 1e-9):
@@ -205,8 +246,36 @@ def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX) -> Plan:
             f"for Sentinel-2 ({MAX_RESOLUTION_M:g} m/px): ask for more pixels or a smaller bbox"
         )
     tiles = tuple(grid.tiles(tile_px))
-    requests = tuple(TileRequest(tile, query) for tile in tiles)
-    return Plan(grid=grid, tiles=tiles, query=query, requests=requests)
+    if area is None:
+        requests = tuple(TileRequest(tile, query) for tile in tiles)
+        return Plan(grid=grid, tiles=tiles, query=query, requests=requests)
+    if area.crs != grid.crs:
+        raise GridError(f"the area is in {area.crs} but the grid in {grid.crs}")
+    clipped = [(tile, _tile_geometry(area, tile)) for tile in tiles]
+    requests = tuple(TileRequest(t, query, g) for t, (g, hit) in clipped if hit)
+    return Plan(grid=grid, tiles=tiles, query=query, requests=requests, area=area)
+
+
+def _tile_geometry(area: Area, tile: Tile) -> tuple[BaseGeometry | None, bool]:
+    """(geometry to send, whether to send a request) for one tile of an area's grid.
+
+    A tile inside the area needs no geometry; one whose pixel centres all miss it needs no
+    request (its pixels are no data without asking).
+    """
+    bounds = tile.grid.bounds
+    if area.geometry.contains(box(*bounds)):
+        return None, True
+    clipped = area.clip(bounds)
+    if clipped is None or not _any_centre_inside(clipped, tile.grid):
+        return None, False
+    return clipped, True
+
+
+def _any_centre_inside(geometry: BaseGeometry, grid: Grid) -> bool:
+    from rasterio.features import geometry_mask
+
+    outside = geometry_mask([geometry], out_shape=grid.shape, transform=grid.transform)
+    return not bool(outside.all())
 
 
 def check_cost(plan: Plan, max_pu: float | None) -> None:

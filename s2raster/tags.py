@@ -1,4 +1,5 @@
-"""The dataset tags an exported file carries: plain attrs, provenance and the synthetic mark.
+"""The tags an exported file carries: plain attrs, provenance and the synthetic mark for the
+dataset; per band, the coordinates along ``band`` (an index stack's ``formula``).
 
 Used by the write side (:mod:`s2raster.cog`, :mod:`s2raster.truecolor`); credential-like
 keys never become tags.
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import xarray as xr
 
 from s2raster.contract import SOURCE_TAG, SYNTHETIC_DESCRIPTION, SYNTHETIC_SOURCE, SYNTHETIC_TAG
 
@@ -36,6 +38,25 @@ def export_tags(attrs: Mapping[str, Any], extra: Mapping[str, Any] | None = None
         tags[SOURCE_TAG] = source if "synthetic" in source else SYNTHETIC_SOURCE
         tags["TIFFTAG_IMAGEDESCRIPTION"] = SYNTHETIC_DESCRIPTION
     return tags
+
+
+def band_tags(da: xr.DataArray) -> list[dict[str, str]]:
+    """Tags of each band of ``da``: the plain values of its coordinates along ``band`` (other
+    than ``band`` itself), e.g. the ``formula`` of each index of
+    :func:`s2raster.indices.stack`; never credential-like keys."""
+    if "band" not in da.dims:
+        return []
+    out: list[dict[str, str]] = [{} for _ in range(da.sizes["band"])]
+    for key, coord in da.coords.items():
+        if key == "band" or coord.dims != ("band",) or not _TAG_KEY.match(str(key)):
+            continue
+        if _SECRET_KEY.search(str(key)):
+            continue
+        for i, value in enumerate(coord.values.tolist()):
+            text = _plain(value)
+            if text is not None:
+                out[i][str(key)] = text
+    return out
 
 
 def _plain(value: Any) -> str | None:

@@ -18,6 +18,7 @@ from datetime import timezone
 
 import numpy as np
 from affine import Affine
+from rasterio.features import geometry_mask
 from rasterio.io import MemoryFile
 
 from s2raster.contract import SYNTHETIC_TAG
@@ -132,7 +133,10 @@ class FakeFetch:
                 self.in_flight -= 1
 
     def content(self, request: TileRequest) -> bytes:
-        """The response bytes for ``request``: bands (0 where no data) + ``dataMask``."""
+        """The response bytes for ``request``: bands (0 where no data) + ``dataMask``.
+
+        A request ``geometry`` makes the pixels whose centre is outside it no data.
+        """
         tile = request.tile
         n = len(request.query.bands)
         if self.fill is None:
@@ -141,6 +145,11 @@ class FakeFetch:
         else:
             values = np.full((n, *tile.grid.shape), self.fill, np.float32)
             mask = np.ones(tile.grid.shape, np.float32)
+        if request.geometry is not None:  # as the service: no data outside the geometry
+            grid = tile.grid
+            mask *= ~geometry_mask(
+                [request.geometry], out_shape=grid.shape, transform=grid.transform
+            )
         data = np.concatenate([values * mask, mask[None]]).astype(np.float32)
         tags = {SYNTHETIC_TAG: "1"} if self.synthetic else None
         return geotiff_bytes(data, crs=tile.grid.crs, transform=tile.grid.transform, tags=tags)

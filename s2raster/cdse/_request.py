@@ -22,7 +22,7 @@ from sentinelhub.api.process import SentinelHubRequest
 from sentinelhub.config import SHConfig
 from sentinelhub.constants import CRS, MimeType, MosaickingOrder, ResamplingType
 from sentinelhub.data_collections import DataCollection
-from sentinelhub.geometry import BBox
+from sentinelhub.geometry import BBox, Geometry
 
 from s2raster.errors import InputError
 from s2raster.evalscript import OUTPUT_ID, evalscript
@@ -85,11 +85,14 @@ def build_request(request: TileRequest, config: SHConfig) -> SentinelHubRequest:
         downsampling=ResamplingType(query.downsampling),
         other_args=extra if query.max_cloud is not None else None,
     )
+    crs = CRS(int(grid.crs.split(":")[1]))
+    geometry = None if request.geometry is None else Geometry(request.geometry, crs=crs)
     return SentinelHubRequest(
         evalscript=evalscript(query.bands, query.collection, query.sample_type),
         input_data=[bound_input(input_data, config.sh_base_url)],
         responses=[SentinelHubRequest.output_response(OUTPUT_ID, MimeType.TIFF)],
-        bbox=BBox(grid.bounds, crs=CRS(int(grid.crs.split(":")[1]))),
+        bbox=BBox(grid.bounds, crs=crs),
+        geometry=geometry,
         size=(grid.width, grid.height),
         config=config,
     )

@@ -1,8 +1,8 @@
 """The ``s2raster`` command line: a thin click layer over the library, in the style of ``rio``.
 
 One module per command (:mod:`~s2raster.cli.fetch`, :mod:`~s2raster.cli.plan`,
-:mod:`~s2raster.cli.truecolor`, :mod:`~s2raster.cli.emulator`, :mod:`~s2raster.cli.config`,
-:mod:`~s2raster.cli.usage`):
+:mod:`~s2raster.cli.truecolor`, :mod:`~s2raster.cli.indices`, :mod:`~s2raster.cli.emulator`,
+:mod:`~s2raster.cli.config`, :mod:`~s2raster.cli.usage`):
 each parses its options once into typed objects (:mod:`~s2raster.cli.options`), calls one
 library function and reports (:mod:`~s2raster.cli.report`). The scientific stack is imported
 inside the command functions only, so ``--help`` answers at once.
@@ -25,6 +25,7 @@ from s2raster.cli.config import config
 from s2raster.cli.emulator import emulator
 from s2raster.cli.errors import exit_code_of, exit_with, failure, one_line
 from s2raster.cli.fetch import fetch
+from s2raster.cli.indices import indices
 from s2raster.cli.plan import plan
 from s2raster.cli.truecolor import truecolor
 from s2raster.cli.usage import usage
@@ -91,7 +92,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-for _command in (fetch, plan, truecolor, emulator, config, usage):
+for _command in (fetch, plan, truecolor, indices, emulator, config, usage):
     cli.add_command(_command)
 
 

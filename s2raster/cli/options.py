@@ -2,7 +2,8 @@
 
 A group decorator (:func:`area_options`, :func:`endpoint_options`, :func:`service_options`,
 :func:`job_options`) adds its click options and hands the command one keyword argument
-(``area``, ``endpoint``, ``service``, ``job``) built from them by the group's ``from_kwargs``:
+(``area``, ``endpoint``, ``service``, ``job``) built from them by the group's ``from_kwargs``
+(:class:`AreaOptions`, :class:`EndpointOptions`, :class:`ServiceOptions`, :class:`JobOptions`):
 past the command's signature nothing is a ``dict`` of options.
 
 Only light modules are imported here (click, :mod:`s2raster.bands`, :mod:`s2raster.contract`,
@@ -13,137 +14,43 @@ scientific stack.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from s2raster.bands import COLLECTIONS
+from s2raster.cli._parsed import (
+    AreaOptions,
+    EndpointOptions,
+    JobOptions,
+    Kwargs,
+    ServiceOptions,
+    parse_list,
+)
 from s2raster.cli.confirm import CONFIRM_PU
 from s2raster.contract import MOSAICKING_ORDERS
 from s2raster.errors import InputError
 
+__all__ = [
+    "GEOTIFF_SUFFIXES",
+    "AreaOptions",
+    "EndpointOptions",
+    "JobOptions",
+    "ServiceOptions",
+    "area_options",
+    "check_output",
+    "endpoint_options",
+    "job_options",
+    "max_pu_option",
+    "parse_list",
+    "service_options",
+]
+
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-Kwargs = MutableMapping[str, Any]
 
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
-
-
-@dataclass(frozen=True)
-class AreaOptions:
-    """Where and when: --bbox, --bbox-crs, --time, --crs, --collection, --mosaicking,
-    --max-cloud, and --yes (confirm a large area)."""
-
-    bbox: tuple[float, float, float, float]
-    bbox_crs: str
-    time: str | None
-    crs: str | None
-    collection: str
-    mosaicking: str
-    max_cloud: float | None
-    confirmed: bool
-
-    @classmethod
-    def from_kwargs(cls, kwargs: Kwargs) -> AreaOptions:
-        """Pop the group's values from click's keyword arguments."""
-        x0, y0, x1, y1 = (float(v) for v in kwargs.pop("bbox"))
-        return cls(
-            bbox=(x0, y0, x1, y1),
-            bbox_crs=kwargs.pop("bbox_crs"),
-            time=kwargs.pop("time"),
-            crs=kwargs.pop("crs"),
-            collection=kwargs.pop("collection"),
-            mosaicking=kwargs.pop("mosaicking"),
-            max_cloud=kwargs.pop("max_cloud"),
-            confirmed=kwargs.pop("yes"),
-        )
-
-
-@dataclass(frozen=True)
-class EndpointOptions:
-    """Which service: --emulator, or CDSE (--profile, --base-url, --token-url)."""
-
-    emulator: bool
-    profile: str | None
-    base_url: str | None
-    token_url: str | None
-
-    @classmethod
-    def from_kwargs(cls, kwargs: Kwargs) -> EndpointOptions:
-        """Pop the group's values from click's keyword arguments."""
-        return cls(
-            emulator=kwargs.pop("emulator"),
-            profile=kwargs.pop("profile"),
-            base_url=kwargs.pop("base_url"),
-            token_url=kwargs.pop("token_url"),
-        )
-
-
-@dataclass(frozen=True)
-class ServiceOptions:
-    """The endpoint and how to download: --concurrency, --cache-dir, --no-cache, -q, and
-    the cost question: --yes-cost, --confirm-above."""
-
-    endpoint: EndpointOptions
-    concurrency: int
-    cache_dir: Path | None
-    no_cache: bool
-    quiet: bool
-    yes_cost: bool = False
-    confirm_above: float = CONFIRM_PU
-
-    @classmethod
-    def from_kwargs(cls, kwargs: Kwargs) -> ServiceOptions:
-        """Pop the group's values from click's keyword arguments."""
-        return cls(
-            endpoint=EndpointOptions.from_kwargs(kwargs),
-            concurrency=kwargs.pop("concurrency"),
-            cache_dir=kwargs.pop("cache_dir"),
-            no_cache=kwargs.pop("no_cache"),
-            quiet=kwargs.pop("quiet"),
-            yes_cost=kwargs.pop("yes_cost"),
-            confirm_above=kwargs.pop("confirm_above"),
-        )
-
-    @property
-    def cache(self) -> bool | Path:
-        """The ``cache`` argument of :func:`s2raster.load`.
-
-        With ``--emulator`` the default is no cache: each run's emulator has a new port, so
-        its tiles could never be found again (an explicit ``--cache-dir`` is still honoured).
-        """
-        if self.no_cache or (self.endpoint.emulator and self.cache_dir is None):
-            return False
-        return self.cache_dir if self.cache_dir is not None else True
-
-
-@dataclass(frozen=True)
-class JobOptions:
-    """What ``fetch`` and ``plan`` get: --bands, --index, --resolution, --max-pu,
-    --sample-type.
-
-    ``bands`` is None when --bands is not given; ``indices`` as typed (not yet checked).
-    """
-
-    bands: tuple[str, ...] | None
-    indices: tuple[str, ...]
-    resolution: float
-    max_pu: float | None
-    sample_type: str = "FLOAT32"
-
-    @classmethod
-    def from_kwargs(cls, kwargs: Kwargs) -> JobOptions:
-        """Pop the group's values from click's keyword arguments."""
-        bands = kwargs.pop("bands")
-        return cls(
-            bands=None if bands is None else parse_list(bands),
-            indices=parse_list(kwargs.pop("index")),
-            resolution=kwargs.pop("resolution"),
-            max_pu=kwargs.pop("max_pu"),
-            sample_type=kwargs.pop("sample_type"),
-        )
 
 
 def _group(name: str, build: Callable[[Kwargs], object], *options: Decorator) -> Decorator:
@@ -172,11 +79,35 @@ def max_pu_option() -> Decorator:
     )
 
 
-def area_options(*, time_required: bool = True) -> Decorator:
-    """--bbox, --bbox-crs, --time, --crs, --collection, --mosaicking, --max-cloud, --yes."""
+def geometry_option(help_text: str) -> Decorator:
+    """--geometry FILE (a vector file of polygons)."""
+    return click.option(
+        "--geometry",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help=help_text,
+    )
+
+
+def area_options(*, time_required: bool = True, geometry: bool = False) -> Decorator:
+    """--bbox, --bbox-crs, --time, --crs, --collection, --mosaicking, --max-cloud, --yes.
+
+    With ``geometry``, also --geometry FILE, and one of --bbox and --geometry is needed.
+    """
     time_help = "Time range START/END (ISO dates; the END date is inclusive)."
     if not time_required:
         time_help += " Default: the last 30 days."
+    bbox_help = "Area of interest in --bbox-crs (lon/lat order for EPSG:4326)."
+    extra: list[Decorator] = []
+    if geometry:
+        bbox_help += " Or give --geometry."
+        extra.append(
+            geometry_option(
+                "Area of interest as polygons (GeoJSON, GeoPackage, Shapefile); pixels outside "
+                "them are no data."
+            )
+        )
     return _group(
         "area",
         AreaOptions.from_kwargs,
@@ -184,10 +115,12 @@ def area_options(*, time_required: bool = True) -> Decorator:
             "--bbox",
             nargs=4,
             type=float,
-            required=True,
+            required=not geometry,
+            default=None,
             metavar="MINX MINY MAXX MAXY",
-            help="Area of interest in --bbox-crs (lon/lat order for EPSG:4326).",
+            help=bbox_help,
         ),
+        *extra,
         click.option("--bbox-crs", default="EPSG:4326", show_default=True, help="CRS of --bbox."),
         click.option("--time", "time", required=time_required, metavar="START/END", help=time_help),
         click.option(
@@ -306,7 +239,11 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--index",
             "index",
             metavar="NDVI[,EVI,...]",
-            help="Spectral indices to write instead of bands, one band each, named.",
+            help=(
+                "Spectral indices to write instead of bands, one band each, named and with its "
+                "formula: any Sentinel-2 index of Awesome Spectral Indices (list them with "
+                "'s2raster indices') or an expression such as '(B08-B04)/(B08+B04+0.5)'."
+            ),
         ),
         click.option(
             "--resolution",
@@ -325,14 +262,7 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "gives the same float32 reflectance; integer bands only.",
         ),
     )(func)
-    return area_options()(decorated)
-
-
-def parse_list(value: str | None) -> tuple[str, ...]:
-    """``"B02, B03,,B04"`` -> ``("B02", "B03", "B04")``; None -> ()."""
-    if not value:
-        return ()
-    return tuple(item.strip() for item in value.split(",") if item.strip())
+    return area_options(geometry=True)(decorated)
 
 
 def check_output(path: Path, suffixes: tuple[str, ...]) -> Path:

@@ -32,6 +32,7 @@ def make_job(area: AreaOptions, job: JobOptions, *, planning: bool) -> tuple[Pla
         area.bbox,
         area.time,
         choose_bands(job.bands, indices),
+        geometry=area.geometry,
         resolution=job.resolution,
         crs=area.crs,
         bbox_crs=area.bbox_crs,

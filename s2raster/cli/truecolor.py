@@ -71,6 +71,7 @@ def truecolor(
     from s2raster.cli.confirm import confirm_size
     from s2raster.truecolor import truecolor_from_plan, truecolor_plan
 
+    assert area.bbox is not None  # truecolor takes --bbox only
     plan = truecolor_plan(
         area.bbox,
         area.time,

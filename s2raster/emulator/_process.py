@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from affine import Affine
 from rasterio.features import geometry_mask
+from rasterio.warp import transform
 
 from s2raster.bands import BANDS
 from s2raster.contract import processing_units
@@ -34,6 +36,7 @@ class Processed:
     pu: float
     width: int
     height: int
+    console: tuple[str, ...] = ()
 
 
 def process(
@@ -84,14 +87,15 @@ def _process(
         request.mosaicking_order,
         request.max_cloud,
     )
-    scenes = [runtime.scene_from_acquisition(a, request.collection) for a in acquisitions]
-    if setup.mosaicking != "SIMPLE":  # preProcessScenes first: render only the kept scenes
-        keep = _evalscript_call(
-            runtime.select_scenes, request.evalscript, setup, scenes, time_range=time_range,
-            **limits,
-        )  # fmt: skip
-        acquisitions = [acquisitions[k] for k in keep]
-        scenes = [scenes[k] for k in keep]
+    tiles = earth.tiles_of(_lonlat_bbox(request))
+    scenes = [runtime.scene_from_acquisition(a, request.collection, tiles) for a in acquisitions]
+    keep = _evalscript_call(  # preProcessScenes, filterScenes first: render only the kept
+        runtime.select_scenes, request.evalscript, setup, scenes, time_range=time_range,
+        **limits,
+    )  # fmt: skip
+    candidates = scenes
+    acquisitions = [acquisitions[k] for k in keep]
+    scenes = [scenes[k] for k in keep]
     _check_memory(request, setup, len(acquisitions), memory_mb)
     pu = request_pu(request, setup, len(acquisitions))
     if charge_pu is not None:
@@ -106,12 +110,13 @@ def _process(
         (request.height, request.width),
         time_range=time_range,
         apply_preprocess=False,
+        selected_from=candidates,
         **limits,
     )
     content, mime = _evalscript_call(
         encode.encode, result, setup, formats, request.crs, request.transform, want_tar=want_tar
     )
-    return Processed(content, mime, pu, request.width, request.height)
+    return Processed(content, mime, pu, request.width, request.height, result.console)
 
 
 def _check_memory(request: ProcessRequest, setup: Any, n_acquisitions: int, memory_mb: int) -> None:
@@ -143,7 +148,9 @@ def _evalscript_call(function: Callable[..., Any], *args: Any, **kwargs: Any) ->
         status = getattr(exc, "status", None)
         code = getattr(exc, "code", None)
         if isinstance(status, int) and isinstance(code, str):
-            raise ApiError(status, code, getattr(exc, "message", str(exc))) from exc
+            error = ApiError(status, code, getattr(exc, "message", str(exc)))
+            error.console = tuple(getattr(exc, "console", ()))
+            raise error from exc
         if isinstance(exc, RequestError):  # e.g. units a band does not have
             raise ApiError(400, "RENDERER_EXCEPTION", str(exc)) from exc
         raise
@@ -159,6 +166,7 @@ def _check_setup(request: ProcessRequest, setup: Any) -> None:
             f"Unknown band(s) {', '.join(unknown)} for collection {request.collection}; "
             f"available: {', '.join(table)}.",
         )
+    _evalscript_call(earth.check_units, request.collection, setup.units)
     outputs = {output.id for output in setup.outputs}
     for response in request.responses:
         if response.identifier != "userdata" and response.identifier not in outputs:
@@ -180,7 +188,7 @@ def _samples(
             request.collection,
             list(acquisitions),
             request.crs,
-            request.transform,
+            _renderable(request.transform),
             shape,
             bands,
             units=setup.units,
@@ -194,6 +202,23 @@ def _samples(
     if request.bounds.geometry is not None:
         _apply_geometry(samples, request)
     return samples
+
+
+def _lonlat_bbox(request: ProcessRequest) -> tuple[float, float, float, float]:
+    """The request's bbox in lon/lat (its corners' and edge midpoints' extent)."""
+    minx, miny, maxx, maxy = request.bounds.bbox
+    xs = [minx, (minx + maxx) / 2, maxx]
+    ys = [miny, (miny + maxy) / 2, maxy]
+    lons, lats = transform(request.crs, "EPSG:4326", xs * 3, [y for y in ys for _ in xs])
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+def _renderable(transform: Affine) -> Affine:
+    """``transform`` with a pixel size of at least 1e-9 CRS units: a bbox without area (a
+    point or a line, which the service serves) samples that point or line everywhere."""
+    a = transform.a if transform.a > 0 else 1e-9
+    e = transform.e if transform.e < 0 else -1e-9
+    return Affine(a, transform.b, transform.c, transform.d, e, transform.f)
 
 
 def _apply_geometry(samples: list[dict[str, np.ndarray]], request: ProcessRequest) -> None:

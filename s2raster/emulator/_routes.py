@@ -96,7 +96,7 @@ class Router:
                 memory_mb=limits.script_memory_mb,
             )
         headers = {PU_HEADER: f"{result.pu:.6g}"}
-        return Reply(200, result.content, result.content_type, headers, result.pu)
+        return Reply(200, result.content, result.content_type, headers, result.pu, result.console)
 
     def _catalog(self, request: Request, path: str) -> dict[str, Any]:
         rest = path[len(catalog.PREFIX) :]

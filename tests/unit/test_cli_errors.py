@@ -8,33 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_helpers import BBOX, TIME, assert_one_line_error, fetch_args, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from s2raster.cli import cli
-
-BBOX = ["14.45", "46.02", "14.50", "46.05"]
-TIME = "2024-06-01/2024-06-30"
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env)
-
-
-def assert_one_line_error(result: Result, code: int, *needles: str) -> str:
-    assert result.exit_code == code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
-
-
-def fetch_args(out: Path, *extra: str, bbox: list[str] = BBOX, time: str = TIME) -> list[str]:
-    return ["fetch", "--bbox", *bbox, "--time", time, *extra, "-q", "-o", str(out)]
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,11 @@ import tifffile
 from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rasterio.io import MemoryFile
 
 from s2raster.errors import ResponseError
 from s2raster.geotiff import RasterData, read_raster, read_tile
 from s2raster.grid import Grid
+from s2raster.testing import geotiff_bytes
 
 GRID = Grid("EPSG:32633", Affine(10.0, 0.0, 500_000.0, 0.0, -10.0, 5_000_000.0), (6, 8))
 BANDS = ("B04", "B08")
@@ -33,22 +33,9 @@ def make_tiff(
     interleave: str = "pixel",
 ) -> bytes:
     """A Deflate GeoTIFF of ``array`` (band, y, x) in memory."""
-    count, height, width = array.shape
-    with MemoryFile() as mem:
-        with mem.open(
-            driver="GTiff",
-            width=width,
-            height=height,
-            count=count,
-            dtype=array.dtype,
-            crs=crs,
-            transform=transform,
-            compress="deflate",
-            interleave=interleave,
-        ) as dst:
-            dst.write(array)
-            dst.update_tags(**(tags or {}))
-        return bytes(mem.read())
+    return geotiff_bytes(
+        array, crs=crs, transform=transform, tags=tags, compress="deflate", interleave=interleave
+    )
 
 
 def make_tar(files: dict[str, bytes]) -> bytes:

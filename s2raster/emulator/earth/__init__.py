@@ -8,7 +8,8 @@ and resampling, :mod:`._scenes` for the acquisitions.
 
 from __future__ import annotations
 
-from s2raster.emulator.earth._render import render
+from s2raster.emulator.earth._mgrs import tiles_of
+from s2raster.emulator.earth._render import check_units, render, supported_units
 from s2raster.emulator.earth._scenes import (
     WORLD,
     Acquisition,
@@ -17,4 +18,14 @@ from s2raster.emulator.earth._scenes import (
     order,
 )
 
-__all__ = ["WORLD", "Acquisition", "acquisitions", "check_collection", "order", "render"]
+__all__ = [
+    "WORLD",
+    "Acquisition",
+    "acquisitions",
+    "check_collection",
+    "check_units",
+    "order",
+    "render",
+    "supported_units",
+    "tiles_of",
+]

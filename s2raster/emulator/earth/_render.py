@@ -46,6 +46,31 @@ _UNITS = {
 }
 
 
+#: The names the service gives the collections in its messages.
+SERVICE_NAMES = {"sentinel-2-l2a": "S2L2A", "sentinel-2-l1c": "S2L1C"}
+
+
+def supported_units(collection: str, band: str) -> tuple[str, ...]:
+    """The units ``band`` of ``collection`` can be asked in (its default first)."""
+    if band == "SCL":
+        return ("DN",)
+    return _UNITS[BANDS[check_collection(collection)][band].units]
+
+
+def check_units(collection: str, units: Mapping[str, str]) -> None:
+    """Refuse (in the service's words) a band asked in units it does not have."""
+    for band, unit in units.items():
+        if band == "dataMask" or band not in BANDS[check_collection(collection)]:
+            continue
+        allowed = supported_units(collection, band)
+        if unit not in allowed:
+            raise RequestError(
+                f"Invalid script! Band '{band}' of collection "
+                f"'{SERVICE_NAMES.get(collection, collection)}' requested in unsupported "
+                f"units '{unit}'! Supported units for this band: [{', '.join(allowed)}]."
+            )
+
+
 def _check(
     collection: str, bands: Sequence[str], units: Mapping[str, str], methods: Sequence[str]
 ) -> tuple[dict[str, int], dict[str, str]]:
@@ -59,13 +84,7 @@ def _check(
             raise BandError(f"band {name!r} does not exist in {collection}")
         band = table[name]
         unit = units.get(name, band.units)
-        allowed = _UNITS[band.units]
-        if name == "SCL":
-            allowed = ("DN",)
-        if unit not in allowed:
-            raise RequestError(
-                f"band {name} has no units {unit!r}; use one of {', '.join(allowed)}"
-            )
+        check_units(collection, {name: unit})
         native[name] = band.resolution
         unit_of[name] = unit
     for method in methods:
