@@ -4,9 +4,16 @@
 decides whether there is anything to pay for, and the service's answer says whether its
 data is synthetic), checks the cost limit, and returns at once: nothing is downloaded until
 the array is computed. Each dask chunk is one tile request (:mod:`s2raster._tiles`): cache
-lookup -> fetch (at most ``concurrency`` in flight) -> :func:`s2raster.geotiff.read_tile`
-(georeferencing checked, NaN where ``dataMask`` is 0) -> cache store. What a load cost is
-counted in the :class:`LoadStats` the caller passes in. With ``groupby`` the catalog's
+lookup -> fetch (at most ``concurrency`` in flight, paced to the account's per-minute quota
+by the CDSE fetch) -> :func:`s2raster.geotiff.read_tile` (georeferencing checked, UINT16 DN
+turned into float32 values, NaN where ``dataMask`` is 0) -> cache store. What a load cost is
+counted in the :class:`LoadStats` the caller passes in, and each paid request appended to
+the local ledger (:mod:`s2raster.ledger`).
+
+The graph pickles (each task is a :class:`~s2raster._tiles.TileReader` and a
+:class:`~s2raster.plan.TileRequest`, the CDSE fetch pickles without its credentials), so
+the same array computes on a ``distributed`` cluster unchanged; see
+:mod:`s2raster._runtime` for what each worker process rebuilds. With ``groupby`` the catalog's
 acquisitions become time steps and each chunk is one (step, tile) request
 (:mod:`s2raster._series`).
 """
@@ -14,7 +21,6 @@ acquisitions become time steps and each chunk is one (step, tile) request
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 import warnings
 from collections.abc import Iterable, Sequence
@@ -27,20 +33,30 @@ import xarray as xr
 from pyproj import CRS
 from sentinelhub.config import SHConfig
 
+from s2raster._runtime import LoadStats, Progress, local_state, subscribe
 from s2raster._series import dated_plan, series_array, step_labels
-from s2raster._tiles import EmptyWatch, LoadStats, Progress, StepReader, TileReader, no_data
+from s2raster._tiles import EmptyWatch, StepReader, TileReader, no_data, request_key
 from s2raster.bands import band_table, validate_bands
-from s2raster.cache import CacheOption, TileCache, cache_key, resolve_cache
+from s2raster.cache import CacheOption, TileCache, resolve_cache
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
+from s2raster.cost import Quota
 from s2raster.errors import BandError, CostLimitError, InputError, NoDataError
-from s2raster.evalscript import payload
 from s2raster.fetch import Fetch, Search
 from s2raster.grid import BBox
-from s2raster.plan import Plan, make_plan
+from s2raster.ledger import LedgerOption, resolve_ledger
+from s2raster.plan import Plan, TileRequest, make_plan
 from s2raster.timerange import TimeInput, format_time
 from s2raster.xr import Scalar, to_dataarray
 
-__all__ = ["LoadStats", "Progress", "load", "load_plan", "search", "units_attr"]
+__all__ = [
+    "LoadStats",
+    "Progress",
+    "load",
+    "load_plan",
+    "pending_requests",
+    "search",
+    "units_attr",
+]
 
 _UNITS = {
     "REFLECTANCE": "reflectance",
@@ -67,9 +83,11 @@ def load(
     max_cloud: float | None = None,
     upsampling: str = "NEAREST",
     downsampling: str = "NEAREST",
+    sample_type: str = "FLOAT32",
     config: SHConfig | None = None,
     cache: CacheOption = True,
     concurrency: int = 4,
+    quota: Quota | None = None,
     fetch: Fetch | None = None,
     progress: Progress | None = None,
     max_pu: float | None = None,
@@ -78,6 +96,7 @@ def load(
     groupby: str | None = None,
     cloud_mask: bool = False,
     min_clear: float | None = None,
+    ledger: LedgerOption = True,
 ) -> xr.DataArray:
     """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray,
     or the spectral ``index`` of them; a ``(time, band, y, x)`` series with ``groupby``.
@@ -116,6 +135,8 @@ def load(
     it computes the per-step fractions at once, downloading the tiles).
     A computed step (or mosaic) without any valid pixel raises a
     :class:`~s2raster.errors.NoDataWarning`; :func:`s2raster.valid_fraction` gives the share.
+    ``ledger``: True (a ledger beside the default cache), a path, or False: each paid
+    request's PU is appended there (:mod:`s2raster.ledger`).
     """
     bands = _bands_of(bands, index)
     if cloud_mask:
@@ -135,6 +156,7 @@ def load(
         max_cloud=max_cloud,
         upsampling=upsampling,
         downsampling=downsampling,
+        sample_type=sample_type,
         tile_px=tile_px,
     )
     da = load_plan(
@@ -142,6 +164,7 @@ def load(
         config=config,
         cache=cache,
         concurrency=concurrency,
+        quota=quota,
         fetch=fetch,
         progress=progress,
         max_pu=max_pu,
@@ -149,6 +172,7 @@ def load(
         groupby=groupby,
         cloud_mask=cloud_mask,
         min_clear=min_clear,
+        ledger=ledger,
     )
     if index is None:
         return da
@@ -183,6 +207,7 @@ def load_plan(
     config: SHConfig | None = None,
     cache: CacheOption = True,
     concurrency: int = 4,
+    quota: Quota | None = None,
     fetch: Fetch | None = None,
     progress: Progress | None = None,
     max_pu: float | None = None,
@@ -190,6 +215,7 @@ def load_plan(
     groupby: str | None = None,
     cloud_mask: bool = False,
     min_clear: float | None = None,
+    ledger: LedgerOption = True,
 ) -> xr.DataArray:
     """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan`` (or a
     time-series plan from :func:`s2raster.plan_series`, whose dates are kept)."""
@@ -198,7 +224,7 @@ def load_plan(
     if stats is not None and not isinstance(stats, LoadStats):
         raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
     _check_mask(plan, cloud_mask, min_clear, groupby or plan.groupby)
-    fetch = service(config, fetch, concurrency)
+    fetch = service(config, fetch, concurrency, quota)
     found = search(plan, fetch)
     plan = dated_plan(plan, found, groupby)
     # The default cache skips services whose tiles could never be found again: the
@@ -206,14 +232,17 @@ def load_plan(
     # named explicitly is always used.
     tile_cache = resolve_cache(False if cache is True and found.synthetic else cache)
     check_cost(plan, max_pu, tile_cache, fetch.base_url)
+    load_id = uuid.uuid4().hex
+    state = local_state(load_id, concurrency, stats if stats is not None else LoadStats(), progress)
+    subscribe(state, ((request_key(fetch.base_url, r), r) for r in plan.requests))
     reader = TileReader(
         fetch=fetch,
         cache=tile_cache,
         synthetic=found.synthetic,
-        stats=stats if stats is not None else LoadStats(),
-        progress=progress,
-        slots=threading.BoundedSemaphore(concurrency),
-        failed=threading.Event(),
+        load_id=load_id,
+        concurrency=concurrency,
+        ledger=resolve_ledger(ledger),
+        state=state,
     )
     attrs = _attrs(plan, found, base_url=fetch.base_url)
     step = StepReader(
@@ -261,8 +290,14 @@ def _check_mask(plan: Plan, cloud_mask: bool, min_clear: float | None, groupby: 
         raise InputError("min_clear drops time steps: load a series (groupby='solar_day')")
 
 
-def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> Fetch:
-    """``fetch`` if given, else a CDSE fetch for ``config`` (default: :func:`cdse_config`)."""
+def service(
+    config: SHConfig | None,
+    fetch: Fetch | None,
+    concurrency: int,
+    quota: Quota | None = None,
+) -> Fetch:
+    """``fetch`` if given, else a CDSE fetch for ``config`` (default: :func:`cdse_config`),
+    paced to ``quota`` (default: the free tier's)."""
     if fetch is not None:
         if not callable(fetch) or not isinstance(getattr(fetch, "base_url", None), str):
             raise InputError(
@@ -272,7 +307,9 @@ def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> F
         return fetch
     from s2raster.cdse import cdse_config, cdse_fetch
 
-    return cdse_fetch(cdse_config() if config is None else config, concurrency=concurrency)
+    return cdse_fetch(
+        cdse_config() if config is None else config, concurrency=concurrency, quota=quota
+    )
 
 
 def search(plan: Plan, fetch: Fetch) -> Search:
@@ -292,7 +329,9 @@ def search(plan: Plan, fetch: Fetch) -> Search:
 
 
 def _lazy_array(plan: Plan, reader: StepReader) -> dask.array.Array:
-    name = f"s2raster-load-{uuid.uuid4().hex}"
+    """One task per tile request: ``(reader, 0, request)``, keyed by the tile's position;
+    tiles outside the job's area get a NaN block and no request."""
+    name = f"s2raster-load-{reader.reader.load_id}"
     graph: dict[Any, Any] = {
         (name, 0, t.index_row, t.index_col): (no_data, (len(plan.query.bands), *t.grid.shape))
         for t in plan.tiles
@@ -305,15 +344,18 @@ def _lazy_array(plan: Plan, reader: StepReader) -> dask.array.Array:
     return dask.array.Array(graph, name, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]
 
 
+def pending_requests(plan: Plan, cache: TileCache | None, base_url: str) -> tuple[TileRequest, ...]:
+    """The requests of ``plan`` that the tile ``cache`` cannot answer (all without a cache)."""
+    if cache is None:
+        return plan.requests
+    return tuple(r for r in plan.requests if not cache.contains(request_key(base_url, r)))
+
+
 def check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_url: str) -> None:
     """Refuse a plan whose uncached requests are estimated above ``max_pu``."""
     if max_pu is None:
         return
-    todo = [
-        r
-        for r in plan.requests
-        if cache is None or not cache.contains(cache_key(base_url, payload(r)))
-    ]
+    todo = pending_requests(plan, cache, base_url)
     estimate = sum(r.estimated_pu for r in todo)
     if estimate > max_pu:
         raise CostLimitError(
@@ -332,6 +374,7 @@ def _attrs(plan: Plan, found: Search, *, base_url: str) -> dict[str, Scalar]:
         "time_to": format_time(q.time_to),
         "mosaicking": q.mosaicking,
         "units": units_attr(q.collection, q.bands),
+        "response_sample_type": q.sample_type,
         "processing_units_estimated": float(plan.estimated_pu),
         "acquisitions": len(found.acquisitions),
         "synthetic": int(found.synthetic),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from s2raster.cli.confirm import CONFIRM_PU
 from s2raster.errors import InputError
 
 Kwargs = MutableMapping[str, Any]
@@ -79,13 +80,16 @@ class EndpointOptions:
 
 @dataclass(frozen=True)
 class ServiceOptions:
-    """The endpoint and how to download: --concurrency, --cache-dir, --no-cache, -q."""
+    """The endpoint and how to download: --concurrency, --cache-dir, --no-cache, -q, and
+    the cost question: --yes-cost, --confirm-above."""
 
     endpoint: EndpointOptions
     concurrency: int
     cache_dir: Path | None
     no_cache: bool
     quiet: bool
+    yes_cost: bool = False
+    confirm_above: float = CONFIRM_PU
 
     @classmethod
     def from_kwargs(cls, kwargs: Kwargs) -> ServiceOptions:
@@ -96,6 +100,8 @@ class ServiceOptions:
             cache_dir=kwargs.pop("cache_dir"),
             no_cache=kwargs.pop("no_cache"),
             quiet=kwargs.pop("quiet"),
+            yes_cost=kwargs.pop("yes_cost"),
+            confirm_above=kwargs.pop("confirm_above"),
         )
 
     @property
@@ -112,7 +118,8 @@ class ServiceOptions:
 
 @dataclass(frozen=True)
 class JobOptions:
-    """What ``fetch`` and ``plan`` get: --bands, --index, --resolution, --max-pu.
+    """What ``fetch`` and ``plan`` get: --bands, --index, --resolution, --max-pu,
+    --sample-type.
 
     ``bands`` is None when --bands is not given; ``indices`` as typed (not yet checked).
     """
@@ -121,6 +128,7 @@ class JobOptions:
     indices: tuple[str, ...]
     resolution: float
     max_pu: float | None
+    sample_type: str = "FLOAT32"
 
     @classmethod
     def from_kwargs(cls, kwargs: Kwargs) -> JobOptions:
@@ -131,6 +139,7 @@ class JobOptions:
             indices=parse_list(kwargs.pop("index")),
             resolution=kwargs.pop("resolution"),
             max_pu=kwargs.pop("max_pu"),
+            sample_type=kwargs.pop("sample_type").upper(),
         )
 
 

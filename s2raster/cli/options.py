@@ -7,7 +7,8 @@ A group decorator (:func:`area_options`, :func:`endpoint_options`, :func:`servic
 past the command's signature nothing is a ``dict`` of options.
 
 Only light modules are imported here (click, :mod:`s2raster.bands`, :mod:`s2raster.contract`,
-:mod:`s2raster.errors`), so that ``--help`` does not load the scientific stack.
+:mod:`s2raster.errors`, :mod:`s2raster.cli.confirm`), so that ``--help`` does not load the
+scientific stack.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from s2raster.cli._parsed import (
     ServiceOptions,
     parse_list,
 )
+from s2raster.cli.confirm import CONFIRM_PU
 from s2raster.contract import MOSAICKING_ORDERS
 from s2raster.errors import InputError
 from s2raster.grouping import GROUPBY
@@ -156,7 +158,8 @@ def area_options(*, time_required: bool = True, geometry: bool = False) -> Decor
             "--yes",
             "-y",
             is_flag=True,
-            help="Confirm an area above the size limit (100 million px per band).",
+            help="Confirm an area above the size limit (100 million px per band); "
+            "the cost has its own answer, --yes-cost.",
         ),
     )
 
@@ -266,6 +269,21 @@ def service_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the tile cache."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar, no notices."),
+        click.option(
+            "--yes-cost",
+            is_flag=True,
+            help="Do not ask before a job above --confirm-above (the area has its own "
+            "answer, --yes).",
+        ),
+        click.option(
+            "--confirm-above",
+            type=click.FloatRange(min=0),
+            default=CONFIRM_PU,
+            show_default=True,
+            metavar="PU",
+            help="On a terminal, ask before spending more processing units than this "
+            "(default: 50 % of the free 300 PU a minute); elsewhere --max-pu is the guard.",
+        ),
     )(func)
 
 
@@ -297,6 +315,14 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Pixel size in metres.",
         ),
         max_pu_option(),
+        click.option(
+            "--sample-type",
+            type=click.Choice(("FLOAT32", "UINT16"), case_sensitive=False),
+            default="FLOAT32",
+            show_default=True,
+            help="Response sample type: UINT16 asks for DN (half the processing units) and "
+            "gives the same float32 reflectance; integer bands only.",
+        ),
     )(func)
     return area_options(geometry=True)(decorated)
 

@@ -68,7 +68,7 @@ def truecolor(
     check_output(output, IMAGE_SUFFIXES)
     if size is not None and resolution is not None:
         raise click.UsageError("give either --size or --resolution, not both")
-    from s2raster.plan import check_size
+    from s2raster.cli.confirm import confirm_size
     from s2raster.truecolor import truecolor_from_plan, truecolor_plan
 
     assert area.bbox is not None  # truecolor takes --bbox only
@@ -83,7 +83,7 @@ def truecolor(
         mosaicking=area.mosaicking,
         max_cloud=area.max_cloud,
     )
-    check_size(plan, confirmed=area.confirmed)
+    confirm_size(plan, confirmed=area.confirmed)
     with no_partial_output(output), download_session(service, plan) as session:
         result = truecolor_from_plan(
             plan,

@@ -1,0 +1,136 @@
+"""The client-side quota buckets (s2raster.cdse._pacing), on a fake clock: no sleeping."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from s2raster.cdse._pacing import MARGIN_S, Pacer
+from s2raster.cost import Quota
+from s2raster.errors import InputError
+
+
+class Clock:
+    """A fake monotonic clock that ``sleep`` advances."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def pacer(quota: Quota, clock: Clock, share: float = 1.0) -> Pacer:
+    return Pacer(quota, share=share, clock=clock, sleep=clock.sleep)
+
+
+def test_a_full_bucket_lets_a_minute_of_pu_through_at_once() -> None:
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=300), clock)
+    for _ in range(5):
+        assert p.wait(60.0) == 0.0
+    assert clock.slept == []
+
+
+def test_a_long_job_streams_at_the_pu_rate() -> None:
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=300), clock)
+    start = clock.now
+    n, pu = 50, 30.0
+    for _ in range(n):
+        p.wait(pu)
+    # the first 300 PU pass at once, the other 1200 at 5 PU a second
+    expected = (n * pu - 300) / 5
+    assert clock.now - start == pytest.approx(expected, abs=n * MARGIN_S + 1e-6)
+
+
+def test_the_request_bucket_paces_cheap_requests() -> None:
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=60, pu_per_minute=300, burst=1 / 60), clock)
+    start = clock.now
+    for _ in range(11):
+        p.wait(0.01)
+    assert clock.now - start == pytest.approx(10, abs=11 * MARGIN_S + 1e-6)  # 1 a second
+
+
+def test_a_request_above_the_capacity_waits_for_a_full_bucket() -> None:
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=60, burst=1 / 60), clock)  # 1 PU
+    assert p.wait(5.0) == 0.0  # full: goes, the balance is -4
+    waited = p.wait(0.5)
+    assert waited == pytest.approx(4.5 + MARGIN_S)  # until the balance is back to 0.5
+
+
+def test_settle_gives_back_what_the_service_did_not_charge() -> None:
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=60, burst=1 / 60), clock)
+    p.wait(1.0)
+    p.settle(1.0, 0.25)  # the header said 0.25: 0.75 back
+    assert p.wait(0.75) == 0.0
+
+
+def test_settle_charges_more_when_the_service_did() -> None:
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=60, burst=1 / 60), clock)
+    p.wait(0.5)
+    p.settle(0.5, 1.0)
+    assert p.wait(0.5) == pytest.approx(0.5 + MARGIN_S)
+
+
+def test_a_429_empties_the_buckets_for_every_thread() -> None:
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=300, pu_per_minute=300), clock)
+    p.throttled()
+    assert p.wait(5.0) == pytest.approx(1.0 + MARGIN_S)  # 5 PU at 5 PU/s
+
+
+def test_share_scales_the_quota() -> None:
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=300), clock, share=0.5)
+    assert p.wait(150.0) == 0.0
+    assert p.wait(2.5) == pytest.approx(1.0 + MARGIN_S)  # 2.5 PU/s
+
+
+def test_no_limits_never_wait() -> None:
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=None), clock)
+    for _ in range(1000):
+        assert p.wait(1e6) == 0.0
+
+
+@given(st.lists(st.floats(0.005, 200.0), min_size=1, max_size=40))
+def test_never_more_than_the_quota_in_any_minute(costs: list[float]) -> None:
+    """Whatever the costs, the PU sent in any 60 s stay within one minute's worth + the
+    refill of that minute (what the service's bucket allows), and none is refused."""
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=300), clock)
+    sent: list[tuple[float, float]] = []
+    for cost in costs:
+        p.wait(cost)
+        sent.append((clock.now, cost))
+    for t0, _ in sent:
+        window = sum(c for t, c in sent if t0 <= t < t0 + 60)
+        assert window <= 600 + max(costs) + 1e-6
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"pu_per_minute": 0},
+        {"pu_per_minute": -1},
+        {"requests_per_minute": True},
+        {"share": 0},
+        {"share": 1.5},
+        {"burst": 0},
+        {"pu_per_minute": "300"},
+    ],
+)
+def test_a_bad_quota_is_refused(kwargs: dict[str, object]) -> None:
+    with pytest.raises(InputError, match="Quota"):
+        Quota(**kwargs)  # type: ignore[arg-type]
