@@ -20,6 +20,8 @@ acquisitions become time steps and each chunk is one (step, tile) request
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import uuid
 import warnings
@@ -219,18 +221,18 @@ def load_plan(
 ) -> xr.DataArray:
     """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan`` (or a
     time-series plan from :func:`s2raster.plan_series`, whose dates are kept)."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
-    if stats is not None and not isinstance(stats, LoadStats):
-        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    check_arguments(
+        plan, config=config, concurrency=concurrency, progress=progress, max_pu=max_pu, stats=stats
+    )
     _check_mask(plan, cloud_mask, min_clear, groupby or plan.groupby)
+    named_cache = resolve_cache(cache)  # a bad cache argument is refused before any request
     fetch = service(config, fetch, concurrency, quota)
     found = search(plan, fetch)
     plan = dated_plan(plan, found, groupby)
     # The default cache skips services whose tiles could never be found again: the
     # emulator says its data is synthetic (and its port changes from run to run). A cache
     # named explicitly is always used.
-    tile_cache = resolve_cache(False if cache is True and found.synthetic else cache)
+    tile_cache = None if cache is True and found.synthetic else named_cache
     check_cost(plan, max_pu, tile_cache, fetch.base_url)
     load_id = uuid.uuid4().hex
     state = local_state(load_id, concurrency, stats if stats is not None else LoadStats(), progress)
@@ -288,6 +290,44 @@ def _check_mask(plan: Plan, cloud_mask: bool, min_clear: float | None, groupby: 
         raise InputError("min_clear needs cloud_mask=True (it drops steps by their clear share)")
     if min_clear is not None and groupby is None:
         raise InputError("min_clear drops time steps: load a series (groupby='solar_day')")
+
+
+def check_arguments(
+    plan: object,
+    *,
+    config: object,
+    concurrency: object,
+    progress: object,
+    max_pu: object,
+    stats: object,
+) -> None:
+    """Refuse wrong types and ranges of :func:`load_plan`'s arguments (no request sent)."""
+    if not isinstance(plan, Plan):
+        raise InputError(
+            f"plan must be an s2raster.plan.Plan (from make_plan), got {type(plan).__name__}"
+        )
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
+    if stats is not None and not isinstance(stats, LoadStats):
+        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    if progress is not None and not callable(progress):
+        raise InputError(
+            f"progress must be a function called once per tile (or None), got "
+            f"{type(progress).__name__} {progress!r}"
+        )
+    if max_pu is not None and (
+        isinstance(max_pu, bool)
+        or not isinstance(max_pu, numbers.Real)
+        or not (math.isfinite(float(max_pu)) and float(max_pu) >= 0)
+    ):
+        raise InputError(
+            f"max_pu must be a number of processing units, 0 or more (or None), got {max_pu!r}"
+        )
+    if config is not None and not isinstance(config, SHConfig):
+        raise InputError(
+            f"config must be a sentinelhub.SHConfig (e.g. s2raster.cdse_config()), got "
+            f"{type(config).__name__}"
+        )
 
 
 def service(

@@ -65,10 +65,7 @@ class TileReader:
     def __call__(self, request: TileRequest) -> np.ndarray:
         self._check_not_failed()
         try:
-            key = request_key(self.fetch.base_url, request)
-            data = self._from_cache(request, key) if self.cache else None
-            if data is None:
-                data = self._download(request, key)
+            data = self._cached_or_download(request)
         except Exception:
             # dask re-raises the first error at once, but tasks it already started go on:
             # they must not spend processing units on a load that has failed.
@@ -85,10 +82,26 @@ class TileReader:
                 "(tiles already fetched stay in the cache)"
             )
 
+    def _cached_or_download(self, request: TileRequest) -> np.ndarray:
+        key = request_key(self.fetch.base_url, request)  # also names the tile in worker events
+        if self.cache is None:
+            return self._download(request, key)
+        data = self._from_cache(request, key)
+        if data is not None:
+            return data
+        # One fetch per key at a time, across processes: whoever waited here finds the
+        # tile the other one stored.
+        with self.cache.fetching(key):
+            data = self._from_cache(request, key)
+            return data if data is not None else self._download(request, key)
+
     def _from_cache(self, request: TileRequest, key: str) -> np.ndarray | None:
         assert self.cache is not None
         entry = self.cache.lookup(key)
         if entry is None:
+            return None
+        if not self.cache.verify(key, entry):
+            self.here.record_mismatch(key)
             return None
         try:
             data = self._read(request, entry.path, entry.synthetic)

@@ -32,6 +32,7 @@ from s2raster.errors import BandError, InputError
 from s2raster.export import TIME_FIELD, to_geotiff
 from s2raster.grid import Grid
 from s2raster.indices import bands_for, check, stack
+from s2raster.output import check_output_path
 from s2raster.plan import SAMPLE_TYPES, Plan
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "choose_bands",
     "estimate",
     "fetch_to_file",
+    "output_bytes",
 ]
 
 #: Bands fetched when a job names neither bands nor indices.
@@ -123,6 +125,13 @@ def _choose_bands(bands: Sequence[str] | None, indices: Sequence[str]) -> tuple[
     return tuple(bands)
 
 
+def output_bytes(plan: Plan, indices: Sequence[str] = ()) -> int:
+    """Disk space a fetch of ``plan`` needs beside its output: the uncompressed float32
+    intermediate file of :func:`s2raster.cog.write_geotiff` plus its overviews."""
+    n_bands = len(indices) or len(plan.query.bands)
+    return plan.grid.width * plan.grid.height * n_bands * 4 * 4 // 3
+
+
 def fetch_to_file(
     plan: Plan,
     output: str | os.PathLike[str],
@@ -150,8 +159,11 @@ def fetch_to_file(
     A time series (``groupby``, default ``"solar_day"`` when ``composite`` is given or
     ``output`` holds ``{time}``) is written one file per date (``"ndvi_{time}.tif"``) or
     reduced by :func:`s2raster.composite` (``composite="median"``, ...) into one file.
-    Tiles are downloaded ``concurrency`` at a time.
+    Tiles are downloaded ``concurrency`` at a time. ``output`` is checked first
+    (:func:`s2raster.output.check_output_path`: writable, not a directory, room for
+    :func:`output_bytes`), before any request.
     """
+    output = check_output_path(output, param="output", nbytes=output_bytes(plan, indices))
     per_date = TIME_FIELD in str(output)
     if per_date and composite is not None:
         raise InputError(

@@ -23,6 +23,7 @@ from s2raster.bands import check_collection, integer_units, validate_bands
 from s2raster.contract import (
     MAX_PX,
     MAX_RESOLUTION_M,
+    METRES_PER_DEGREE,
     MOSAICKING_ORDERS,
     RESAMPLING,
     processing_units,
@@ -42,6 +43,9 @@ SAMPLE_TYPES = ("FLOAT32", "UINT16")
 SAMPLE_BYTES = {"FLOAT32": 4, "UINT16": 2}
 #: Pixels per band above which a job must be confirmed (:func:`check_size`).
 MAX_PIXELS = 100_000_000
+#: Most tile requests a plan may hold: ten times a free account's monthly requests. Above
+#: it no job is meant, only a unit typo (degrees for metres); refused before any tile exists.
+MAX_TILES = 100_000
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,7 @@ def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX, area: Area | N
     """
     if isinstance(tile_px, bool) or not isinstance(tile_px, int) or not 1 <= tile_px <= MAX_PX:
         raise InputError(f"tile_px must be an integer from 1 to {MAX_PX}, got {tile_px!r}")
+    check_tile_count(grid, tile_px)
     if grid.metres_per_pixel > MAX_RESOLUTION_M * (1 + 1e-9):
         raise InputError(
             f"pixels of {grid.metres_per_pixel:.0f} m are coarser than the Process API allows "
@@ -311,6 +316,28 @@ def plan_dates(plan: Plan, dates: Iterable[DateGroup], groupby: str) -> Plan:
         for r in plan.requests  # an area's tiles keep their clipped geometry
     )
     return dataclasses.replace(plan, requests=requests, dates=steps, groupby=groupby)
+
+
+def check_tile_count(grid: Grid, tile_px: int = MAX_PX) -> int:
+    """The number of tiles of ``grid``, computed (no tile is built); a :class:`GridError`
+    above :data:`MAX_TILES`, so planning time never grows with an absurd pixel count."""
+    rows, cols = -(-grid.height // tile_px), -(-grid.width // tile_px)
+    count = rows * cols
+    if count <= MAX_TILES:
+        return count
+    metres = grid.metres_per_pixel
+    hint = ""
+    if metres < 1:
+        hint = (
+            f"; resolution is in metres: {metres:g} m is {metres * 1000:g} mm (if you meant "
+            f"{metres:g} degrees, that is about {metres * METRES_PER_DEGREE:.0f} m: pass "
+            f"resolution={metres * METRES_PER_DEGREE:.0f})"
+        )
+    raise GridError(
+        f"the grid is {grid.width:,} x {grid.height:,} px = {grid.width * grid.height:.3g} px "
+        f"per band at {metres:g} m/px, {count:,} requests of {tile_px} px, above the "
+        f"{MAX_TILES:,} any job may have{hint}: use a coarser resolution or a smaller bbox"
+    )
 
 
 def check_cost(plan: Plan, max_pu: float | None) -> None:

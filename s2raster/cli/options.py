@@ -32,7 +32,6 @@ from s2raster.cli._parsed import (
 )
 from s2raster.cli.confirm import CONFIRM_PU
 from s2raster.contract import MOSAICKING_ORDERS
-from s2raster.errors import InputError
 from s2raster.grouping import GROUPBY
 
 __all__ = [
@@ -268,6 +267,12 @@ def service_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Tile cache directory. Default: the user cache directory (none with --emulator).",
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the tile cache."),
+        click.option(
+            "--cache-max-size",
+            metavar="SIZE",
+            default=None,
+            help="Keep the tile cache under SIZE (e.g. 5G): least recently used tiles go first.",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar, no notices."),
         click.option(
             "--yes-cost",
@@ -327,15 +332,9 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return area_options(geometry=True)(decorated)
 
 
-def check_output(path: Path, suffixes: tuple[str, ...]) -> Path:
-    """Refuse an output with an unknown extension or in a missing directory."""
-    if path.suffix.lower() not in suffixes:
-        wanted = " or ".join(suffixes)
-        raise InputError(f"output {str(path)!r} must end with {wanted}: rename it with -o")
-    if not path.parent.is_dir():
-        raise InputError(
-            f"output directory {str(path.parent)!r} does not exist: create it or change -o"
-        )
-    if path.is_dir():
-        raise InputError(f"output {str(path)!r} is a directory: give a file name with -o")
-    return path
+def check_output(path: Path, suffixes: tuple[str, ...], *, nbytes: int = 0) -> Path:
+    """Refuse an output that could not be written, before anything is downloaded: a wrong
+    extension, a directory, a missing, read-only or full folder (with the true reason)."""
+    from s2raster.output import check_output_path
+
+    return check_output_path(path, param="output (-o)", suffixes=suffixes, nbytes=nbytes)

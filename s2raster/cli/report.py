@@ -17,6 +17,7 @@ from s2raster.errors import InputError
 
 if TYPE_CHECKING:
     from s2raster._load import LoadStats
+    from s2raster.cache import CacheInfo
     from s2raster.cost import QuotaShare
     from s2raster.fieldstats import StatsDone, StatsPlan
     from s2raster.grid import Grid
@@ -295,3 +296,27 @@ def usage_summary(path: Path, month: datetime, rows: Sequence[ServiceUsage]) -> 
             for r in rows
         ],
     }
+
+
+def cache_lines(info: CacheInfo) -> list[str]:
+    """``s2raster cache info``: directory, tiles, size (and its limit), oldest/newest use."""
+    limit = "" if info.max_bytes is None else f" (limit {human_bytes(info.max_bytes)})"
+    lines = [
+        FIELD.format("directory:", str(info.directory)),
+        FIELD.format("tiles:", f"{info.entries}, {human_bytes(info.bytes)}{limit}"),
+    ]
+    if info.oldest is not None and info.newest is not None:
+        lines.append(
+            FIELD.format(
+                "last used:", f"{info.oldest:%Y-%m-%d %H:%M} .. {info.newest:%Y-%m-%d %H:%M} UTC"
+            )
+        )
+    if info.temporary:
+        lines.append(
+            FIELD.format(
+                "leftovers:",
+                f"{info.temporary} temporary file(s) of "
+                "interrupted writes (s2raster cache clear removes them)",
+            )
+        )
+    return lines

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -31,7 +30,7 @@ class Session:
     """What a download needs from the command line: the keyword arguments of ``load_plan``."""
 
     config: SHConfig
-    cache: bool | Path
+    cache: Any  # the ``cache`` argument of load: False, True, a directory or a TileCache
     concurrency: int
     progress: Callable[..., None]
     plan: Plan | None = None
