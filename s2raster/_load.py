@@ -13,10 +13,8 @@ acquisitions become time steps and each chunk is one (step, tile) request
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
-import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,12 +25,13 @@ import xarray as xr
 from pyproj import CRS
 from sentinelhub.config import SHConfig
 
+from s2raster._masking import check_mask, masked, with_scl
 from s2raster._series import dated_plan, series_array, step_labels
 from s2raster._tiles import EmptyWatch, LoadStats, Progress, StepReader, TileReader, no_data
-from s2raster.bands import band_table, validate_bands
+from s2raster.bands import band_table
 from s2raster.cache import CacheOption, TileCache, cache_key, resolve_cache
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
-from s2raster.errors import BandError, CostLimitError, InputError, NoDataError
+from s2raster.errors import CostLimitError, InputError, NoDataError
 from s2raster.evalscript import payload
 from s2raster.fetch import Fetch, Search
 from s2raster.grid import BBox
@@ -119,7 +118,7 @@ def load(
     """
     bands = _bands_of(bands, index)
     if cloud_mask:
-        bands = _with_scl(bands, collection)
+        bands = with_scl(bands, collection)
     plan = make_plan(
         bbox,
         time,
@@ -197,7 +196,7 @@ def load_plan(
         raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
     if stats is not None and not isinstance(stats, LoadStats):
         raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
-    _check_mask(plan, cloud_mask, min_clear, groupby or plan.groupby)
+    check_mask(plan, cloud_mask, min_clear, groupby or plan.groupby)
     fetch = service(config, fetch, concurrency)
     found = search(plan, fetch)
     plan = dated_plan(plan, found, groupby)
@@ -226,39 +225,8 @@ def load_plan(
         da = to_dataarray(_lazy_array(plan, step), plan.grid, plan.query.bands, attrs, name=name)
     if not cloud_mask:
         return da
-    if min_clear is not None and tile_cache is None and not found.synthetic:
-        warnings.warn(
-            "min_clear computes each step's clear fraction now and the load has no tile "
-            "cache: the kept steps will be downloaded (and paid for) again when computed; "
-            "pass cache=True or a directory",
-            stacklevel=2,
-        )
-    from s2raster.clouds import mask_clouds
-
-    with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
-        return mask_clouds(da, min_clear=min_clear)
-
-
-def _with_scl(bands: str | Iterable[str], collection: str) -> tuple[str, ...]:
-    """``bands`` (validated) with ``SCL`` added if missing (for ``cloud_mask=True``)."""
-    names = validate_bands(bands, collection)
-    return names if "SCL" in names else (*names, "SCL")
-
-
-def _check_mask(plan: Plan, cloud_mask: bool, min_clear: float | None, groupby: str | None) -> None:
-    if not isinstance(cloud_mask, bool):
-        raise InputError(f"cloud_mask must be True or False, got {cloud_mask!r}")
-    if cloud_mask and "SCL" not in plan.query.bands:
-        raise BandError(
-            "cloud_mask=True needs the SCL band in the plan: make_plan(..., bands=[..., 'SCL']) "
-            "(s2raster.load adds it itself)"
-        )
-    if cloud_mask and plan.query.bands == ("SCL",):
-        raise BandError("cloud_mask=True masks the other bands: ask for some besides SCL")
-    if min_clear is not None and not cloud_mask:
-        raise InputError("min_clear needs cloud_mask=True (it drops steps by their clear share)")
-    if min_clear is not None and groupby is None:
-        raise InputError("min_clear drops time steps: load a series (groupby='solar_day')")
+    paid_twice = min_clear is not None and tile_cache is None and not found.synthetic
+    return masked(da, min_clear, warn=paid_twice, workers=concurrency)
 
 
 def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> Fetch:

@@ -216,3 +216,12 @@ def test_overpass_times_follow_longitude(emulator: Any, config: SHConfig) -> Non
             "emulator of issue 8, item 6, branch house-emulator)"
         )
     assert hours <= {21, 22, 23, 0}
+
+
+def test_every_catalog_page_is_read(emulator: Any, config: SHConfig) -> None:
+    before = len(emulator.log)
+    frame = dates(BBOX, "2022-01-01/2024-06-30", config=config, groupby=None)
+    pages = [r for r in served(emulator, before, CATALOG) if r.status == 200]
+    assert len(frame) > 100  # more than one page of 100 items
+    assert len(pages) == -(-len(frame) // 100)
+    assert frame["time"].is_monotonic_increasing
