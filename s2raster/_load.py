@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 import uuid
-import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -35,14 +33,15 @@ import xarray as xr
 from pyproj import CRS
 from sentinelhub.config import SHConfig
 
+from s2raster._masking import check_mask, masked, with_scl
 from s2raster._runtime import LoadStats, Progress, local_state, subscribe
 from s2raster._series import dated_plan, series_array, step_labels
 from s2raster._tiles import EmptyWatch, StepReader, TileReader, no_data, request_key
-from s2raster.bands import band_table, validate_bands
+from s2raster.bands import band_table
 from s2raster.cache import CacheOption, TileCache, resolve_cache
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
 from s2raster.cost import Quota
-from s2raster.errors import BandError, CostLimitError, InputError, NoDataError
+from s2raster.errors import CostLimitError, InputError, NoDataError
 from s2raster.fetch import Fetch, Search
 from s2raster.grid import BBox
 from s2raster.ledger import LedgerOption, resolve_ledger
@@ -142,7 +141,7 @@ def load(
     """
     bands = _bands_of(bands, index)
     if cloud_mask:
-        bands = _with_scl(bands, collection)
+        bands = with_scl(bands, collection)
     plan = make_plan(
         bbox,
         time,
@@ -224,7 +223,7 @@ def load_plan(
     check_arguments(
         plan, config=config, concurrency=concurrency, progress=progress, max_pu=max_pu, stats=stats
     )
-    _check_mask(plan, cloud_mask, min_clear, groupby or plan.groupby)
+    check_mask(plan, cloud_mask, min_clear, groupby or plan.groupby)
     named_cache = resolve_cache(cache)  # a bad cache argument is refused before any request
     fetch = service(config, fetch, concurrency, quota)
     found = search(plan, fetch)
@@ -257,39 +256,8 @@ def load_plan(
         da = to_dataarray(_lazy_array(plan, step), plan.grid, plan.query.bands, attrs, name=name)
     if not cloud_mask:
         return da
-    if min_clear is not None and tile_cache is None and not found.synthetic:
-        warnings.warn(
-            "min_clear computes each step's clear fraction now and the load has no tile "
-            "cache: the kept steps will be downloaded (and paid for) again when computed; "
-            "pass cache=True or a directory",
-            stacklevel=2,
-        )
-    from s2raster.clouds import mask_clouds
-
-    with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
-        return mask_clouds(da, min_clear=min_clear)
-
-
-def _with_scl(bands: str | Iterable[str], collection: str) -> tuple[str, ...]:
-    """``bands`` (validated) with ``SCL`` added if missing (for ``cloud_mask=True``)."""
-    names = validate_bands(bands, collection)
-    return names if "SCL" in names else (*names, "SCL")
-
-
-def _check_mask(plan: Plan, cloud_mask: bool, min_clear: float | None, groupby: str | None) -> None:
-    if not isinstance(cloud_mask, bool):
-        raise InputError(f"cloud_mask must be True or False, got {cloud_mask!r}")
-    if cloud_mask and "SCL" not in plan.query.bands:
-        raise BandError(
-            "cloud_mask=True needs the SCL band in the plan: make_plan(..., bands=[..., 'SCL']) "
-            "(s2raster.load adds it itself)"
-        )
-    if cloud_mask and plan.query.bands == ("SCL",):
-        raise BandError("cloud_mask=True masks the other bands: ask for some besides SCL")
-    if min_clear is not None and not cloud_mask:
-        raise InputError("min_clear needs cloud_mask=True (it drops steps by their clear share)")
-    if min_clear is not None and groupby is None:
-        raise InputError("min_clear drops time steps: load a series (groupby='solar_day')")
+    paid_twice = min_clear is not None and tile_cache is None and not found.synthetic
+    return masked(da, min_clear, warn=paid_twice, workers=concurrency)
 
 
 def check_arguments(

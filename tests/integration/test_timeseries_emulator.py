@@ -8,7 +8,7 @@ cloud masks, composites, per-date files and the cached rerun, all against
 from __future__ import annotations
 
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +83,15 @@ def test_series_one_request_per_date_and_tile_with_that_dates_pixels(
     assert len(process) == stats.requests == n_dates * n_tiles
     assert da.attrs["synthetic"] == 1
     assert np.isfinite(values).any()
-    # each date holds the pixels of its own acquisition: the same as a mosaic of exactly
+    # each date holds the pixels of its own acquisitions: the same as a mosaic of exactly
     # that date's timeRange, and different from the other dates
+    series = plan_series(make_plan(BBOX, TIME, ["B04"]), "solar_day", config=config)
+    assert [np.datetime64(d.time, "ns") for d in series.dates] == list(da["time"].values)
     for t in (0, n_dates - 1):
-        moment = da["time"].values[t].astype("datetime64[us]").item()
-        start = moment.replace(tzinfo=timezone.utc)
+        step = series.dates[t]
         one = load(
-            BBOX, (start, start + timedelta(milliseconds=1)), ["B04", "B08", "SCL"],
-            config=config, cache=False,
+            BBOX, (step.time_from, step.time_to), ["B04", "B08", "SCL"], config=config,
+            cache=False,
         )  # fmt: skip
         np.testing.assert_array_equal(one.values, values[t])
     assert not np.array_equal(values[0, 0], values[1, 0], equal_nan=True)
@@ -124,7 +125,9 @@ def test_max_cloud_keeps_items_at_the_value(emulator: Any, config: SHConfig) -> 
     assert threshold in set(kept["cloud_cover"])
     assert len(kept) == sum(c <= threshold for c in cover)
     da = load(BBOX, TIME, ["B04"], config=config, groupby="time", max_cloud=threshold)
-    assert da.sizes["time"] == len(kept)
+    steps = dates(BBOX, TIME, config=config, groupby="time", max_cloud=threshold)
+    assert da.sizes["time"] == len(steps)
+    assert steps["acquisitions"].sum() == len(kept)
 
 
 def test_no_acquisition_in_a_series_is_an_error_before_any_pu(
@@ -216,3 +219,12 @@ def test_overpass_times_follow_longitude(emulator: Any, config: SHConfig) -> Non
             "emulator of issue 8, item 6, branch house-emulator)"
         )
     assert hours <= {21, 22, 23, 0}
+
+
+def test_every_catalog_page_is_read(emulator: Any, config: SHConfig) -> None:
+    before = len(emulator.log)
+    frame = dates(BBOX, "2022-01-01/2024-06-30", config=config, groupby=None)
+    pages = [r for r in served(emulator, before, CATALOG) if r.status == 200]
+    assert len(frame) > 100  # more than one page of 100 items
+    assert len(pages) == -(-len(frame) // 100)
+    assert frame["time"].is_monotonic_increasing

@@ -320,3 +320,29 @@ def test_dates_lists_steps_or_items() -> None:
     assert len(items) == 3
     assert list(items["cloud_cover"].fillna(-1)) == [10.0, 30.0, -1]
     assert fake.calls == []
+
+
+def test_the_catalog_gets_the_cloud_filter_and_the_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    from s2raster.cdse import _catalog
+
+    asked: dict[str, Any] = {}
+
+    class Catalog:
+        def __init__(self, config: object) -> None:
+            self.client = None
+
+        def search(self, collection: str, **kwargs: Any) -> list[dict[str, Any]]:
+            asked.update(kwargs, collection=collection)
+            return [
+                {"id": "S2B_MSIL2A_20240601T100559_N0510_R022_T33TVM_20240601T1",
+                 "properties": {"datetime": "2024-06-01T10:05:59.024Z", "eo:cloud_cover": 20}},
+            ]  # fmt: skip
+
+    monkeypatch.setattr(_catalog, "SentinelHubCatalog", Catalog)
+    query = make_plan(LJUBLJANA, TIME, ["B04"], max_cloud=20).query
+    (found,) = _catalog.search(SHConfig(use_defaults=True), None, query, LJUBLJANA)  # type: ignore[arg-type]
+    assert asked["filter"] == "eo:cloud_cover <= 20"
+    assert asked["collection"] == "sentinel-2-l2a"
+    assert asked["fields"] == _catalog.FIELDS
+    assert found.datetime == datetime(2024, 6, 1, 10, 5, 59, 24000)  # milliseconds kept
+    assert (found.tile, found.cloud_cover) == ("33TVM", 20.0)
