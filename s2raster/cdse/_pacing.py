@@ -17,8 +17,9 @@ hold what it costs, so a large job streams at the quota's rate instead of bursti
   while a bucket is full that lag loses refill on the service's side only, so the client's
   buckets stop :data:`LAG_S` seconds of refill short of full;
 - a 429 still happens (another program spending the same account): sentinelhub-py retries
-  it after ``retry-after`` and :meth:`Pacer.throttled` puts the client's buckets that far
-  below empty, so every other thread waits too instead of adding to a storm.
+  it after ``retry-after``; :meth:`Pacer.throttled` puts the client's buckets that far below
+  empty and moves every request still waiting that much later, so the waiting threads do
+  not all fire when the pause ends (which would answer each retry with another 429).
 
 Written by hand (about 60 lines) because sentinelhub-py's ``SentinelHubRateLimit`` only
 reacts to 429s and spaces requests by a fixed interval; it knows no PU budget.
@@ -37,6 +38,8 @@ MARGIN_S = 0.01
 #: How much later than its reservation the service may debit a request (seconds): the
 #: client's buckets hold that much refill less than the service's.
 LAG_S = 0.5
+#: A waiting request looks at its (possibly moved) time at least this often (seconds).
+POLL_S = 0.5
 
 
 class _Bucket:
@@ -84,19 +87,32 @@ class Pacer:
         rpm, ppm = quota.requests_per_minute, quota.pu_per_minute
         self._requests = _Bucket(rpm * fraction, quota.burst, now) if rpm else None
         self._pu = _Bucket(ppm * fraction, quota.burst, now) if ppm else None
+        self._waiting: list[list[float]] = []  # the send times of the requests waiting
 
     def wait(self, pu: float) -> float:
         """Reserve one request of ``pu`` PU and sleep until it may be sent; return the sleep."""
         with self._lock:
-            now = self._clock()
+            start = self._clock()
             delay = 0.0
             if self._requests is not None:
-                delay = max(delay, self._requests.reserve(1.0, now))
+                delay = max(delay, self._requests.reserve(1.0, start))
             if self._pu is not None:
-                delay = max(delay, self._pu.reserve(pu, now))
-        if delay > 0:
-            self._sleep(delay)
-        return delay
+                delay = max(delay, self._pu.reserve(pu, start))
+            if delay <= 0:
+                return 0.0
+            at = [start + delay]  # moved by throttled() while waiting
+            self._waiting.append(at)
+        try:
+            while True:
+                with self._lock:
+                    remaining = at[0] - self._clock()
+                if remaining <= 0:
+                    break
+                self._sleep(min(remaining, POLL_S))
+        finally:
+            with self._lock:
+                self._waiting.remove(at)
+        return self._clock() - start
 
     def settle(self, estimated: float, spent: float) -> None:
         """Correct a reservation of ``estimated`` PU by what the service says was ``spent``."""
@@ -108,10 +124,14 @@ class Pacer:
 
     def throttled(self, retry_after_s: float = 0.0) -> None:
         """The service answered 429 (retry after ``retry_after_s``): its bucket is that far
-        from holding the request, so ours are put at least that far below empty."""
+        from holding the request. Ours go at least that far below empty, and every request
+        still waiting is moved that much later."""
+        pause = max(retry_after_s, 0.0)
         with self._lock:
             now = self._clock()
             for bucket in (self._requests, self._pu):
                 if bucket is not None:
                     bucket.refill(now)
-                    bucket.tokens = min(bucket.tokens, -max(retry_after_s, 0.0) * bucket.rate)
+                    bucket.tokens = min(bucket.tokens, 0.0) - pause * bucket.rate
+            for at in self._waiting:
+                at[0] = max(at[0], now) + pause

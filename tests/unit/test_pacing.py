@@ -98,6 +98,25 @@ def test_a_429_puts_the_buckets_retry_after_below_empty() -> None:
     assert p.wait(5.0) == pytest.approx(3.0 + MARGIN_S)
 
 
+def test_a_429_moves_the_requests_still_waiting() -> None:
+    """A 429 while a request waits for its turn: that request is moved by retry-after, so
+    it does not fire with the retried one."""
+    clock = Clock()
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=300), clock)
+    p.wait(297.5)  # the bucket is empty now
+    fired = []
+
+    def sleep(seconds: float) -> None:
+        if not fired:  # another thread's request is answered 429 while this one waits
+            fired.append(clock.now)
+            p.throttled(3.0)
+        clock.sleep(seconds)
+
+    p._sleep = sleep
+    waited = p.wait(5.0)  # 1 s at 5 PU/s, and the 3 s pause
+    assert waited == pytest.approx(4.0 + MARGIN_S)
+
+
 def test_share_scales_the_quota() -> None:
     clock = Clock()
     p = pacer(Quota(requests_per_minute=None, pu_per_minute=300), clock, share=0.5)
