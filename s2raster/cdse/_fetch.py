@@ -61,7 +61,7 @@ class _Client(SentinelHubDownloadClient):
             with self._shared_lock:
                 self._throttled[id(request)] = self._throttled.get(id(request), 0) + 1
             if self.pacer is not None:
-                self.pacer.throttled()
+                self.pacer.throttled(_retry_after_s(response.headers))
         return response
 
     def throttled(self, request: DownloadRequest) -> int:
@@ -252,6 +252,14 @@ def mapped(exc: BaseException, *, base_url: str, token_url: str) -> S2RasterErro
     if clean != text:
         error.args = (clean,)
     return error
+
+
+def _retry_after_s(headers: Any) -> float:
+    """A 429's ``retry-after`` (milliseconds on Sentinel Hub) in seconds; 0 if unreadable."""
+    try:
+        return max(0.0, float(headers.get("retry-after", 0))) / 1000.0
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _pu(header: str | None, estimate: float) -> float:

@@ -6,8 +6,9 @@ SHA-256 of id and secret, which cannot be turned back into either). Never the id
 secret: they stay in the process that built the config.
 
 Unpickling (:func:`fetch_for`) looks the spec up in this process first (the caller's own
-fetch, with the config it was given); a ``distributed`` worker process has none, so it
-builds one from *its own* credentials, as :func:`~s2raster.cdse.cdse_config` finds them
+fetch, with the config it was given); a ``distributed`` worker process has none, so it gets
+a :class:`WorkerFetch` that, on its first request (in a task, not while the graph is
+unpickled), builds one from *its own* credentials, as :func:`~s2raster.cdse.cdse_config` finds them
 (``SH_CLIENT_ID`` / ``SH_CLIENT_SECRET``, else the sentinelhub profile), and refuses
 (:class:`CredentialsError`) if they are not the same client. That is the design choice:
 secrets are provisioned on workers like any other deployment secret (environment, profile,
@@ -31,6 +32,8 @@ from sentinelhub.config import SHConfig
 
 from s2raster.cost import Quota
 from s2raster.errors import CredentialsError
+from s2raster.fetch import FetchResult, Search
+from s2raster.plan import Query, TileRequest
 
 if TYPE_CHECKING:
     from s2raster.cdse._fetch import CdseFetch
@@ -72,14 +75,44 @@ def register(spec: ServiceSpec, fetch: CdseFetch) -> None:
         _made_here[spec.id] = fetch
 
 
-def fetch_for(spec: ServiceSpec) -> CdseFetch:
-    """This process's fetch for ``spec``: the caller's own, else one rebuilt from the
-    worker's credentials (see the module docstring)."""
+def fetch_for(spec: ServiceSpec) -> CdseFetch | WorkerFetch:
+    """What a pickled fetch becomes: the caller's own fetch in the caller's process, else a
+    :class:`WorkerFetch` (see the module docstring)."""
+    with _lock:
+        found = _made_here.get(spec.id)
+    return found if found is not None else WorkerFetch(spec)
+
+
+class WorkerFetch:
+    """A :class:`~s2raster.fetch.Fetch` for ``spec`` in a process without its config: the
+    real fetch is built from this process's credentials on first use, once per process."""
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec = spec
+
+    def __repr__(self) -> str:
+        return f"WorkerFetch(base_url={self.spec.base_url!r})"
+
+    def __reduce__(self) -> tuple[Any, tuple[ServiceSpec]]:
+        return (fetch_for, (self.spec,))
+
+    @property
+    def base_url(self) -> str:
+        return self.spec.base_url
+
+    def search(self, query: Query, bbox: tuple[float, float, float, float]) -> Search:
+        return _worker_fetch(self.spec).search(query, bbox)
+
+    def __call__(self, request: TileRequest) -> FetchResult:
+        return _worker_fetch(self.spec)(request)
+
+
+def _worker_fetch(spec: ServiceSpec) -> CdseFetch:
     key = spec.id
     with _lock:
         found = _made_here.get(key) or _rebuilt.get(key)
-        if found is not None:
-            return found
+    if found is not None:
+        return found
     fetch = _rebuild(spec)
     with _lock:
         found = _rebuilt.setdefault(key, fetch)
