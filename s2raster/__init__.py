@@ -20,6 +20,7 @@ from s2raster.errors import (
     InputError,
     NetworkError,
     NoDataError,
+    NoDataWarning,
     ResponseError,
     S2RasterError,
     ServiceError,
@@ -29,7 +30,10 @@ if TYPE_CHECKING:
     from s2raster._load import LoadStats, load, load_plan
     from s2raster._local_stats import local_statistics
     from s2raster._statistics import plan_statistics, statistics
+    from s2raster.acquisitions import dates, plan_series
     from s2raster.cdse import cdse_config
+    from s2raster.clouds import mask_clouds, valid_fraction
+    from s2raster.composite import composite
     from s2raster.emulator.errors import EmulatorError
     from s2raster.export import to_geotiff
     from s2raster.grid import Grid, Tile
@@ -39,6 +43,11 @@ if TYPE_CHECKING:
 #: public name -> (module, attribute), imported on first access.
 _LAZY = {
     "cdse_config": ("s2raster.cdse", "cdse_config"),
+    "composite": ("s2raster.composite", "composite"),
+    "dates": ("s2raster.acquisitions", "dates"),
+    "mask_clouds": ("s2raster.clouds", "mask_clouds"),
+    "plan_series": ("s2raster.acquisitions", "plan_series"),
+    "valid_fraction": ("s2raster.clouds", "valid_fraction"),
     "EmulatorError": ("s2raster.emulator.errors", "EmulatorError"),
     "to_geotiff": ("s2raster.export", "to_geotiff"),
     "Grid": ("s2raster.grid", "Grid"),
@@ -81,6 +90,7 @@ __all__ = [
     "LoadStats",
     "NetworkError",
     "NoDataError",
+    "NoDataWarning",
     "Plan",
     "ResponseError",
     "S2RasterError",
@@ -88,12 +98,17 @@ __all__ = [
     "Tile",
     "__version__",
     "cdse_config",
+    "composite",
+    "dates",
     "load",
     "load_plan",
     "local_statistics",
     "make_plan",
+    "mask_clouds",
+    "plan_series",
     "plan_statistics",
     "statistics",
     "to_geotiff",
+    "valid_fraction",
     "zonal_stats",
 ]

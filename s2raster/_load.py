@@ -6,28 +6,33 @@ data is synthetic), checks the cost limit, and returns at once: nothing is downl
 the array is computed. Each dask chunk is one tile request (:mod:`s2raster._tiles`): cache
 lookup -> fetch (at most ``concurrency`` in flight) -> :func:`s2raster.geotiff.read_tile`
 (georeferencing checked, NaN where ``dataMask`` is 0) -> cache store. What a load cost is
-counted in the :class:`LoadStats` the caller passes in.
+counted in the :class:`LoadStats` the caller passes in. With ``groupby`` the catalog's
+acquisitions become time steps and each chunk is one (step, tile) request
+(:mod:`s2raster._series`).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
+import warnings
 from collections.abc import Iterable, Sequence
-from functools import partial
 from typing import Any
 
+import dask
 import dask.array
 import numpy as np
 import xarray as xr
 from pyproj import CRS
 from sentinelhub.config import SHConfig
 
-from s2raster._tiles import LoadStats, Progress, TileReader
-from s2raster.bands import band_table
+from s2raster._series import dated_plan, series_array, step_labels
+from s2raster._tiles import EmptyWatch, LoadStats, Progress, StepReader, TileReader, no_data
+from s2raster.bands import band_table, validate_bands
 from s2raster.cache import CacheOption, TileCache, cache_key, resolve_cache
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
-from s2raster.errors import CostLimitError, InputError, NoDataError
+from s2raster.errors import BandError, CostLimitError, InputError, NoDataError
 from s2raster.evalscript import payload
 from s2raster.fetch import Fetch, Search
 from s2raster.grid import BBox
@@ -70,13 +75,17 @@ def load(
     max_pu: float | None = None,
     tile_px: int = MAX_PX,
     stats: LoadStats | None = None,
+    groupby: str | None = None,
+    cloud_mask: bool = False,
+    min_clear: float | None = None,
 ) -> xr.DataArray:
     """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray,
-    or the spectral ``index`` of them.
+    or the spectral ``index`` of them; a ``(time, band, y, x)`` series with ``groupby``.
 
     ``index`` (instead of ``bands``): a catalogue index name or an expression
     (:func:`s2raster.indices.compute`), or a list of them; exactly the bands they need are
-    fetched and the result is the index, ``(y, x)``, or the indices, ``(index, y, x)``.
+    fetched and the result is the index, ``(y, x)``, or the indices, ``(index, y, x)``
+    (with a leading ``time`` for a series).
 
     ``bbox`` is in ``bbox_crs`` (lon/lat by default), ``resolution`` in metres, ``crs`` the
     output CRS (default: the UTM zone of the area's centre). Instead of ``bbox``, give
@@ -93,8 +102,24 @@ def load(
     (:class:`NoDataError` if nothing matches); nothing else is downloaded until computed;
     compute with more dask threads than cores for download-bound jobs (e.g.
     ``da.compute(num_workers=concurrency)``).
+
+    ``groupby``: None (one mosaic of the time range, scenes ordered by ``mosaicking``);
+    ``"solar_day"`` (one step per local solar day at the area's centre, as odc-stac) or
+    ``"time"`` (one step per overpass) gives dims ``(time, band, y, x)``: ``time`` is the
+    earliest acquisition of each step (UTC, tz-naive, ascending), with per-step
+    ``cloud_cover`` (the catalog's mean) and ``tiles``; each (step, tile) is one Process
+    request whose ``timeRange`` holds that step's acquisitions only, so each step is cached,
+    retried and paid for on its own. ``max_pu`` covers the whole series.
+    ``cloud_mask=True`` fetches ``SCL`` in the same requests and applies
+    :func:`s2raster.mask_clouds` (the result has the other bands and ``clear_fraction``);
+    ``min_clear`` then drops the steps less clear than that (see :func:`~s2raster.mask_clouds`:
+    it computes the per-step fractions at once, downloading the tiles).
+    A computed step (or mosaic) without any valid pixel raises a
+    :class:`~s2raster.errors.NoDataWarning`; :func:`s2raster.valid_fraction` gives the share.
     """
     bands = _bands_of(bands, index)
+    if cloud_mask:
+        bands = _with_scl(bands, collection)
     plan = make_plan(
         bbox,
         time,
@@ -121,6 +146,9 @@ def load(
         progress=progress,
         max_pu=max_pu,
         stats=stats,
+        groupby=groupby,
+        cloud_mask=cloud_mask,
+        min_clear=min_clear,
     )
     if index is None:
         return da
@@ -159,14 +187,20 @@ def load_plan(
     progress: Progress | None = None,
     max_pu: float | None = None,
     stats: LoadStats | None = None,
+    groupby: str | None = None,
+    cloud_mask: bool = False,
+    min_clear: float | None = None,
 ) -> xr.DataArray:
-    """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan``."""
+    """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan`` (or a
+    time-series plan from :func:`s2raster.plan_series`, whose dates are kept)."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
     if stats is not None and not isinstance(stats, LoadStats):
         raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    _check_mask(plan, cloud_mask, min_clear, groupby or plan.groupby)
     fetch = service(config, fetch, concurrency)
     found = search(plan, fetch)
+    plan = dated_plan(plan, found, groupby)
     # The default cache skips services whose tiles could never be found again: the
     # emulator says its data is synthetic (and its port changes from run to run). A cache
     # named explicitly is always used.
@@ -182,8 +216,49 @@ def load_plan(
         failed=threading.Event(),
     )
     attrs = _attrs(plan, found, base_url=fetch.base_url)
-    data = _lazy_array(plan, reader)
-    return to_dataarray(data, plan.grid, plan.query.bands, attrs, name=plan.query.collection)
+    step = StepReader(
+        reader, EmptyWatch(step_labels(plan), plan.requests_per_date), bool(plan.dates)
+    )
+    name = plan.query.collection
+    if plan.dates:
+        da = series_array(plan, step, attrs, name)
+    else:
+        da = to_dataarray(_lazy_array(plan, step), plan.grid, plan.query.bands, attrs, name=name)
+    if not cloud_mask:
+        return da
+    if min_clear is not None and tile_cache is None and not found.synthetic:
+        warnings.warn(
+            "min_clear computes each step's clear fraction now and the load has no tile "
+            "cache: the kept steps will be downloaded (and paid for) again when computed; "
+            "pass cache=True or a directory",
+            stacklevel=2,
+        )
+    from s2raster.clouds import mask_clouds
+
+    with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
+        return mask_clouds(da, min_clear=min_clear)
+
+
+def _with_scl(bands: str | Iterable[str], collection: str) -> tuple[str, ...]:
+    """``bands`` (validated) with ``SCL`` added if missing (for ``cloud_mask=True``)."""
+    names = validate_bands(bands, collection)
+    return names if "SCL" in names else (*names, "SCL")
+
+
+def _check_mask(plan: Plan, cloud_mask: bool, min_clear: float | None, groupby: str | None) -> None:
+    if not isinstance(cloud_mask, bool):
+        raise InputError(f"cloud_mask must be True or False, got {cloud_mask!r}")
+    if cloud_mask and "SCL" not in plan.query.bands:
+        raise BandError(
+            "cloud_mask=True needs the SCL band in the plan: make_plan(..., bands=[..., 'SCL']) "
+            "(s2raster.load adds it itself)"
+        )
+    if cloud_mask and plan.query.bands == ("SCL",):
+        raise BandError("cloud_mask=True masks the other bands: ask for some besides SCL")
+    if min_clear is not None and not cloud_mask:
+        raise InputError("min_clear needs cloud_mask=True (it drops steps by their clear share)")
+    if min_clear is not None and groupby is None:
+        raise InputError("min_clear drops time steps: load a series (groupby='solar_day')")
 
 
 def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> Fetch:
@@ -216,24 +291,18 @@ def search(plan: Plan, fetch: Fetch) -> Search:
     return found
 
 
-def _lazy_array(plan: Plan, reader: TileReader) -> dask.array.Array:
+def _lazy_array(plan: Plan, reader: StepReader) -> dask.array.Array:
     name = f"s2raster-load-{uuid.uuid4().hex}"
     graph: dict[Any, Any] = {
-        (name, 0, t.index_row, t.index_col): (
-            partial(_no_data, (len(plan.query.bands), *t.grid.shape)),
-        )
+        (name, 0, t.index_row, t.index_col): (no_data, (len(plan.query.bands), *t.grid.shape))
         for t in plan.tiles
     }  # tiles outside the job's area: no request, no data
     graph.update(
-        {(name, 0, r.tile.index_row, r.tile.index_col): (reader, r) for r in plan.requests}
+        {(name, 0, r.tile.index_row, r.tile.index_col): (reader, 0, r) for r in plan.requests}
     )
     chunks = ((len(plan.query.bands),), *plan.chunks)
     meta = np.empty((0, 0, 0), dtype=np.float32)
     return dask.array.Array(graph, name, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]
-
-
-def _no_data(shape: tuple[int, ...]) -> np.ndarray:
-    return np.full(shape, np.nan, dtype=np.float32)
 
 
 def check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_url: str) -> None:
@@ -268,6 +337,9 @@ def _attrs(plan: Plan, found: Search, *, base_url: str) -> dict[str, Scalar]:
         "synthetic": int(found.synthetic),
         "source": SYNTHETIC_SOURCE if found.synthetic else _real_source(base_url),
     }
+    if plan.groupby is not None:
+        attrs["groupby"] = plan.groupby
+        attrs["acquisitions"] = sum(len(d.acquisitions) for d in plan.dates)
     if q.max_cloud is not None:
         attrs["max_cloud"] = float(q.max_cloud)
     return attrs

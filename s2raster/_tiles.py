@@ -16,7 +16,7 @@ import numpy as np
 
 from s2raster import geotiff
 from s2raster.cache import TileCache, cache_key
-from s2raster.errors import ResponseError
+from s2raster.errors import NoDataWarning, ResponseError
 from s2raster.evalscript import payload
 from s2raster.fetch import Fetch, FetchResult
 from s2raster.plan import TileRequest
@@ -149,3 +149,58 @@ class TileReader:
                 "at the emulator for both"
             )
         return tile.data
+
+
+class EmptyWatch:
+    """Warns once per time step whose tiles, all computed, hold no valid pixel.
+
+    ``labels`` name the steps (e.g. their dates), ``tiles`` is the number of tiles per
+    step. A tile computed twice counts once.
+    """
+
+    def __init__(self, labels: tuple[str, ...], tiles: int) -> None:
+        self.labels = labels
+        self.tiles = tiles
+        self._lock = threading.Lock()
+        self._seen: dict[int, set[tuple[int, int]]] = {}
+        self._valid: dict[int, int] = {}
+
+    def done(self, step: int, request: TileRequest, data: np.ndarray) -> None:
+        """Record tile ``request`` of ``step``; warn if it completes an empty step."""
+        valid = int(np.count_nonzero(np.isfinite(data).any(axis=0)))
+        key = (request.tile.index_row, request.tile.index_col)
+        with self._lock:
+            seen = self._seen.setdefault(step, set())
+            if key in seen:
+                return
+            seen.add(key)
+            self._valid[step] = self._valid.get(step, 0) + valid
+            empty = len(seen) == self.tiles and self._valid[step] == 0
+        if empty:
+            warnings.warn(
+                f"{self.labels[step]}: every pixel is no-data (outside the swath, or no "
+                "scene in the time range): check s2raster.valid_fraction(da) and drop such "
+                "steps, or widen the time range",
+                NoDataWarning,
+                stacklevel=2,
+            )
+
+
+@dataclass(frozen=True)
+class StepReader:
+    """One (time step, tile) chunk: the tile as :class:`TileReader` reads it, watched for
+    empty steps, with a leading time axis when ``time_axis``."""
+
+    reader: TileReader
+    watch: EmptyWatch
+    time_axis: bool
+
+    def __call__(self, step: int, request: TileRequest) -> np.ndarray:
+        data = self.reader(request)
+        self.watch.done(step, request, data)
+        return data[np.newaxis] if self.time_axis else data
+
+
+def no_data(shape: tuple[int, ...]) -> np.ndarray:
+    """A chunk of no data (NaN): a tile the job's area does not reach is not requested."""
+    return np.full(shape, np.nan, dtype=np.float32)

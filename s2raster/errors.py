@@ -64,3 +64,7 @@ class ExportError(S2RasterError, OSError):
 
 class NoDataError(S2RasterError, LookupError):
     """The catalog has no acquisition for the area, time range and cloud filter asked for."""
+
+
+class NoDataWarning(UserWarning):
+    """A computed time step (or mosaic) has no valid pixel: every pixel is no-data."""

@@ -1,4 +1,4 @@
-"""A whole fetch job: bands or spectral indices of a plan into one GeoTIFF.
+"""A whole fetch job: bands or spectral indices of a plan into one GeoTIFF (or one per date).
 
 What ``s2raster fetch`` runs, as one library call::
 
@@ -7,8 +7,10 @@ What ``s2raster fetch`` runs, as one library call::
     done.stats.processing_units_spent
 
 :func:`choose_bands` picks the bands a job needs (those given, else those its indices need,
-else :data:`DEFAULT_BANDS`); :func:`fetch_to_file` loads the plan, computes and stacks the
-indices (:func:`s2raster.indices.stack`) and writes the file (:func:`s2raster.export.to_geotiff`).
+else :data:`DEFAULT_BANDS`; plus ``SCL`` for a cloud mask); :func:`fetch_to_file` loads the
+plan (a time series with ``groupby``, ``composite`` or a ``{time}`` output), masks clouds,
+computes and stacks the indices (:func:`s2raster.indices.stack`), composites, and writes the
+file(s) (:func:`s2raster.export.to_geotiff`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from sentinelhub.config import SHConfig
 from s2raster._load import LoadStats, Progress, load_plan
 from s2raster.cache import CacheOption
 from s2raster.cdse import Fetch
-from s2raster.errors import BandError
-from s2raster.export import to_geotiff
+from s2raster.errors import BandError, InputError
+from s2raster.export import TIME_FIELD, to_geotiff
 from s2raster.grid import Grid
 from s2raster.indices import bands_for, check, stack
 from s2raster.plan import Plan
@@ -46,6 +48,9 @@ class FetchedFile:
     tiles: int
     stats: LoadStats
     synthetic: bool
+    paths: tuple[Path, ...] = ()
+    dates: int = 0
+    """Every file written (one per date for a ``{time}`` output) and the number of dates."""
 
 
 def canonical_indices(names: Iterable[str]) -> tuple[str, ...]:
@@ -55,12 +60,20 @@ def canonical_indices(names: Iterable[str]) -> tuple[str, ...]:
     return check(list(names))
 
 
-def choose_bands(bands: Sequence[str] | None, indices: Sequence[str] = ()) -> tuple[str, ...]:
+def choose_bands(
+    bands: Sequence[str] | None, indices: Sequence[str] = (), *, cloud_mask: bool = False
+) -> tuple[str, ...]:
     """The bands of a job: ``bands`` as given (they must include what ``indices`` need),
-    else the bands ``indices`` need, else :data:`DEFAULT_BANDS`.
+    else the bands ``indices`` need, else :data:`DEFAULT_BANDS`; ``cloud_mask`` adds
+    ``SCL`` (fetched in the same requests, for :func:`s2raster.mask_clouds`).
 
     ``bands=None`` means "not given"; an empty sequence is an error.
     """
+    chosen = _choose_bands(bands, indices)
+    return (*chosen, "SCL") if cloud_mask and "SCL" not in chosen else chosen
+
+
+def _choose_bands(bands: Sequence[str] | None, indices: Sequence[str]) -> tuple[str, ...]:
     needed = bands_for(indices) if indices else ()
     if bands is None:
         return needed or DEFAULT_BANDS
@@ -87,14 +100,30 @@ def fetch_to_file(
     progress: Progress | None = None,
     max_pu: float | None = None,
     cog: bool = True,
+    groupby: str | None = None,
+    composite: str | None = None,
+    cloud_mask: bool = False,
+    min_clear: float | None = None,
 ) -> FetchedFile:
     """Load ``plan``, compute ``indices`` (if any) and write them, or the bands, to ``output``.
 
     The arguments are those of :func:`s2raster.load_plan` (``max_pu`` counts cached
-    tiles as free) and of :func:`s2raster.export.to_geotiff` (``cog``); ``indices`` are
-    canonical names (:func:`canonical_indices`) computed from bands the plan has
-    (:func:`choose_bands`). Tiles are downloaded ``concurrency`` at a time.
+    tiles as free; ``groupby``, ``cloud_mask``, ``min_clear``) and of
+    :func:`s2raster.export.to_geotiff` (``cog``); ``indices`` are canonical names
+    (:func:`canonical_indices`) computed from bands the plan has (:func:`choose_bands`).
+    A time series (``groupby``, default ``"solar_day"`` when ``composite`` is given or
+    ``output`` holds ``{time}``) is written one file per date (``"ndvi_{time}.tif"``) or
+    reduced by :func:`s2raster.composite` (``composite="median"``, ...) into one file.
+    Tiles are downloaded ``concurrency`` at a time.
     """
+    per_date = TIME_FIELD in str(output)
+    if per_date and composite is not None:
+        raise InputError(
+            f"output {str(output)!r} has {TIME_FIELD} (one file per date) but composite="
+            f"{composite!r} makes one image: drop {TIME_FIELD} or the composite"
+        )
+    if groupby is None and plan.groupby is None and (per_date or composite is not None):
+        groupby = "solar_day"
     stats = LoadStats()
     da = load_plan(
         plan,
@@ -105,16 +134,26 @@ def fetch_to_file(
         progress=progress,
         max_pu=max_pu,
         stats=stats,
+        groupby=groupby,
+        cloud_mask=cloud_mask,
+        min_clear=min_clear,
     )
     out = stack(da, indices) if indices else da
+    if composite is not None:
+        from s2raster.composite import composite as reduce_time
+
+        out = reduce_time(out, composite)
     # download-bound: at least ``concurrency`` dask threads, whatever the core count
     with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
-        path = to_geotiff(out, output, cog=cog, stats=stats)
+        written = to_geotiff(out, output, cog=cog, stats=stats)
+    paths = tuple(written) if isinstance(written, list) else (written,)
     return FetchedFile(
-        path=path,
+        path=Path(output),
         grid=plan.grid,
         bands=tuple(str(b) for b in out["band"].values),
         tiles=len(plan.tiles),
         stats=stats,
         synthetic=bool(out.attrs.get("synthetic", 0)),
+        paths=paths,
+        dates=int(da.sizes.get("time", 0)),
     )

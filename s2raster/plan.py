@@ -8,11 +8,12 @@ data: nothing here talks to the network.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyproj import CRS
 from shapely.geometry import box
@@ -31,6 +32,9 @@ from s2raster.errors import CostLimitError, GridError, InputError
 from s2raster.geometry import Area, read_area
 from s2raster.grid import BBox, Grid, Tile, utm_crs
 from s2raster.timerange import TimeInput, format_time, parse_time
+
+if TYPE_CHECKING:
+    from s2raster.grouping import DateGroup
 
 #: Bytes per sample of the FLOAT32 responses.
 SAMPLE_BYTES = 4
@@ -86,7 +90,10 @@ class TileRequest:
 class Plan:
     """The output grid, its tiles and one request per tile, with the expected cost.
 
-    With an ``area`` (a polygon, in the grid's CRS), tiles outside it get no request.
+    With an ``area`` (a polygon, in the grid's CRS), tiles outside it get no request. A
+    time series (:func:`plan_dates`) has ``dates``, its time steps, and the same requests
+    once per date, dates first, each asking for its own date's ``timeRange``; ``query`` is
+    still the whole series' query.
     """
 
     grid: Grid
@@ -94,6 +101,18 @@ class Plan:
     query: Query
     requests: tuple[TileRequest, ...]
     area: Area | None = None
+    dates: tuple[DateGroup, ...] = ()
+    groupby: str | None = None
+
+    @property
+    def requests_per_date(self) -> int:
+        """Requests of one time step (all of them for a single mosaic)."""
+        return len(self.requests) // len(self.dates) if self.dates else len(self.requests)
+
+    def date_requests(self, index: int) -> tuple[TileRequest, ...]:
+        """The requests of time step ``index`` (all requests for a single mosaic)."""
+        n = self.requests_per_date
+        return self.requests[index * n : (index + 1) * n] if self.dates else self.requests
 
     @property
     def estimated_pu(self) -> float:
@@ -137,6 +156,8 @@ class Plan:
             "tiles": len(self.tiles),
             "geometry": self.area is not None,
             "tile_grid": [len(self.chunks[0]), len(self.chunks[1])],
+            "groupby": self.groupby,
+            "dates": len(self.dates) if self.groupby is not None else None,
             "requests": len(self.requests),
             "estimated_pu": self.estimated_pu,
             "download_bytes": self.download_bytes,
@@ -250,6 +271,20 @@ def _any_centre_inside(geometry: BaseGeometry, grid: Grid) -> bool:
 
     outside = geometry_mask([geometry], out_shape=grid.shape, transform=grid.transform)
     return not bool(outside.all())
+
+
+def plan_dates(plan: Plan, dates: Iterable[DateGroup], groupby: str) -> Plan:
+    """``plan`` as a time series: one request per (date, tile), each with its date's
+    ``timeRange`` (:attr:`~s2raster.grouping.DateGroup.time_from` .. ``time_to``)."""
+    steps = tuple(dates)
+    requests = tuple(
+        dataclasses.replace(
+            r, query=dataclasses.replace(r.query, time_from=d.time_from, time_to=d.time_to)
+        )
+        for d in steps
+        for r in plan.requests  # an area's tiles keep their clipped geometry
+    )
+    return dataclasses.replace(plan, requests=requests, dates=steps, groupby=groupby)
 
 
 def check_cost(plan: Plan, max_pu: float | None) -> None:

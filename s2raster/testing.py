@@ -8,6 +8,8 @@
   pixel centre inside the polygon valid and worth ``fill`` (intervals in ``missing`` left
   out, as the service leaves out intervals without data).
 - :func:`geotiff_bytes`: a GeoTIFF of an array in memory, georeferenced on a grid.
+- :func:`date_values`: a ``values=`` answer for :class:`FakeFetch` that encodes the date of
+  the request's ``timeRange`` (:func:`date_code`), to check time series step by step.
 
 Unit tests only: integration tests go through real HTTP to the emulator.
 """
@@ -17,8 +19,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
-from datetime import timezone
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 
 import numpy as np
 from affine import Affine
@@ -33,7 +35,33 @@ from s2raster.plan import Query, TileRequest
 from s2raster.statistical import StatRequest
 from s2raster.timerange import format_time
 
-__all__ = ["FakeFetch", "FakeStatistics", "expected_mask", "expected_values", "geotiff_bytes"]
+__all__ = [
+    "FakeFetch",
+    "FakeStatistics",
+    "date_code",
+    "date_values",
+    "expected_mask",
+    "expected_values",
+    "geotiff_bytes",
+]
+
+#: Day 0 of :func:`date_code`.
+DATE_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def date_code(moment: datetime) -> int:
+    """Whole days from 2000-01-01 to ``moment`` (UTC; naive is UTC)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return (aware - DATE_EPOCH).days
+
+
+def date_values(request: TileRequest) -> np.ndarray:
+    """``band * 100000 + date_code(request.query.time_from)`` in every pixel (float32,
+    exact), all valid: which step a chunk came from shows in its values."""
+    n = len(request.query.bands)
+    code = date_code(request.query.time_from)
+    values = [np.full(request.tile.grid.shape, k * 100_000 + code, np.float32) for k in range(n)]
+    return np.stack(values)
 
 
 def expected_values(grid: Grid, n_bands: int, row0: int = 0, col0: int = 0) -> np.ndarray:
@@ -86,8 +114,11 @@ class FakeFetch:
 
     ``synthetic`` marks every answer as the emulator would; ``delay`` (s) holds each
     request; ``pu`` is the cost reported per request; ``acquisitions`` are what
-    :meth:`search` finds (default: one, at the start of the query's time range); ``fill``
-    answers that value in every band and pixel (all valid) instead of the positions.
+    :meth:`search` finds (default: one, at the start of the query's time range), filtered
+    as the catalog would: inside the query's time range, at most ``max_cloud``; ``fill``
+    answers that value in every band and pixel (all valid) instead of the positions;
+    ``values(request)`` the ``(band, y, x)`` array it returns (NaN: no data), e.g.
+    :func:`date_values`.
     """
 
     def __init__(
@@ -99,8 +130,10 @@ class FakeFetch:
         base_url: str = "https://fake.invalid",
         acquisitions: tuple[Acquisition, ...] | None = None,
         fill: float | None = None,
+        values: Callable[[TileRequest], np.ndarray] | None = None,
     ) -> None:
         self.fill = fill
+        self.values = values
         self.calls: list[TileRequest] = []
         self.searches: list[Query] = []
         self.search_bboxes: list[tuple[float, float, float, float]] = []
@@ -121,11 +154,21 @@ class FakeFetch:
         with self._lock:
             self.searches.append(query)
             self.search_bboxes.append(bbox)
+        start = query.time_from.astimezone(timezone.utc).replace(tzinfo=None)
+        end = query.time_to.astimezone(timezone.utc).replace(tzinfo=None)
         found = self._acquisitions
         if found is None:
-            start = query.time_from.astimezone(timezone.utc).replace(tzinfo=None)
             found = (Acquisition("FAKE_T33TVM", start, 10.0, "33TVM"),)
-        return Search(found, synthetic=self.synthetic)
+        kept = tuple(
+            a
+            for a in found
+            if start <= a.datetime <= end
+            and (
+                query.max_cloud is None
+                or (a.cloud_cover is not None and a.cloud_cover <= query.max_cloud)
+            )
+        )
+        return Search(kept, synthetic=self.synthetic)
 
     def __call__(self, request: TileRequest) -> FetchResult:
         with self._lock:
@@ -146,7 +189,11 @@ class FakeFetch:
         """
         tile = request.tile
         n = len(request.query.bands)
-        if self.fill is None:
+        if self.values is not None:
+            answer = np.asarray(self.values(request), np.float32)
+            mask = np.asarray(np.isfinite(answer).all(axis=0), np.float32)
+            values = np.nan_to_num(answer)
+        elif self.fill is None:
             values = expected_values(tile.grid, n, tile.row, tile.col)
             mask = expected_mask(tile.grid, tile.row, tile.col).astype(np.float32)
         else:

@@ -237,4 +237,6 @@ def _write_tiff(path: Path, image: np.ndarray, grid: Grid, *, synthetic: bool) -
         attrs["source"] = SYNTHETIC_SOURCE
     # to_dataarray makes float32 reflectance; an RGB image stays uint8 (3 x smaller, RGB in GIS)
     da = to_dataarray(image, grid, ["red", "green", "blue"], attrs).astype(np.uint8)
-    return Path(to_geotiff(da, path, cog=False))
+    written = to_geotiff(da, path, cog=False)
+    assert isinstance(written, Path)  # one file: no {time} in the path
+    return written

@@ -40,7 +40,9 @@ class AreaOptions:
         if raw is not None and geometry is not None:
             raise InputError("give either --bbox or --geometry, not both")
         if raw is None and geometry is None:
-            raise InputError("give the area: --bbox MINX MINY MAXX MAXY or --geometry FILE")
+            raise InputError(
+                "give the area: --bbox MINX MINY MAXX MAXY or --geometry FILE (see --help)"
+            )
         bbox = None if raw is None else tuple(float(v) for v in raw)
         return cls(
             bbox=bbox,  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from affine import Affine
 from rasterio.features import geometry_mask
+from rasterio.warp import transform
 
 from s2raster.bands import BANDS
 from s2raster.contract import processing_units
@@ -86,14 +87,15 @@ def _process(
         request.mosaicking_order,
         request.max_cloud,
     )
-    scenes = [runtime.scene_from_acquisition(a, request.collection) for a in acquisitions]
-    if setup.mosaicking != "SIMPLE":  # preProcessScenes first: render only the kept scenes
-        keep = _evalscript_call(
-            runtime.select_scenes, request.evalscript, setup, scenes, time_range=time_range,
-            **limits,
-        )  # fmt: skip
-        acquisitions = [acquisitions[k] for k in keep]
-        scenes = [scenes[k] for k in keep]
+    tiles = earth.tiles_of(_lonlat_bbox(request))
+    scenes = [runtime.scene_from_acquisition(a, request.collection, tiles) for a in acquisitions]
+    keep = _evalscript_call(  # preProcessScenes, filterScenes first: render only the kept
+        runtime.select_scenes, request.evalscript, setup, scenes, time_range=time_range,
+        **limits,
+    )  # fmt: skip
+    candidates = scenes
+    acquisitions = [acquisitions[k] for k in keep]
+    scenes = [scenes[k] for k in keep]
     _check_memory(request, setup, len(acquisitions), memory_mb)
     pu = request_pu(request, setup, len(acquisitions))
     if charge_pu is not None:
@@ -108,6 +110,7 @@ def _process(
         (request.height, request.width),
         time_range=time_range,
         apply_preprocess=False,
+        selected_from=candidates,
         **limits,
     )
     content, mime = _evalscript_call(
@@ -199,6 +202,15 @@ def _samples(
     if request.bounds.geometry is not None:
         _apply_geometry(samples, request)
     return samples
+
+
+def _lonlat_bbox(request: ProcessRequest) -> tuple[float, float, float, float]:
+    """The request's bbox in lon/lat (its corners' and edge midpoints' extent)."""
+    minx, miny, maxx, maxy = request.bounds.bbox
+    xs = [minx, (minx + maxx) / 2, maxx]
+    ys = [miny, (miny + maxy) / 2, maxy]
+    lons, lats = transform(request.crs, "EPSG:4326", xs * 3, [y for y in ys for _ in xs])
+    return min(lons), min(lats), max(lons), max(lats)
 
 
 def _renderable(transform: Affine) -> Affine:

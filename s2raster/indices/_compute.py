@@ -13,10 +13,11 @@ from dask.base import is_dask_collection
 
 from s2raster.errors import InputError
 from s2raster.indices._catalogue import S2_BANDS
+from s2raster.indices._compiler import compile_tree
 from s2raster.indices._formula import Formula, check_constants, resolve
 from s2raster.indices._inputs import BandsArg, band_arrays, units_of
-from s2raster.indices._kernel import Program, compile_tree
-from s2raster.indices._parser import Node
+from s2raster.indices._kernel import Program
+from s2raster.indices._tree import Node
 
 __all__ = ["check", "compute", "formulas", "required_bands", "stack"]
 

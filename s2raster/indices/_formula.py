@@ -16,7 +16,8 @@ from functools import cache
 
 from s2raster.errors import BandError, InputError
 from s2raster.indices import _catalogue as cat
-from s2raster.indices._parser import Name, Node, Num, names, parse, substitute, unparse
+from s2raster.indices._parser import parse
+from s2raster.indices._tree import Name, Node, Num, names, substitute, unparse
 
 __all__ = ["Formula", "canonical_name", "check_constants", "lookup", "resolve"]
 

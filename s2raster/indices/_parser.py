@@ -5,19 +5,19 @@ mode, never evaluated by Python. The walk accepts numbers, names from an allow-l
 constants), ``+ - * / **``, unary ``-``/``+``, single comparisons and the calls in
 :data:`FUNCTIONS`; anything else (attributes, subscripts, other calls, lambdas, strings,
 comprehensions, unknown names...) is an :class:`~s2raster.errors.InputError` naming the
-expression and the offending token. The result is a tree of the frozen nodes below.
+expression and the offending token. The result is a tree of :mod:`._tree` nodes.
 """
 
 from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 
 from s2raster.errors import InputError
+from s2raster.indices._tree import Binary, Call, Compare, Name, Node, Num, Unary
 
-__all__ = ["FUNCTIONS", "Binary", "Call", "Compare", "Name", "Node", "Num", "Unary", "parse"]
+__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "parse"]
 
 #: Functions a formula may call: ASI's formulas call none; the RBF kernel needs ``exp``.
 FUNCTIONS = ("abs", "exp", "log", "sqrt")
@@ -42,57 +42,6 @@ _COMPARE: dict[type[ast.cmpop], str] = {
     ast.Eq: "==",
     ast.NotEq: "!=",
 }
-
-
-@dataclass(frozen=True)
-class Num:
-    """A number (int or float, as written)."""
-
-    value: float
-
-
-@dataclass(frozen=True)
-class Name:
-    """A band or a constant."""
-
-    id: str
-
-
-@dataclass(frozen=True)
-class Unary:
-    """``-x`` or ``+x``."""
-
-    op: str
-    operand: Node
-
-
-@dataclass(frozen=True)
-class Binary:
-    """``left op right`` for op in ``+ - * / **``."""
-
-    op: str
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class Compare:
-    """``left op right`` for op in ``< <= > >= == !=`` (1.0 where true, 0.0 where not)."""
-
-    op: str
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class Call:
-    """``func(arg)`` for func in :data:`FUNCTIONS`."""
-
-    func: str
-    arg: Node
-
-
-Node = Num | Name | Unary | Binary | Compare | Call
 
 
 def parse(expression: str, names: Collection[str] | Callable[[str], bool]) -> Node:
@@ -204,63 +153,3 @@ def _describe(node: ast.AST) -> str:
     if isinstance(node, (ast.BinOp, ast.UnaryOp)):
         return "the operator in"
     return "the construct"
-
-
-# --- working with trees ----------------------------------------------------------------------
-
-
-def names(node: Node) -> Iterator[str]:
-    """The names ``node`` uses, in order of first use (with repeats)."""
-    if isinstance(node, Name):
-        yield node.id
-    elif isinstance(node, (Unary, Call)):
-        yield from names(node.operand if isinstance(node, Unary) else node.arg)
-    elif isinstance(node, (Binary, Compare)):
-        yield from names(node.left)
-        yield from names(node.right)
-
-
-def substitute(node: Node, values: Mapping[str, Node]) -> Node:
-    """``node`` with the names in ``values`` replaced by their trees."""
-    if isinstance(node, Name):
-        return values.get(node.id, node)
-    if isinstance(node, Unary):
-        return Unary(node.op, substitute(node.operand, values))
-    if isinstance(node, Call):
-        return Call(node.func, substitute(node.arg, values))
-    if isinstance(node, Binary):
-        return Binary(node.op, substitute(node.left, values), substitute(node.right, values))
-    if isinstance(node, Compare):
-        return Compare(node.op, substitute(node.left, values), substitute(node.right, values))
-    return node
-
-
-_PRECEDENCE = {"<": 0, "+": 1, "-": 1, "*": 2, "/": 2, "unary": 3, "**": 4, "atom": 5}
-
-
-def unparse(node: Node) -> str:
-    """``node`` as a formula string, with the parentheses its structure needs."""
-    return _unparse(node)[0]
-
-
-def _unparse(node: Node) -> tuple[str, int]:
-    if isinstance(node, Num):
-        text = repr(node.value)
-        return text, _PRECEDENCE["unary" if node.value < 0 else "atom"]
-    if isinstance(node, Name):
-        return node.id, _PRECEDENCE["atom"]
-    if isinstance(node, Call):
-        return f"{node.func}({unparse(node.arg)})", _PRECEDENCE["atom"]
-    if isinstance(node, Unary):
-        text, inner = _unparse(node.operand)
-        own = _PRECEDENCE["unary"]
-        return node.op + (text if inner >= own else f"({text})"), own
-    own = _PRECEDENCE.get(node.op, 0)
-    left, lp = _unparse(node.left)
-    right, rp = _unparse(node.right)
-    right_assoc = node.op == "**"
-    if lp < own or (lp == own and (right_assoc or own == 0)):
-        left = f"({left})"
-    if rp < own or (rp == own and not right_assoc):
-        right = f"({right})"
-    return f"{left} {node.op} {right}", own

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from s2raster.indices._catalogue import ASI_TO_S2, SpectralIndex, entries, source
-from s2raster.indices._parser import Name, parse, substitute, unparse
+from s2raster.indices._parser import parse
+from s2raster.indices._tree import Name, substitute, unparse
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 import s2raster.indices
 from s2raster import indices
 from s2raster.errors import InputError
-from s2raster.indices._parser import Binary, Call, Compare, Name, Num, Unary, parse, unparse
+from s2raster.indices._parser import parse
+from s2raster.indices._tree import Binary, Call, Compare, Name, Num, Unary, unparse
 
 NAMES = {"B04", "B08", "L", "N", "R"}
 
@@ -159,7 +160,7 @@ def test_dunder_and_call_tricks(piece: Piece) -> None:
 
 
 def _names(node: object) -> list[str]:
-    from s2raster.indices._parser import names
+    from s2raster.indices._tree import names
 
     return list(names(node))  # type: ignore[arg-type]
 

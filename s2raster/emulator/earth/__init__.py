@@ -8,6 +8,7 @@ and resampling, :mod:`._scenes` for the acquisitions.
 
 from __future__ import annotations
 
+from s2raster.emulator.earth._mgrs import tiles_of
 from s2raster.emulator.earth._render import check_units, render, supported_units
 from s2raster.emulator.earth._scenes import (
     WORLD,
@@ -26,4 +27,5 @@ __all__ = [
     "order",
     "render",
     "supported_units",
+    "tiles_of",
 ]

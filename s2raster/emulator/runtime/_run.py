@@ -74,17 +74,20 @@ def select_scenes(
     memory_mb: int = 512,
     deadline: float | None = None,
 ) -> list[int]:
-    """Indices of the scenes ``preProcessScenes`` keeps (all for SIMPLE or without it).
+    """Indices of the scenes ``preProcessScenes`` (ORBIT and TILE) and then the older
+    ``filterScenes`` (any mosaicking: SIMPLE mosaics only the scenes kept) keep; all of
+    them for a script without these functions.
 
-    Lets the caller render only those; pass ``apply_preprocess=False`` to :func:`run` then.
+    Lets the caller render only those; pass ``apply_preprocess=False`` to :func:`run` then,
+    and these ``scenes`` as its ``selected_from``.
     """
-    if setup.mosaicking == "SIMPLE" or "preProcessScenes" not in setup.functions:
+    if not _filters(setup):
         return list(range(len(scenes)))
     listed = _scene_dicts(setup.mosaicking, scenes)
     evalscript = as_v3(evalscript)
     with Engine(evalscript, timeout=timeout, memory_mb=memory_mb, deadline=deadline) as engine:
         engine.eval("setup(); 0")
-        return hooks.preprocess(engine, setup.mosaicking, listed, time_range)
+        return _kept(engine, setup, listed, time_range)
 
 
 def run(
@@ -99,6 +102,7 @@ def run(
     memory_mb: int = 512,
     deadline: float | None = None,
     apply_preprocess: bool = True,
+    selected_from: Sequence[Mapping[str, Any]] | None = None,
     block_px: int = BLOCK_PX,
 ) -> RunResult:
     """Evaluate the script on every pixel and return each output converted to its sampleType.
@@ -109,6 +113,11 @@ def run(
     ``to`` of preProcessScenes). ``timeout`` (s) and ``memory_mb`` bound the whole run
     (``deadline``, see :func:`parse_setup`); outputs resized by ``updateOutput`` beyond
     :func:`~s2raster.emulator.runtime._limits.raster_budget` are refused.
+    ``selected_from``: the scenes :func:`select_scenes` chose ``scenes`` from; its
+    functions run again on them here (their result unused), so that the globals they set
+    are there for evaluatePixel and updateOutputMetadata, as in the service (whose
+    documentation keeps the tiles seen by preProcessScenes in a global for
+    updateOutputMetadata).
     """
     multi = setup.mosaicking != "SIMPLE"
     arrays = _check_samples(setup, samples, shape, multi=multi)
@@ -116,8 +125,14 @@ def run(
     if multi and len(listed) != len(arrays):
         raise EmulatorError(f"{len(arrays)} samples but {len(listed)} scenes; give one per scene")
     evalscript = as_v3(evalscript)
+    replay = None
+    if selected_from is not None and not apply_preprocess and _filters(setup):
+        replay = _scene_dicts(setup.mosaicking, selected_from)
     with Engine(evalscript, timeout=timeout, memory_mb=memory_mb, deadline=deadline) as engine:
         try:
+            engine.eval("setup(); 0")
+            if replay is not None:
+                _kept(engine, setup, replay, time_range)
             return _evaluate(
                 engine, setup, listed, arrays, shape,
                 time_range=time_range, memory_mb=memory_mb,
@@ -140,12 +155,11 @@ def _evaluate(
     apply_preprocess: bool,
     block_px: int,
 ) -> RunResult:
-    """The body of :func:`run` in an engine holding the script."""
+    """The body of :func:`run` in an engine holding the script (setup() called)."""
     multi = setup.mosaicking != "SIMPLE"
-    engine.eval("setup(); 0")
     order = list(range(len(listed)))
-    if multi and apply_preprocess and "preProcessScenes" in setup.functions:
-        order = hooks.preprocess(engine, setup.mosaicking, listed, time_range)
+    if multi and apply_preprocess and _filters(setup):
+        order = _kept(engine, setup, listed, time_range)
     chosen = [listed[k] for k in order]
     arrays = [arrays[k] for k in order] if multi else arrays
     key = {"ORBIT": "orbits", "TILE": "tiles"}.get(setup.mosaicking)
@@ -161,6 +175,31 @@ def _evaluate(
     outputs = loop.run(arrays)
     userdata = hooks.userdata(engine)
     return RunResult(outputs, userdata, len(arrays) if multi else 1, hooks.console(engine))
+
+
+def _filters(setup: ScriptSetup) -> bool:
+    """True if the script defines a function that filters the scenes of its mosaicking."""
+    if "filterScenes" in setup.functions:
+        return True
+    return setup.mosaicking != "SIMPLE" and "preProcessScenes" in setup.functions
+
+
+def _kept(
+    engine: Engine,
+    setup: ScriptSetup,
+    listed: Sequence[Mapping[str, Any]],
+    time_range: tuple[datetime, datetime] | None,
+) -> list[int]:
+    """Indices into ``listed`` of what preProcessScenes, then filterScenes, keep."""
+    order = list(range(len(listed)))
+    if setup.mosaicking != "SIMPLE" and "preProcessScenes" in setup.functions:
+        order = hooks.preprocess(engine, setup.mosaicking, listed, time_range)
+    if "filterScenes" in setup.functions:
+        chosen = [listed[k] for k in order]
+        metadata = hooks.input_metadata(setup.units)
+        kept = hooks.filter_scenes(engine, setup.mosaicking, chosen, time_range, metadata)
+        order = [order[k] for k in kept]
+    return order
 
 
 def _scene_dicts(mosaicking: str, scenes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -1,10 +1,11 @@
 """The ``scenes`` metadata evalscripts see (ORBIT and TILE mosaicking), as plain dicts.
 
-As documented for Sentinel-2 (``scenes`` object, mosaicking ORBIT): one orbit per day,
-``{"dateFrom": "2020-09-15T00:00:00Z", "dateTo": "2020-09-15T00:00:00Z", "tiles": [{"date":
-"2020-09-15T10:17:52Z", "shId": 11583048, "cloudCoverage": 2.09, "dataPath":
-"s3://sentinel-s2-l2a/tiles/33/T/VM/2020/9/15/0"}]}``. With TILE mosaicking the scenes are
-the tiles themselves.
+As the service gives them for Sentinel-2 (the Evalscript V3 page, ``scenes``; the answers
+quoted in the CDSE guide "Working with metadata in evalscript"): one orbit per day,
+``{"dateFrom": "2020-12-06T00:00:00Z", "dateTo": "2020-12-06T23:59:59Z", "tiles": [{"date":
+"2020-12-06T10:08:08Z", "shId": 15161628, "cloudCoverage": 100, "dataPath":
+"s3://sentinel-s2-l1c/tiles/33/T/UL/2020/12/6/0"}, ...]}``, one tile entry per MGRS tile of
+the area, a few seconds apart. With TILE mosaicking the scenes are the tiles themselves.
 
 The runtime accepts, for each sample, either an orbit dict (with ``tiles``) or a tile dict
 (with ``date``) and derives the other; :func:`scene_from_acquisition` builds the orbit dict
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from s2raster.emulator.errors import EvalscriptError
@@ -46,18 +47,32 @@ def iso(moment: datetime) -> str:
 
 
 def scene_from_acquisition(
-    acq: AcquisitionLike, collection: str = "sentinel-2-l2a"
+    acq: AcquisitionLike, collection: str = "sentinel-2-l2a", tiles: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """The ORBIT ``scenes.orbits`` entry of one acquisition (one tile in it)."""
+    """The ORBIT ``scenes.orbits`` entry of one acquisition: its day, and one tile entry per
+    id of ``tiles`` (the MGRS-like tiles of the request's area, the first holding its
+    centre; default: the acquisition's own label), each 3 s before the one before it."""
     when = acq.datetime.astimezone(timezone.utc) if acq.datetime.tzinfo else acq.datetime
-    day = when.strftime("%Y-%m-%dT00:00:00Z")
-    tile = {
-        "date": iso(when),
-        "shId": zlib.crc32(acq.id.encode()) & 0x7FFFFFFF,
-        "cloudCoverage": round(float(acq.cloud_cover), 2),
-        "dataPath": _data_path(acq.tile_id, when, collection),
+    entries = []
+    for k, name in enumerate(tiles or [acq.tile_id]):
+        moment = when - timedelta(seconds=3 * k)
+        entries.append(
+            {
+                "date": iso(moment),
+                "shId": zlib.crc32(f"{acq.id}/{name}".encode()) & 0x7FFFFFFF,
+                "cloudCoverage": round(float(acq.cloud_cover), 2),
+                "dataPath": _data_path(name, moment, collection),
+            }
+        )
+    return {**_day(when), "tiles": entries}
+
+
+def _day(moment: datetime) -> dict[str, str]:
+    """``dateFrom``/``dateTo`` of the day of ``moment``, as the service writes them."""
+    return {
+        "dateFrom": moment.strftime("%Y-%m-%dT00:00:00Z"),
+        "dateTo": moment.strftime("%Y-%m-%dT23:59:59Z"),
     }
-    return {"dateFrom": day, "dateTo": day, "tiles": [tile]}
 
 
 def _data_path(tile_id: str, when: datetime, collection: str) -> str:
@@ -72,8 +87,9 @@ def as_orbit(scene: Mapping[str, Any]) -> dict[str, Any]:
     if "tiles" in scene:
         return dict(scene)
     if "date" in scene:
-        day = str(scene["date"])[:10] + "T00:00:00Z"
-        return {"dateFrom": day, "dateTo": day, "tiles": [as_tile(scene)]}
+        day = str(scene["date"])[:10]
+        tile = as_tile(scene)
+        return {"dateFrom": f"{day}T00:00:00Z", "dateTo": f"{day}T23:59:59Z", "tiles": [tile]}
     raise EvalscriptError(f"A scene needs 'tiles' (orbit) or 'date' (tile); got {dict(scene)!r}.")
 
 

@@ -18,7 +18,7 @@ from s2raster.emulator.runtime._sampletype import SAMPLE_TYPES, check_sample_typ
 
 MOSAICKING = ("SIMPLE", "ORBIT", "TILE")
 #: Optional evalscript functions the runtime calls when the script defines them.
-OPTIONAL_FUNCTIONS = ("preProcessScenes", "updateOutput", "updateOutputMetadata")
+OPTIONAL_FUNCTIONS = ("preProcessScenes", "filterScenes", "updateOutput", "updateOutputMetadata")
 
 
 @dataclass(frozen=True)
