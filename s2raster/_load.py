@@ -42,6 +42,7 @@ from s2raster.cache import CacheOption, TileCache, resolve_cache
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
 from s2raster.cost import Quota
 from s2raster.errors import CostLimitError, InputError, NoDataError
+from s2raster.evalscript import evalscript, request_digest
 from s2raster.fetch import Fetch, Search
 from s2raster.grid import BBox
 from s2raster.ledger import LedgerOption, resolve_ledger
@@ -385,8 +386,13 @@ def _attrs(plan: Plan, found: Search, *, base_url: str) -> dict[str, Scalar]:
         "response_sample_type": q.sample_type,
         "processing_units_estimated": float(plan.estimated_pu),
         "acquisitions": len(found.acquisitions),
+        "acquisition_dates": ",".join(
+            sorted({a.datetime.date().isoformat() for a in found.acquisitions})
+        ),
         "synthetic": int(found.synthetic),
         "source": SYNTHETIC_SOURCE if found.synthetic else _real_source(base_url),
+        "evalscript": evalscript(q.bands, q.collection),
+        "request_sha256": request_digest(plan.grid, q),
     }
     if plan.groupby is not None:
         attrs["groupby"] = plan.groupby

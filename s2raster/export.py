@@ -21,6 +21,7 @@ from s2raster._tiles import LoadStats
 from s2raster.cog import write_geotiff
 from s2raster.errors import ExportError, InputError
 from s2raster.output import check_output_path
+from s2raster.stac import write_item
 from s2raster.timerange import format_time
 
 __all__ = ["TIME_FIELD", "step_names", "to_geotiff"]
@@ -51,6 +52,7 @@ def to_geotiff(
     *,
     cog: bool = True,
     stats: LoadStats | None = None,
+    stac: bool = True,
     **options: Any,
 ) -> Path | list[Path]:
     """Write ``da`` to ``path`` as a Cloud-Optimized GeoTIFF (``cog=False``: a tiled GeoTIFF).
@@ -68,13 +70,19 @@ def to_geotiff(
     the load) adds the processing units it spent, read once the pixels are computed.
     ``options`` go to :func:`s2raster.cog.write_geotiff` (``band_names``, ``tags``,
     ``compress``, ``blocksize``, ``overviews``, ``predictor``, ``level``, ``num_threads``).
-    Returns the path written.
+    ``stac`` writes each file's STAC Item beside it (``out.tif`` -> ``out.json``,
+    :func:`s2raster.stac.write_item`). Returns the path written.
     """
     if not isinstance(da, xr.DataArray):
         raise InputError(f"to_geotiff needs an xarray.DataArray, got {type(da).__name__}")
     _check_options(options, stats)
+    if not isinstance(stac, bool):
+        raise InputError(f"stac must be True or False, got {stac!r}")
     if isinstance(path, (str, os.PathLike)) and TIME_FIELD in str(path):
-        return _write_steps(da, str(path), cog=cog, stats=stats, **options)
+        paths = _write_steps(da, str(path), cog=cog, stats=stats, **options)
+        for step_path in paths if stac else ():
+            write_item(step_path)
+        return paths
     da = _as_band_yx(da)
     given = dict(options.pop("tags", None) or {})
 
@@ -83,7 +91,10 @@ def to_geotiff(
             return given
         return {"processing_units_spent": round(stats.processing_units_spent, 6), **given}
 
-    return write_geotiff(da, path, cog=cog, tags=tags, **options)
+    written = write_geotiff(da, path, cog=cog, tags=tags, **options)
+    if stac:
+        write_item(written)
+    return written
 
 
 def _check_options(options: Mapping[str, Any], stats: object) -> None:

@@ -173,21 +173,23 @@ class Grid:
     def from_bbox_size(
         cls,
         bbox: BBox,
-        size: tuple[int, int],
+        size: int | tuple[int | None, int | None],
         *,
         bbox_crs: str | int | CRS = "EPSG:4326",
         crs: str | int | CRS | None = None,
     ) -> Grid:
-        """The grid of exactly ``size`` = (width, height) px spanning ``bbox`` in ``crs``.
+        """The grid of ``size`` = (width, height) px spanning ``bbox`` in ``crs``.
 
         As the Process API's ``width``/``height``: pixel size = extent / size per axis, so
-        edges are not snapped. ``crs`` defaults to the UTM zone of the bbox centre.
+        edges are not snapped. A side given as None follows the bbox's aspect (square
+        pixels); one number is the longer side. ``crs`` defaults to the UTM zone of the
+        bbox centre.
         """
-        width, height = check_size_px(size)
         src = to_crs(bbox_crs)
         box = check_bbox(bbox, src)
         dst = to_crs(utm_crs(*_centre_lonlat(box, src)) if crs is None else crs)
         minx, miny, maxx, maxy = _reproject_bounds(box, src, dst)
+        width, height = _fit_size(size, maxx - minx, maxy - miny)
         rx, ry = (maxx - minx) / width, (maxy - miny) / height
         return cls(crs_string(dst), Affine(rx, 0.0, minx, 0.0, -ry, maxy), (height, width))
 
@@ -308,19 +310,49 @@ def _unit_factor(crs: CRS) -> float:
     return float(crs.axis_info[0].unit_conversion_factor) if crs.axis_info else 1.0
 
 
-def check_size_px(size: object) -> tuple[int, int]:
-    """``size`` as ``(width, height)``: two whole numbers of pixels, 1..100000 each."""
-    fix = "give (width, height) in pixels, e.g. size=(512, 512)"
+_SIZE_FIX = "give (width, height) in pixels, e.g. size=(512, 512), (512, None) or 512"
+
+
+def check_size_px(size: object) -> tuple[int | None, int | None]:
+    """``size`` as ``(width, height)``: whole numbers of pixels, 1..100000 each, or None for
+    a side that follows the area's aspect (not both)."""
     if isinstance(size, (str, bytes)) or not isinstance(size, (Sequence, np.ndarray)):
-        raise InputError(f"size must be 2 whole numbers, got {type(size).__name__} {size!r}: {fix}")
+        raise InputError(
+            f"size must be 2 whole numbers, got {type(size).__name__} {size!r}: {_SIZE_FIX}"
+        )
     values = list(size)
-    if len(values) != 2 or not all(
-        isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in values
-    ):
-        raise InputError(f"size must be 2 whole numbers, got {size!r}: {fix}")
-    width, height = (int(v) for v in values)
-    if not (1 <= width <= 100_000 and 1 <= height <= 100_000):
-        raise InputError(f"size must be 1..100000 px a side, got {width} x {height}: {fix}")
+    if len(values) != 2 or not all(v is None or _whole(v) for v in values) or values == [None] * 2:
+        raise InputError(
+            f"size must be 2 whole numbers (one may be None), got {size!r}: {_SIZE_FIX}"
+        )
+    width, height = (None if v is None else _side(v, size) for v in values)
+    return width, height
+
+
+def _side(value: object, size: object) -> int:
+    side: int = int(value)  # type: ignore[call-overload]
+    if not 1 <= side <= 100_000:
+        raise InputError(f"size must be 1..100000 px a side, got {size!r}: {_SIZE_FIX}")
+    return side
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _fit_size(size: object, dx: float, dy: float) -> tuple[int, int]:
+    """Width and height in pixels: as given, or a side from the other and the aspect; one
+    number is the longer side."""
+    if _whole(size):
+        longer = _side(size, size)
+        width, height = (longer, None) if dx >= dy else (None, longer)
+    else:
+        width, height = check_size_px(size)
+    if width is None:
+        assert height is not None
+        width = min(max(round(height * dx / dy), 1), 100_000)
+    if height is None:
+        height = min(max(round(width * dy / dx), 1), 100_000)
     return width, height
 
 

@@ -97,7 +97,9 @@ def geometry_option(help_text: str) -> Decorator:
     )
 
 
-def area_options(*, time_required: bool = True, geometry: bool = False) -> Decorator:
+def area_options(
+    *, time_required: bool = True, geometry: bool = False, mosaicking: str = "mostRecent"
+) -> Decorator:
     """--bbox, --bbox-crs, --time, --crs, --collection, --mosaicking, --max-cloud, --yes.
 
     With ``geometry``, also --geometry FILE, and one of --bbox and --geometry is needed.
@@ -143,7 +145,7 @@ def area_options(*, time_required: bool = True, geometry: bool = False) -> Decor
         click.option(
             "--mosaicking",
             type=click.Choice(MOSAICKING_ORDERS),
-            default="mostRecent",
+            default=mosaicking,
             show_default=True,
             help="Which scene wins where several cover a pixel.",
         ),

@@ -219,6 +219,17 @@ def dates_lines(frame: Any, *, groupby: str | None) -> list[str]:
     ]
 
 
+def dates_line(dates: Sequence[str], mosaicking: str) -> str:
+    """The acquisition dates a mosaic drew from, and which of them wins per pixel."""
+    order = {
+        "leastCC": "the least cloudy wins per pixel",
+        "mostRecent": "the most recent wins per pixel",
+        "leastRecent": "the oldest wins per pixel",
+    }.get(mosaicking, mosaicking)
+    shown = ", ".join(dates[:12]) + (f" and {len(dates) - 12} more" if len(dates) > 12 else "")
+    return f"dates:      {shown or 'none'} ({mosaicking}: {order})"
+
+
 def mask_id(client_id: str) -> str:
     """The first characters of an OAuth client id, enough to recognise it."""
     shown = client_id[:6]
