@@ -353,3 +353,19 @@ def test_the_catalog_gets_the_cloud_filter_and_the_fields(monkeypatch: pytest.Mo
     assert asked["fields"] == _catalog.FIELDS
     assert found.datetime == datetime(2024, 6, 1, 10, 5, 59, 24000)  # milliseconds kept
     assert (found.tile, found.cloud_cover) == ("33TVM", 20.0)
+
+
+def test_an_index_series_and_a_masked_one() -> None:
+    fake = FakeFetch(acquisitions=TWO_DATES, values=date_values)
+    ndvi = load(LJUBLJANA, TIME, index="NDVI", fetch=fake, cache=False, groupby="solar_day")
+    assert ndvi.dims == ("time", "y", "x")
+    assert ndvi.sizes["time"] == 2
+    assert {r.query.bands for r in fake.calls} == set()  # still lazy
+    masked = load(
+        LJUBLJANA, TIME, index="NDVI", fetch=fake, cache=False, groupby="solar_day",
+        cloud_mask=True,
+    )  # fmt: skip
+    assert masked.dims == ("time", "y", "x")
+    assert "clear_fraction" in masked.coords
+    masked.compute()
+    assert {r.query.bands for r in fake.calls} == {("B04", "B08", "SCL")}
