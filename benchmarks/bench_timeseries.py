@@ -5,8 +5,8 @@ catalog search, one Process request per date, ``mask_clouds``, a median ``compos
 Cloud-Optimized GeoTIFF. The emulator runs in its own process (``s2raster emulator``), so the
 peak memory is the client's alone; each run is a fresh subprocess (clean ``ru_maxrss``).
 The anchor, measured in the same run (after a small warm-up request), is one date of the
-same area loaded and exported as a single mosaic; the series is reported as a ratio of it. The cached rerun reads every date
-from the tile cache the first run filled.
+same area loaded and exported as a single mosaic; the series is reported as a ratio of it.
+The cached rerun reads every date from the tile cache the first run filled.
 
     python benchmarks/bench_timeseries.py                  # 2500 x 2500 px, Jun-Aug 2024
     python benchmarks/bench_timeseries.py --tile-px 1250   # 4 requests per date, less memory
