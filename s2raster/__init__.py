@@ -28,14 +28,18 @@ from s2raster.errors import (
 
 if TYPE_CHECKING:
     from s2raster._load import LoadStats, load, load_plan
+    from s2raster._local_stats import local_statistics
+    from s2raster._statistics import plan_statistics, statistics
     from s2raster.acquisitions import dates, plan_series
     from s2raster.cdse import cdse_config
     from s2raster.clouds import mask_clouds, valid_fraction
     from s2raster.composite import composite
+    from s2raster.cost import Quota
     from s2raster.emulator.errors import EmulatorError
     from s2raster.export import to_geotiff
     from s2raster.grid import Grid, Tile
     from s2raster.plan import Plan, make_plan
+    from s2raster.zonal import zonal_stats
 
 #: public name -> (module, attribute), imported on first access.
 _LAZY = {
@@ -53,7 +57,12 @@ _LAZY = {
     "load": ("s2raster._load", "load"),
     "load_plan": ("s2raster._load", "load_plan"),
     "Plan": ("s2raster.plan", "Plan"),
+    "Quota": ("s2raster.cost", "Quota"),
     "make_plan": ("s2raster.plan", "make_plan"),
+    "zonal_stats": ("s2raster.zonal", "zonal_stats"),
+    "statistics": ("s2raster._statistics", "statistics"),
+    "local_statistics": ("s2raster._local_stats", "local_statistics"),
+    "plan_statistics": ("s2raster._statistics", "plan_statistics"),
 }
 
 
@@ -85,6 +94,7 @@ __all__ = [
     "NoDataError",
     "NoDataWarning",
     "Plan",
+    "Quota",
     "ResponseError",
     "S2RasterError",
     "ServiceError",
@@ -95,9 +105,13 @@ __all__ = [
     "dates",
     "load",
     "load_plan",
+    "local_statistics",
     "make_plan",
     "mask_clouds",
     "plan_series",
+    "plan_statistics",
+    "statistics",
     "to_geotiff",
     "valid_fraction",
+    "zonal_stats",
 ]

@@ -115,6 +115,37 @@ SCL_CLASSES: dict[int, str] = {
 }
 
 
+#: How a band is read into a 16-bit integer response (``sample_type="UINT16"``): the units
+#: the evalscript asks for, and the divisor that turns them into the band's natural units.
+#: Sentinel-2 reflectance is an integer DN / 10000 (harmonised: 0..65535), SCL a class,
+#: CLD/SNW whole percent, so these are exact; AOT and the angles are refused (see
+#: :func:`integer_units`).
+INTEGER_UNITS: dict[str, tuple[str, float]] = {
+    "REFLECTANCE": ("DN", 10_000.0),
+    "DN": ("DN", 1.0),
+    "PERCENT": ("PERCENT", 1.0),
+}
+
+
+def integer_units(collection: str, bands: Iterable[str]) -> tuple[tuple[str, float], ...]:
+    """Per band, the (units, divisor) of a lossless UINT16 response; InputError for others.
+
+    Angles (DEGREES) are fractional and AOT (OPTICAL_DEPTH) is not read back bit for bit
+    from its DN by every client, so both are refused with the fix (FLOAT32, or a separate
+    load for them).
+    """
+    table = band_table(collection)
+    names = list(bands)
+    refused = [name for name in names if table[name].units not in INTEGER_UNITS]
+    if refused:
+        raise BandError(
+            f"sample_type='UINT16' carries integer bands only; {', '.join(refused)} "
+            f"{'is' if len(refused) == 1 else 'are'} not integer ({table[refused[0]].units}): "
+            "use sample_type='FLOAT32' (--sample-type FLOAT32), or load those bands separately"
+        )
+    return tuple(INTEGER_UNITS[table[name].units] for name in names)
+
+
 def check_collection(collection: str) -> str:
     """Return ``collection`` if CDSE serves it here, else raise :class:`InputError`."""
     if not isinstance(collection, str) or collection not in BANDS:

@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,23 +94,37 @@ class CacheInfo:
 
 class TileCache:
     """Tile responses on disk under ``directory``, by :func:`cache_key`; at most
-    ``max_bytes`` of them (None: no limit), the least recently used evicted first."""
+    ``max_bytes`` of them (None: no limit), the least recently used evicted first.
 
-    def __init__(self, directory: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
+    ``suffix`` names the response files (``.tif`` for tiles; :data:`STATISTICS_SUFFIX` for
+    Statistical API answers, which share the directory: their keys never collide).
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        suffix: str = ".tif",
+        max_bytes: int | None = None,
+    ) -> None:
         if max_bytes is not None and (
             isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0
         ):
             raise InputError(f"max_bytes must be a number of bytes (or None), got {max_bytes!r}")
+        if not suffix.startswith(".") or suffix == ".json":
+            raise InputError(f"cache suffix must start with '.' and not be .json, got {suffix!r}")
         self.directory = Path(directory).expanduser()
+        self.suffix = suffix
         self.max_bytes = max_bytes
 
     def __repr__(self) -> str:
+        extra = "" if self.suffix == ".tif" else f", suffix={self.suffix!r}"
         limit = "" if self.max_bytes is None else f", max_bytes={self.max_bytes}"
-        return f"TileCache({str(self.directory)!r}{limit})"
+        return f"TileCache({str(self.directory)!r}{extra}{limit})"
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         folder = self.directory / key[:2]
-        return folder / f"{key}.tif", folder / f"{key}.json"
+        return folder / f"{key}{self.suffix}", folder / f"{key}.json"
 
     def contains(self, key: str) -> bool:
         """Whether a complete entry (its sidecar) exists for ``key``; reads nothing."""
@@ -203,8 +218,12 @@ class TileCache:
 
     def _entries(self) -> Iterator[tuple[str, Path, Path]]:
         for meta_path in self.directory.glob("??/*.json"):
+            if not _SIDECAR.match(meta_path.name):
+                continue  # a response file of another kind (e.g. .stats.json)
             key = meta_path.stem
-            yield key, meta_path.with_suffix(".tif"), meta_path
+            content = self._paths(key)[0]
+            if content.exists():  # entries of this cache's kind only
+                yield key, content, meta_path
 
     def info(self) -> CacheInfo:
         """Entries, their total size, the oldest and newest use, leftover temporaries."""
@@ -243,9 +262,9 @@ class TileCache:
         # Orphans (a content file without sidecar, temporaries, locks) of writes that died:
         # only those older than an hour, so a write under way elsewhere is left alone.
         stale = time.time() - 3600
-        for pattern in ("??/*.tif", f"??/*{TEMP_MARK}*", "??/*.lock"):
+        for pattern in (f"??/*{self.suffix}", f"??/*{TEMP_MARK}*", "??/*.lock"):
             for path in self.directory.glob(pattern):
-                if path.suffix == ".tif" and path.with_suffix(".json").exists():
+                if path.name.endswith(self.suffix) and (path.parent / _sidecar(path)).exists():
                     continue
                 moment = _mtime(path)
                 if moment <= stale and (limit is None or moment <= limit):
@@ -273,6 +292,16 @@ class TileCache:
             total -= size
             removed += 1
         return removed
+
+
+#: The suffix of cached Statistical API answers (JSON).
+STATISTICS_SUFFIX = ".stats.json"
+#: A sidecar's name: the key (64 hex digits) and ``.json``.
+_SIDECAR = re.compile(r"^[0-9a-f]{64}\.json$")
+
+
+def _sidecar(content: Path) -> str:
+    return content.name.split(".", 1)[0] + ".json"
 
 
 def _touch(path: Path) -> None:

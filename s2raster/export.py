@@ -9,7 +9,7 @@ then writes block by block and atomically.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -111,7 +111,7 @@ def _check_options(options: Mapping[str, Any], stats: object) -> None:
         raise InputError(f"tags must be a mapping of names to values, got {given_tags!r}")
 
 
-def step_names(times: Sequence[Any]) -> list[str]:
+def step_names(times: Iterable[Any]) -> list[str]:
     """The ``{time}`` of each step's file: ``YYYY-MM-DD`` (UTC), or ``YYYY-MM-DDTHHMMSS``
     for steps that share a date; ExportError if two steps share a second."""
     stamps = [_utc(t) for t in times]

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from rasterio._err import CPLE_BaseError  # GDAL's own errors (not RasterioError)
 from rasterio.enums import ColorInterp
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetWriter
@@ -166,13 +167,23 @@ def write_band_metadata(dst: DatasetWriter, bands: Sequence[BandMeta]) -> None:
 def write_statistics(dst: DatasetWriter, *, approx: bool) -> None:
     """``STATISTICS_MINIMUM/MAXIMUM/MEAN/STDDEV/VALID_PERCENT`` on every band, computed by
     GDAL (nodata excluded; ``approx`` reads an overview) and stored in the file."""
+    interp = list(dst.colorinterp)
     for i in range(1, dst.count + 1):
-        if dst.colorinterp[i - 1] == ColorInterp.alpha:
-            continue
+        if interp[i - 1] == ColorInterp.alpha or not _has_valid(dst, i, approx=approx):
+            continue  # GDAL fails on a band without a valid pixel (and says so late)
         try:
             dst.stats(indexes=[i], approx=approx)
-        except RasterioError:  # a band without one valid pixel has no statistics
+        except (RasterioError, CPLE_BaseError):
             continue
+
+
+def _has_valid(dst: DatasetWriter, index: int, *, approx: bool) -> bool:
+    """Whether band ``index`` has a valid pixel where GDAL will look (an overview-sized
+    sample when ``approx``, as GDAL's approximate statistics read)."""
+    shape = (min(dst.height, 1024), min(dst.width, 1024)) if approx else None
+    sample = dst.read(index, out_shape=shape, masked=True)
+    values = sample.compressed()
+    return bool(values.size and np.isfinite(values).any())
 
 
 def band_tags(da: xr.DataArray) -> list[dict[str, str]]:

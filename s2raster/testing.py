@@ -4,6 +4,9 @@
   API would answer the client's evalscript (the asked bands + ``dataMask``), with values that
   encode the pixel's position in the whole grid (:func:`expected_values`), so a misplaced
   tile or a wrong mosaic shows at once. No network.
+- :class:`FakeStatistics`: answers Statistical API requests as the service's JSON, every
+  pixel centre inside the polygon valid and worth ``fill`` (intervals in ``missing`` left
+  out, as the service leaves out intervals without data).
 - :func:`geotiff_bytes`: a GeoTIFF of an array in memory, georeferenced on a grid.
 - :func:`date_values`: a ``values=`` answer for :class:`FakeFetch` that encodes the date of
   the request's ``timeRange`` (:func:`date_code`), to check time series step by step.
@@ -13,6 +16,7 @@ Unit tests only: integration tests go through real HTTP to the emulator.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,12 +28,16 @@ from rasterio.features import geometry_mask
 from rasterio.io import MemoryFile
 
 from s2raster.contract import SYNTHETIC_TAG
+from s2raster.errors import ResponseError
 from s2raster.fetch import Acquisition, FetchResult, Search
 from s2raster.grid import Grid
 from s2raster.plan import Query, TileRequest
+from s2raster.statistical import StatRequest
+from s2raster.timerange import format_time
 
 __all__ = [
     "FakeFetch",
+    "FakeStatistics",
     "date_code",
     "date_values",
     "expected_mask",
@@ -199,3 +207,72 @@ class FakeFetch:
         data = np.concatenate([values * mask, mask[None]]).astype(np.float32)
         tags = {SYNTHETIC_TAG: "1"} if self.synthetic else None
         return geotiff_bytes(data, crs=tile.grid.crs, transform=tile.grid.transform, tags=tags)
+
+
+class FakeStatistics:
+    """A fake Statistical API: counted calls, canned answers, optional delay and failure.
+
+    Each answered interval has, for every output band, ``mean`` = ``fill``, ``sampleCount``
+    = the request grid's pixels and ``noDataCount`` = those outside the polygon.
+    ``missing`` holds interval starts (``"2024-06-01T00:00:00Z"``) answered as no data;
+    ``fail_zone`` makes the request of that zone raise.
+    """
+
+    def __init__(
+        self,
+        *,
+        fill: float = 0.5,
+        synthetic: bool = False,
+        delay: float = 0.0,
+        pu: float | None = None,
+        base_url: str = "https://fake.invalid",
+        missing: tuple[str, ...] = (),
+        fail_zone: object = None,
+    ) -> None:
+        self.fill, self.synthetic, self.delay, self.pu = fill, synthetic, delay, pu
+        self.missing, self.fail_zone = set(missing), fail_zone
+        self.calls: list[StatRequest] = []
+        self.in_flight = self.max_in_flight = 0
+        self._base_url = base_url
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def __call__(self, request: StatRequest) -> FetchResult:
+        with self._lock:
+            self.calls.append(request)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            time.sleep(self.delay)
+            if self.fail_zone is not None and request.zone == self.fail_zone:
+                raise ResponseError(f"fake failure for zone {request.zone!r}")
+            content = json.dumps(self.answer(request)).encode()
+            pu = request.estimated_pu if self.pu is None else self.pu
+            return FetchResult(content, pu, self.synthetic)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def answer(self, request: StatRequest) -> dict[str, object]:
+        """The JSON answer to ``request``."""
+        samples = request.grid.width * request.grid.height
+        stats = {
+            "min": self.fill,
+            "max": self.fill,
+            "mean": self.fill,
+            "stDev": 0.0,
+            "sampleCount": samples,
+            "noDataCount": samples - request.pixels,
+            "percentiles": {f"{k:.1f}": self.fill for k in request.percentiles},
+        }
+        bands = {f"B{k}": {"stats": stats} for k in range(len(request.outputs.names))}
+        data = []
+        for lo, hi in request.intervals:
+            start = format_time(lo)
+            if start not in self.missing:
+                interval = {"from": start, "to": format_time(hi)}
+                data.append({"interval": interval, "outputs": {"data": {"bands": bands}}})
+        return {"data": data, "status": "OK"}

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from s2raster.cli.confirm import CONFIRM_PU
 from s2raster.errors import InputError
 
 Kwargs = MutableMapping[str, Any]
@@ -81,13 +82,16 @@ class EndpointOptions:
 
 @dataclass(frozen=True)
 class ServiceOptions:
-    """The endpoint and how to download: --concurrency, --cache-dir, --no-cache, -q."""
+    """The endpoint and how to download: --concurrency, --cache-dir, --no-cache, -q, and
+    the cost question: --yes-cost, --confirm-above."""
 
     endpoint: EndpointOptions
     concurrency: int
     cache_dir: Path | None
     no_cache: bool
     quiet: bool
+    yes_cost: bool = False
+    confirm_above: float = CONFIRM_PU
     cache_max_bytes: int | None = None
 
     @classmethod
@@ -99,6 +103,8 @@ class ServiceOptions:
             cache_dir=kwargs.pop("cache_dir"),
             no_cache=kwargs.pop("no_cache"),
             quiet=kwargs.pop("quiet"),
+            yes_cost=kwargs.pop("yes_cost"),
+            confirm_above=kwargs.pop("confirm_above"),
             cache_max_bytes=_optional_size(kwargs.pop("cache_max_size"), "--cache-max-size"),
         )
 
@@ -121,7 +127,8 @@ class ServiceOptions:
 
 @dataclass(frozen=True)
 class JobOptions:
-    """What ``fetch`` and ``plan`` get: --bands, --index, --resolution, --max-pu.
+    """What ``fetch`` and ``plan`` get: --bands, --index, --resolution, --max-pu,
+    --sample-type.
 
     ``bands`` is None when --bands is not given; ``indices`` as typed (not yet checked).
     """
@@ -130,6 +137,7 @@ class JobOptions:
     indices: tuple[str, ...]
     resolution: float
     max_pu: float | None
+    sample_type: str = "FLOAT32"
 
     @classmethod
     def from_kwargs(cls, kwargs: Kwargs) -> JobOptions:
@@ -140,7 +148,38 @@ class JobOptions:
             indices=parse_list(kwargs.pop("index")),
             resolution=kwargs.pop("resolution"),
             max_pu=kwargs.pop("max_pu"),
+            sample_type=kwargs.pop("sample_type").upper(),
         )
+
+
+@dataclass(frozen=True)
+class SeriesOptions:
+    """A time series: --per-date, --composite, --cloud-mask, --groupby, --min-clear."""
+
+    per_date: bool
+    composite: str | None
+    cloud_mask: bool
+    groupby: str | None
+    min_clear: float | None
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Kwargs) -> SeriesOptions:
+        """Pop the group's values from click's keyword arguments."""
+        return cls(
+            per_date=kwargs.pop("per_date"),
+            composite=kwargs.pop("composite"),
+            cloud_mask=kwargs.pop("cloud_mask"),
+            groupby=kwargs.pop("groupby"),
+            min_clear=kwargs.pop("min_clear"),
+        )
+
+    @property
+    def series_groupby(self) -> str | None:
+        """The grouping of the job: --groupby, else ``solar_day`` for --per-date and
+        --composite; None for one mosaic."""
+        if self.groupby is not None:
+            return self.groupby
+        return "solar_day" if self.per_date or self.composite is not None else None
 
 
 def parse_list(value: str | None) -> tuple[str, ...]:

@@ -96,7 +96,7 @@ def truecolor(
         raise click.UsageError("give either --size or --resolution, not both")
     if size == (None, None):
         raise click.UsageError("--size auto auto: give at least one side in pixels")
-    from s2raster.plan import check_size
+    from s2raster.cli.confirm import confirm_size
     from s2raster.truecolor import DEFAULT_SIZE, check_gain, truecolor_from_plan, truecolor_plan
 
     check_gain(gain)
@@ -116,7 +116,7 @@ def truecolor(
         )
     for warning in caught:
         notice(f"Warning: {warning.message}", quiet=service.quiet)
-    check_size(plan, confirmed=area.confirmed)
+    confirm_size(plan, confirmed=area.confirmed)
     check_output(output, IMAGE_SUFFIXES, nbytes=plan.grid.width * plan.grid.height * 8)
     with no_partial_output(output), download_session(service, plan) as session:
         result = truecolor_from_plan(
