@@ -20,8 +20,6 @@ acquisitions become time steps and each chunk is one (step, tile) request
 
 from __future__ import annotations
 
-import math
-import numbers
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -33,6 +31,7 @@ import xarray as xr
 from pyproj import CRS
 from sentinelhub.config import SHConfig
 
+from s2raster._checks import check_arguments, check_service_arguments
 from s2raster._masking import check_mask, masked, with_scl
 from s2raster._runtime import LoadStats, Progress, local_state, subscribe
 from s2raster._series import dated_plan, series_array, step_labels
@@ -140,6 +139,10 @@ def load(
     ``ledger``: True (a ledger beside the default cache), a path, or False: each paid
     request's PU is appended there (:mod:`s2raster.ledger`).
     """
+    check_service_arguments(
+        config=config, concurrency=concurrency, progress=progress, max_pu=max_pu, stats=stats
+    )
+    resolve_cache(cache)  # validate before planning, planning before paying
     bands = _bands_of(bands, index)
     if cloud_mask:
         bands = with_scl(bands, collection)
@@ -259,44 +262,6 @@ def load_plan(
         return da
     paid_twice = min_clear is not None and tile_cache is None and not found.synthetic
     return masked(da, min_clear, warn=paid_twice, workers=concurrency)
-
-
-def check_arguments(
-    plan: object,
-    *,
-    config: object,
-    concurrency: object,
-    progress: object,
-    max_pu: object,
-    stats: object,
-) -> None:
-    """Refuse wrong types and ranges of :func:`load_plan`'s arguments (no request sent)."""
-    if not isinstance(plan, Plan):
-        raise InputError(
-            f"plan must be an s2raster.plan.Plan (from make_plan), got {type(plan).__name__}"
-        )
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
-    if stats is not None and not isinstance(stats, LoadStats):
-        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
-    if progress is not None and not callable(progress):
-        raise InputError(
-            f"progress must be a function called once per tile (or None), got "
-            f"{type(progress).__name__} {progress!r}"
-        )
-    if max_pu is not None and (
-        isinstance(max_pu, bool)
-        or not isinstance(max_pu, numbers.Real)
-        or not (math.isfinite(float(max_pu)) and float(max_pu) >= 0)
-    ):
-        raise InputError(
-            f"max_pu must be a number of processing units, 0 or more (or None), got {max_pu!r}"
-        )
-    if config is not None and not isinstance(config, SHConfig):
-        raise InputError(
-            f"config must be a sentinelhub.SHConfig (e.g. s2raster.cdse_config()), got "
-            f"{type(config).__name__}"
-        )
 
 
 def service(
