@@ -35,6 +35,7 @@ import tracemalloc
 from typing import Any
 
 import numpy as np
+from _emulator import start_emulator
 
 SEASON = "2024-04-01/2024-09-30"
 X0, Y0, SIDE, CELL = 450_000.0, 5_090_000.0, 20_000.0, 625.0
@@ -182,25 +183,6 @@ def child_service(n_fields: int, concurrency: int, env: dict[str, str]) -> dict[
         "wall_s": wall,
         "synthetic": usage.synthetic,
     }
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """Start ``s2raster emulator`` on a free port and read its four SH_* lines."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "s2raster.cli", "emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    env: dict[str, str] = {}
-    while len(env) < 4:
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the emulator exited before printing its settings")
-        key, _, value = line.strip().partition("=")
-        if key.startswith("SH_"):
-            env[key] = value
-    return proc, env
 
 
 def run_child(*args: str) -> dict[str, Any]:
