@@ -78,7 +78,7 @@ def series_array(plan: Plan, step: StepReader, attrs: dict[str, Scalar], name: s
         **template.coords,
         "time": ("time", times),
         "cloud_cover": ("time", np.array([d.cloud_cover for d in plan.dates], np.float64)),
-        "tiles": ("time", np.array([d.tiles for d in plan.dates], dtype=str)),
+        "tiles": ("time", np.array([d.tiles for d in plan.dates], dtype=object)),
     }
     da = xr.DataArray(data, dims=("time", "band", "y", "x"), coords=coords, name=name)
     da.attrs = dict(template.attrs)

@@ -9,6 +9,7 @@ catalog searches only (no processing units), the same search :func:`s2raster.loa
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,9 +50,11 @@ def plan_series(
 
 
 def dates(
-    bbox: BBox,
-    time: TimeInput,
+    bbox: BBox | None = None,
+    time: TimeInput | None = None,
     *,
+    geometry: Any = None,
+    geometry_crs: str | int | CRS | None = None,
     groupby: str | None = "solar_day",
     max_cloud: float | None = None,
     bbox_crs: str | int | CRS = "EPSG:4326",
@@ -67,7 +70,8 @@ def dates(
     earliest acquisition, UTC, tz-naive), ``cloud_cover`` (the catalog's mean, percent),
     ``tiles`` (comma-separated) and ``acquisitions`` (catalog items in the step).
     ``groupby`` as in :func:`s2raster.load`; None lists every catalog item on its own
-    row. ``df.attrs["synthetic"]`` is True when the service said its data is synthetic.
+    row. The area is ``bbox`` or ``geometry``, as in :func:`s2raster.load`.
+    ``df.attrs["synthetic"]`` is True when the service said its data is synthetic.
     One catalog search, no processing units; :class:`~s2raster.errors.NoDataError` if it
     finds nothing.
     """
@@ -76,6 +80,8 @@ def dates(
         bbox,
         time,
         "B04",  # any band: the search depends on the area, time and filters only
+        geometry=geometry,
+        geometry_crs=geometry_crs,
         resolution=resolution,
         crs=crs,
         bbox_crs=bbox_crs,

@@ -80,8 +80,8 @@ class Router:
         if retry_ms is not None:
             raise apierror.rate_limited(retry_ms)
 
-    def _charge(self, pu: float) -> None:
-        retry_ms = self.limiter.take_pu(self.rate_limit(), pu)
+    def _check_pu(self, pu: float) -> None:
+        retry_ms = self.limiter.check_pu(self.rate_limit(), pu)
         if retry_ms is not None:
             raise apierror.rate_limited(retry_ms)
 
@@ -94,10 +94,14 @@ class Router:
                 request.body,
                 content_type=request.headers.get("content-type", "application/json"),
                 accept=request.headers.get("accept", ""),
-                charge_pu=self._charge,
+                check_pu=self._check_pu,
                 timeout=limits.script_timeout,
                 memory_mb=limits.script_memory_mb,
             )
+        # PU are charged for answers that succeed only, as the service does ("If you hit
+        # the rate limit error, or there is a sporadic error in our system, processing
+        # units are not counted": forum.sentinel-hub.com/t/8868).
+        self.limiter.spend_pu(self.rate_limit(), result.pu)
         headers = {PU_HEADER: f"{result.pu:.6g}"}
         return Reply(200, result.content, result.content_type, headers, result.pu, result.console)
 
@@ -109,10 +113,11 @@ class Router:
             result = statistics(
                 request.body,
                 content_type=request.headers.get("content-type", "application/json"),
-                charge_pu=self._charge,
+                charge_pu=self._check_pu,  # checked before computing, spent on success only
                 timeout=limits.script_timeout,
                 memory_mb=limits.script_memory_mb,
             )
+        self.limiter.spend_pu(self.rate_limit(), result.pu)
         headers = {PU_HEADER: f"{result.pu:.6g}"}
         return Reply(200, result.content, "application/json", headers, result.pu, result.console)
 
