@@ -3,13 +3,14 @@
 Private to :mod:`s2raster.zonal`. For one spatial block, every zone that reaches it is
 rasterized once into an integer label raster (``rasterio.features.rasterize``, pixel centres,
 label = zone index + 1), one raster per *layer* of zones that do not overlap each other (so
-an overlapping pair is still counted in both). The labelled pixels are sorted by label once per
-block, and for each chunk (its time steps and bands at once) every statistic is a
+an overlapping pair is still counted in both). The labelled pixels are sorted by label once
+per block, and for each chunk (its time steps and bands at once) every statistic is a
 ``reduceat`` over the label segments: count, sum, mean and M2 (merged across blocks with
 Chan's formula), min and max (``fmin``/``fmax``, which skip NaN). Medians need all of a
-zone's values: a zone whose pixels all lie in the block gets its median there (one
-``lexsort`` of the block's labelled values by (zone, value)); the values of a zone split
-between blocks are kept and its median is computed once they are all in (:func:`merge`).
+zone's values: a zone whose pixels all lie in the block gets its median there (one sort of
+the chunk's labelled values by (zone, value), :func:`segment_medians`); the values of a
+zone split between blocks are kept and its median is computed once they are all in
+(:func:`merge`).
 So memory is one chunk plus the labelled pixels of zones cut by block edges, never the cube.
 """
 
