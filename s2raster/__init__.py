@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from s2raster.cdse import cdse_config
     from s2raster.clouds import mask_clouds, valid_fraction
     from s2raster.composite import composite
+    from s2raster.cost import Quota
     from s2raster.emulator.errors import EmulatorError
     from s2raster.export import to_geotiff
     from s2raster.grid import Grid, Tile
@@ -56,6 +57,7 @@ _LAZY = {
     "load": ("s2raster._load", "load"),
     "load_plan": ("s2raster._load", "load_plan"),
     "Plan": ("s2raster.plan", "Plan"),
+    "Quota": ("s2raster.cost", "Quota"),
     "make_plan": ("s2raster.plan", "make_plan"),
     "zonal_stats": ("s2raster.zonal", "zonal_stats"),
     "statistics": ("s2raster._statistics", "statistics"),
@@ -92,6 +94,7 @@ __all__ = [
     "NoDataError",
     "NoDataWarning",
     "Plan",
+    "Quota",
     "ResponseError",
     "S2RasterError",
     "ServiceError",

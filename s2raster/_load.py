@@ -4,19 +4,25 @@
 decides whether there is anything to pay for, and the service's answer says whether its
 data is synthetic), checks the cost limit, and returns at once: nothing is downloaded until
 the array is computed. Each dask chunk is one tile request (:mod:`s2raster._tiles`): cache
-lookup -> fetch (at most ``concurrency`` in flight) -> :func:`s2raster.geotiff.read_tile`
-(georeferencing checked, NaN where ``dataMask`` is 0) -> cache store. What a load cost is
-counted in the :class:`LoadStats` the caller passes in. With ``groupby`` the catalog's
+lookup -> fetch (at most ``concurrency`` in flight, paced to the account's per-minute quota
+by the CDSE fetch) -> :func:`s2raster.geotiff.read_tile` (georeferencing checked, UINT16 DN
+turned into float32 values, NaN where ``dataMask`` is 0) -> cache store. What a load cost is
+counted in the :class:`LoadStats` the caller passes in, and each paid request appended to
+the local ledger (:mod:`s2raster.ledger`).
+
+The graph pickles (each task is a :class:`~s2raster._tiles.TileReader` and a
+:class:`~s2raster.plan.TileRequest`, the CDSE fetch pickles without its credentials), so
+the same array computes on a ``distributed`` cluster unchanged; see
+:mod:`s2raster._runtime` for what each worker process rebuilds. With ``groupby`` the catalog's
 acquisitions become time steps and each chunk is one (step, tile) request
 (:mod:`s2raster._series`).
 """
 
 from __future__ import annotations
 
-import os
-import threading
+import math
+import numbers
 import uuid
-import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,20 +33,32 @@ import xarray as xr
 from pyproj import CRS
 from sentinelhub.config import SHConfig
 
+from s2raster._masking import check_mask, masked, with_scl
+from s2raster._runtime import LoadStats, Progress, local_state, subscribe
 from s2raster._series import dated_plan, series_array, step_labels
-from s2raster._tiles import EmptyWatch, LoadStats, Progress, StepReader, TileReader, no_data
-from s2raster.bands import band_table, validate_bands
-from s2raster.cache import CacheOption, TileCache, cache_key, resolve_cache
+from s2raster._tiles import EmptyWatch, StepReader, TileReader, no_data, request_key
+from s2raster.bands import band_table
+from s2raster.cache import CacheOption, TileCache, resolve_cache
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
-from s2raster.errors import BandError, CostLimitError, InputError, NoDataError
-from s2raster.evalscript import payload
+from s2raster.cost import Quota
+from s2raster.errors import CostLimitError, InputError, NoDataError
+from s2raster.evalscript import evalscript, request_digest
 from s2raster.fetch import Fetch, Search
 from s2raster.grid import BBox
-from s2raster.plan import Plan, make_plan
+from s2raster.ledger import LedgerOption, resolve_ledger
+from s2raster.plan import Plan, TileRequest, make_plan
 from s2raster.timerange import TimeInput, format_time
 from s2raster.xr import Scalar, to_dataarray
 
-__all__ = ["LoadStats", "Progress", "load", "load_plan", "search", "units_attr"]
+__all__ = [
+    "LoadStats",
+    "Progress",
+    "load",
+    "load_plan",
+    "pending_requests",
+    "search",
+    "units_attr",
+]
 
 _UNITS = {
     "REFLECTANCE": "reflectance",
@@ -67,9 +85,11 @@ def load(
     max_cloud: float | None = None,
     upsampling: str = "NEAREST",
     downsampling: str = "NEAREST",
+    sample_type: str = "FLOAT32",
     config: SHConfig | None = None,
     cache: CacheOption = True,
     concurrency: int = 4,
+    quota: Quota | None = None,
     fetch: Fetch | None = None,
     progress: Progress | None = None,
     max_pu: float | None = None,
@@ -78,6 +98,7 @@ def load(
     groupby: str | None = None,
     cloud_mask: bool = False,
     min_clear: float | None = None,
+    ledger: LedgerOption = True,
 ) -> xr.DataArray:
     """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray,
     or the spectral ``index`` of them; a ``(time, band, y, x)`` series with ``groupby``.
@@ -116,10 +137,12 @@ def load(
     it computes the per-step fractions at once, downloading the tiles).
     A computed step (or mosaic) without any valid pixel raises a
     :class:`~s2raster.errors.NoDataWarning`; :func:`s2raster.valid_fraction` gives the share.
+    ``ledger``: True (a ledger beside the default cache), a path, or False: each paid
+    request's PU is appended there (:mod:`s2raster.ledger`).
     """
     bands = _bands_of(bands, index)
     if cloud_mask:
-        bands = _with_scl(bands, collection)
+        bands = with_scl(bands, collection)
     plan = make_plan(
         bbox,
         time,
@@ -135,6 +158,7 @@ def load(
         max_cloud=max_cloud,
         upsampling=upsampling,
         downsampling=downsampling,
+        sample_type=sample_type,
         tile_px=tile_px,
     )
     da = load_plan(
@@ -142,6 +166,7 @@ def load(
         config=config,
         cache=cache,
         concurrency=concurrency,
+        quota=quota,
         fetch=fetch,
         progress=progress,
         max_pu=max_pu,
@@ -149,6 +174,7 @@ def load(
         groupby=groupby,
         cloud_mask=cloud_mask,
         min_clear=min_clear,
+        ledger=ledger,
     )
     if index is None:
         return da
@@ -183,6 +209,7 @@ def load_plan(
     config: SHConfig | None = None,
     cache: CacheOption = True,
     concurrency: int = 4,
+    quota: Quota | None = None,
     fetch: Fetch | None = None,
     progress: Progress | None = None,
     max_pu: float | None = None,
@@ -190,30 +217,34 @@ def load_plan(
     groupby: str | None = None,
     cloud_mask: bool = False,
     min_clear: float | None = None,
+    ledger: LedgerOption = True,
 ) -> xr.DataArray:
     """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan`` (or a
     time-series plan from :func:`s2raster.plan_series`, whose dates are kept)."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
-    if stats is not None and not isinstance(stats, LoadStats):
-        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
-    _check_mask(plan, cloud_mask, min_clear, groupby or plan.groupby)
-    fetch = service(config, fetch, concurrency)
+    check_arguments(
+        plan, config=config, concurrency=concurrency, progress=progress, max_pu=max_pu, stats=stats
+    )
+    check_mask(plan, cloud_mask, min_clear, groupby or plan.groupby)
+    named_cache = resolve_cache(cache)  # a bad cache argument is refused before any request
+    fetch = service(config, fetch, concurrency, quota)
     found = search(plan, fetch)
     plan = dated_plan(plan, found, groupby)
     # The default cache skips services whose tiles could never be found again: the
     # emulator says its data is synthetic (and its port changes from run to run). A cache
     # named explicitly is always used.
-    tile_cache = resolve_cache(False if cache is True and found.synthetic else cache)
+    tile_cache = None if cache is True and found.synthetic else named_cache
     check_cost(plan, max_pu, tile_cache, fetch.base_url)
+    load_id = uuid.uuid4().hex
+    state = local_state(load_id, concurrency, stats if stats is not None else LoadStats(), progress)
+    subscribe(state, ((request_key(fetch.base_url, r), r) for r in plan.requests))
     reader = TileReader(
         fetch=fetch,
         cache=tile_cache,
         synthetic=found.synthetic,
-        stats=stats if stats is not None else LoadStats(),
-        progress=progress,
-        slots=threading.BoundedSemaphore(concurrency),
-        failed=threading.Event(),
+        load_id=load_id,
+        concurrency=concurrency,
+        ledger=resolve_ledger(ledger),
+        state=state,
     )
     attrs = _attrs(plan, found, base_url=fetch.base_url)
     step = StepReader(
@@ -226,43 +257,56 @@ def load_plan(
         da = to_dataarray(_lazy_array(plan, step), plan.grid, plan.query.bands, attrs, name=name)
     if not cloud_mask:
         return da
-    if min_clear is not None and tile_cache is None and not found.synthetic:
-        warnings.warn(
-            "min_clear computes each step's clear fraction now and the load has no tile "
-            "cache: the kept steps will be downloaded (and paid for) again when computed; "
-            "pass cache=True or a directory",
-            stacklevel=2,
+    paid_twice = min_clear is not None and tile_cache is None and not found.synthetic
+    return masked(da, min_clear, warn=paid_twice, workers=concurrency)
+
+
+def check_arguments(
+    plan: object,
+    *,
+    config: object,
+    concurrency: object,
+    progress: object,
+    max_pu: object,
+    stats: object,
+) -> None:
+    """Refuse wrong types and ranges of :func:`load_plan`'s arguments (no request sent)."""
+    if not isinstance(plan, Plan):
+        raise InputError(
+            f"plan must be an s2raster.plan.Plan (from make_plan), got {type(plan).__name__}"
         )
-    from s2raster.clouds import mask_clouds
-
-    with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
-        return mask_clouds(da, min_clear=min_clear)
-
-
-def _with_scl(bands: str | Iterable[str], collection: str) -> tuple[str, ...]:
-    """``bands`` (validated) with ``SCL`` added if missing (for ``cloud_mask=True``)."""
-    names = validate_bands(bands, collection)
-    return names if "SCL" in names else (*names, "SCL")
-
-
-def _check_mask(plan: Plan, cloud_mask: bool, min_clear: float | None, groupby: str | None) -> None:
-    if not isinstance(cloud_mask, bool):
-        raise InputError(f"cloud_mask must be True or False, got {cloud_mask!r}")
-    if cloud_mask and "SCL" not in plan.query.bands:
-        raise BandError(
-            "cloud_mask=True needs the SCL band in the plan: make_plan(..., bands=[..., 'SCL']) "
-            "(s2raster.load adds it itself)"
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
+    if stats is not None and not isinstance(stats, LoadStats):
+        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    if progress is not None and not callable(progress):
+        raise InputError(
+            f"progress must be a function called once per tile (or None), got "
+            f"{type(progress).__name__} {progress!r}"
         )
-    if cloud_mask and plan.query.bands == ("SCL",):
-        raise BandError("cloud_mask=True masks the other bands: ask for some besides SCL")
-    if min_clear is not None and not cloud_mask:
-        raise InputError("min_clear needs cloud_mask=True (it drops steps by their clear share)")
-    if min_clear is not None and groupby is None:
-        raise InputError("min_clear drops time steps: load a series (groupby='solar_day')")
+    if max_pu is not None and (
+        isinstance(max_pu, bool)
+        or not isinstance(max_pu, numbers.Real)
+        or not (math.isfinite(float(max_pu)) and float(max_pu) >= 0)
+    ):
+        raise InputError(
+            f"max_pu must be a number of processing units, 0 or more (or None), got {max_pu!r}"
+        )
+    if config is not None and not isinstance(config, SHConfig):
+        raise InputError(
+            f"config must be a sentinelhub.SHConfig (e.g. s2raster.cdse_config()), got "
+            f"{type(config).__name__}"
+        )
 
 
-def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> Fetch:
-    """``fetch`` if given, else a CDSE fetch for ``config`` (default: :func:`cdse_config`)."""
+def service(
+    config: SHConfig | None,
+    fetch: Fetch | None,
+    concurrency: int,
+    quota: Quota | None = None,
+) -> Fetch:
+    """``fetch`` if given, else a CDSE fetch for ``config`` (default: :func:`cdse_config`),
+    paced to ``quota`` (default: the free tier's)."""
     if fetch is not None:
         if not callable(fetch) or not isinstance(getattr(fetch, "base_url", None), str):
             raise InputError(
@@ -272,7 +316,9 @@ def service(config: SHConfig | None, fetch: Fetch | None, concurrency: int) -> F
         return fetch
     from s2raster.cdse import cdse_config, cdse_fetch
 
-    return cdse_fetch(cdse_config() if config is None else config, concurrency=concurrency)
+    return cdse_fetch(
+        cdse_config() if config is None else config, concurrency=concurrency, quota=quota
+    )
 
 
 def search(plan: Plan, fetch: Fetch) -> Search:
@@ -292,7 +338,9 @@ def search(plan: Plan, fetch: Fetch) -> Search:
 
 
 def _lazy_array(plan: Plan, reader: StepReader) -> dask.array.Array:
-    name = f"s2raster-load-{uuid.uuid4().hex}"
+    """One task per tile request: ``(reader, 0, request)``, keyed by the tile's position;
+    tiles outside the job's area get a NaN block and no request."""
+    name = f"s2raster-load-{reader.reader.load_id}"
     graph: dict[Any, Any] = {
         (name, 0, t.index_row, t.index_col): (no_data, (len(plan.query.bands), *t.grid.shape))
         for t in plan.tiles
@@ -305,15 +353,18 @@ def _lazy_array(plan: Plan, reader: StepReader) -> dask.array.Array:
     return dask.array.Array(graph, name, chunks=chunks, dtype=np.float32, meta=meta)  # type: ignore[no-untyped-call]
 
 
+def pending_requests(plan: Plan, cache: TileCache | None, base_url: str) -> tuple[TileRequest, ...]:
+    """The requests of ``plan`` that the tile ``cache`` cannot answer (all without a cache)."""
+    if cache is None:
+        return plan.requests
+    return tuple(r for r in plan.requests if not cache.contains(request_key(base_url, r)))
+
+
 def check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_url: str) -> None:
     """Refuse a plan whose uncached requests are estimated above ``max_pu``."""
     if max_pu is None:
         return
-    todo = [
-        r
-        for r in plan.requests
-        if cache is None or not cache.contains(cache_key(base_url, payload(r)))
-    ]
+    todo = pending_requests(plan, cache, base_url)
     estimate = sum(r.estimated_pu for r in todo)
     if estimate > max_pu:
         raise CostLimitError(
@@ -332,10 +383,16 @@ def _attrs(plan: Plan, found: Search, *, base_url: str) -> dict[str, Scalar]:
         "time_to": format_time(q.time_to),
         "mosaicking": q.mosaicking,
         "units": units_attr(q.collection, q.bands),
+        "response_sample_type": q.sample_type,
         "processing_units_estimated": float(plan.estimated_pu),
         "acquisitions": len(found.acquisitions),
+        "acquisition_dates": ",".join(
+            sorted({a.datetime.date().isoformat() for a in found.acquisitions})
+        ),
         "synthetic": int(found.synthetic),
         "source": SYNTHETIC_SOURCE if found.synthetic else _real_source(base_url),
+        "evalscript": evalscript(q.bands, q.collection),
+        "request_sha256": request_digest(plan.grid, q),
     }
     if plan.groupby is not None:
         attrs["groupby"] = plan.groupby

@@ -3,9 +3,10 @@
 :func:`local_statistics` does what the Statistical API does, on this machine: for each time
 interval (the service's split, :func:`s2raster.statistical.split_intervals`) one mosaic of
 the zones' union (:func:`s2raster.load` with ``geometry=``, so tiles the zones miss are not
-requested and pixels outside them are NaN), clouds masked from SCL, the indices computed
-(:mod:`s2raster.indices`), then :func:`s2raster.zonal_stats` over the (time, band, y, x)
-cube. An interval without any acquisition is all NaN (count 0), as the service leaves it out.
+requested and pixels outside them are NaN), clouds masked from SCL
+(:func:`s2raster.mask_clouds`), the indices computed (:mod:`s2raster.indices`), then
+:func:`s2raster.zonal_stats` over the (time, band, y, x) cube. An interval without any
+acquisition is all NaN (count 0), as the service leaves it out.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from s2raster._load import load_plan
 from s2raster._statplan import check_stats
 from s2raster._tiles import LoadStats
 from s2raster.cache import CacheOption
+from s2raster.clouds import mask_clouds
 from s2raster.errors import CostLimitError, NoDataError
 from s2raster.fetch import Fetch
 from s2raster.geometry import Zones, read_area, read_zones
@@ -34,7 +36,7 @@ from s2raster.statscript import CLOUD_CLASSES, Outputs, outputs
 from s2raster.timerange import TimeInput, parse_time
 from s2raster.zonal import STATS, zonal_stats
 
-__all__ = ["LocalJob", "local_statistics", "mask_clouds", "plan_local"]
+__all__ = ["LocalJob", "local_statistics", "plan_local"]
 
 
 def local_statistics(
@@ -176,16 +178,9 @@ def _interval(
     except NoDataError:
         return _empty(plan, out)
     if cloud_classes is not None:
-        da = mask_clouds(da, cloud_classes)
+        masked = mask_clouds(da, classes=cloud_classes)
+        da = masked.drop_vars("clear_fraction", errors="ignore")
     return _outputs(da, out)
-
-
-def mask_clouds(da: xr.DataArray, classes: Sequence[int] = CLOUD_CLASSES) -> xr.DataArray:
-    """``da`` without its SCL band, NaN wherever SCL is one of ``classes`` (lazy)."""
-    scl = da.sel(band="SCL")
-    clear = ~scl.isin(list(classes))
-    masked: xr.DataArray = da.drop_sel(band="SCL").where(clear)
-    return masked
 
 
 def _outputs(da: xr.DataArray, out: Outputs) -> xr.DataArray:

@@ -67,14 +67,55 @@ def mask_clouds(
         cloud = cloud.copy(data=_dilated(cloud.data, radius))
     clear = scl.notnull() & ~cloud
     fraction = clear.mean(("y", "x"))
-    bands = [str(b) for b in da["band"].values if str(b) != SCL]
-    out: xr.DataArray = da.sel(band=bands).where(~cloud)
+    out = _masked(da, wanted, cloud if radius else None)
     out = out.assign_coords(clear_fraction=fraction.variable)
+    bands = [str(b) for b in out["band"].values]
     out.attrs = {**da.attrs, "long_name": tuple(bands)}
     out.attrs["cloud_mask"] = "SCL " + ",".join(str(c) for c in wanted)
     out.attrs["cloud_dilate"] = radius
     out.encoding = dict(da.encoding)
     return out if min_clear is None else _drop_cloudy(out, min_clear)
+
+
+def _masked(da: xr.DataArray, wanted: tuple[int, ...], cloud: xr.DataArray | None) -> xr.DataArray:
+    """The bands of ``da`` but SCL, NaN where cloudy: one task per chunk, which reads the
+    chunk's SCL itself (or takes the dilated ``cloud`` chunk), so no intermediate copy of
+    the cube is kept."""
+    if da.dims[-3:] != ("band", "y", "x") or da.ndim not in (3, 4):
+        raise InputError(
+            f"mask_clouds needs dims (time, band, y, x) or (band, y, x), got {da.dims}"
+        )
+    names = [str(b) for b in da["band"].values]
+    keep = [i for i, name in enumerate(names) if name != SCL]
+    args = (names.index(SCL), keep, wanted)
+    template: xr.DataArray = da.isel(band=keep)  # its coordinates (nothing is computed)
+    clouds = None if cloud is None else cloud.transpose(*template.dims[:-3], "y", "x").data
+    if isinstance(da.data, np.ndarray):
+        data = _mask_block(da.data, None if clouds is None else np.asarray(clouds), *args)
+    else:
+        import dask.array as dsa
+
+        index = "tbyx"[-da.ndim :]
+        cloud_in = (None, None) if clouds is None else (clouds, index.replace("b", ""))
+        data = dsa.blockwise(  # type: ignore[no-untyped-call]
+            _mask_block, index, da.data.rechunk({da.ndim - 3: -1}), index, *cloud_in,
+            *[a for arg in args for a in (arg, None)],
+            dtype=da.dtype, adjust_chunks={"b": len(keep)}, meta=np.empty((0,) * da.ndim, da.dtype),
+        )  # fmt: skip
+    out: xr.DataArray = template.copy(data=data)
+    return out
+
+
+def _mask_block(
+    block: np.ndarray, cloud: np.ndarray | None, scl: int, keep: list[int], wanted: tuple[int, ...]
+) -> np.ndarray:
+    """``block`` (``(..., band, y, x)``) without its SCL band, NaN where cloudy: SCL in
+    ``wanted``, or ``cloud`` when given (a dilated mask)."""
+    if cloud is None:
+        cloud = np.isin(block[..., scl, :, :], wanted)
+    out: np.ndarray = block[..., keep, :, :]  # a copy (fancy index)
+    out[np.broadcast_to(cloud[..., np.newaxis, :, :], out.shape)] = np.nan
+    return out
 
 
 def valid_fraction(da: xr.DataArray) -> xr.DataArray:

@@ -24,8 +24,8 @@ __all__ = ["METHODS", "composite"]
 
 #: The composite methods, see :func:`composite`.
 METHODS = ("median", "mean", "min", "max", "first", "last", "greenest")
-#: Largest block side of a median / greenest (px): bounds its sorting copy.
-BLOCK_PX = 1024
+#: Rows of a chunk a median / greenest stacks at once: bounds the stacked and sorted copies.
+STRIP_ROWS = 256
 
 
 def composite(da: xr.DataArray, method: str = "median") -> xr.DataArray:
@@ -139,16 +139,35 @@ def _greenest_block(x: np.ndarray, red: int, nir: int) -> np.ndarray:
 
 
 def _whole_time(block: Callable[[np.ndarray], np.ndarray]) -> Callable[[Any], Any]:
-    """Apply ``block`` to ``(time, band, y, x)`` blocks holding every date (dask or numpy)."""
+    """Apply ``block`` (``(time, band, y, x)`` -> ``(band, y, x)``) to every date at once.
+
+    On dask, one task per spatial chunk gets the chunks of all dates as a list (blockwise
+    without concatenation: no rechunked copy of the cube) and stacks them strip by strip.
+    """
 
     def reduce(x: Any) -> Any:
         if isinstance(x, np.ndarray):
-            return block(x)
-        side = {2: min(BLOCK_PX, x.shape[2]), 3: min(BLOCK_PX, x.shape[3])}
-        chunks = {0: -1, 1: -1, **{a: min(max(x.chunks[a]), s) for a, s in side.items()}}
-        return x.rechunk(chunks).map_blocks(block, drop_axis=0, dtype=x.dtype)
+            return _by_strips(block, [x])
+        import dask.array as dsa
+
+        meta = np.empty((0, 0, 0), dtype=x.dtype)
+        return dsa.blockwise(  # type: ignore[no-untyped-call]
+            _by_strips, "byx", block, None, x.rechunk({1: -1}), "tbyx",
+            concatenate=False, dtype=x.dtype, meta=meta,
+        )  # fmt: skip
 
     return reduce
+
+
+def _by_strips(block: Callable[[np.ndarray], np.ndarray], parts: list[np.ndarray]) -> np.ndarray:
+    """``block`` of the dates' ``parts`` stacked along time, :data:`STRIP_ROWS` rows at a time:
+    the stack (and its sorted copy) is never the whole chunk."""
+    _, bands, height, width = parts[0].shape
+    out = np.empty((bands, height, width), dtype=parts[0].dtype)
+    for row in range(0, height, STRIP_ROWS):
+        rows = slice(row, row + STRIP_ROWS)
+        out[:, rows] = block(np.concatenate([p[:, :, rows] for p in parts], axis=0))
+    return out
 
 
 def _greenest(x: Any, bands: list[str]) -> Any:

@@ -9,7 +9,7 @@ then writes block by block and atomically.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ import xarray as xr
 from s2raster._tiles import LoadStats
 from s2raster.cog import write_geotiff
 from s2raster.errors import ExportError, InputError
+from s2raster.output import check_output_path
+from s2raster.stac import write_item
 from s2raster.timerange import format_time
 
 __all__ = ["TIME_FIELD", "step_names", "to_geotiff"]
@@ -29,6 +31,20 @@ TIME_FIELD = "{time}"
 #: Per-step coordinates that become tags of that step's file.
 _STEP_TAGS = ("cloud_cover", "tiles", "clear_fraction")
 
+#: The options :func:`to_geotiff` passes on to :func:`s2raster.cog.write_geotiff`.
+_OPTIONS = frozenset(
+    {
+        "band_names",
+        "tags",
+        "compress",
+        "blocksize",
+        "overviews",
+        "predictor",
+        "level",
+        "num_threads",
+    }
+)
+
 
 def to_geotiff(
     da: xr.DataArray,
@@ -36,6 +52,7 @@ def to_geotiff(
     *,
     cog: bool = True,
     stats: LoadStats | None = None,
+    stac: bool = True,
     **options: Any,
 ) -> Path | list[Path]:
     """Write ``da`` to ``path`` as a Cloud-Optimized GeoTIFF (``cog=False``: a tiled GeoTIFF).
@@ -53,12 +70,19 @@ def to_geotiff(
     the load) adds the processing units it spent, read once the pixels are computed.
     ``options`` go to :func:`s2raster.cog.write_geotiff` (``band_names``, ``tags``,
     ``compress``, ``blocksize``, ``overviews``, ``predictor``, ``level``, ``num_threads``).
-    Returns the path written.
+    ``stac`` writes each file's STAC Item beside it (``out.tif`` -> ``out.json``,
+    :func:`s2raster.stac.write_item`). Returns the path written.
     """
     if not isinstance(da, xr.DataArray):
         raise InputError(f"to_geotiff needs an xarray.DataArray, got {type(da).__name__}")
-    if TIME_FIELD in str(path):
-        return _write_steps(da, str(path), cog=cog, stats=stats, **options)
+    _check_options(options, stats)
+    if not isinstance(stac, bool):
+        raise InputError(f"stac must be True or False, got {stac!r}")
+    if isinstance(path, (str, os.PathLike)) and TIME_FIELD in str(path):
+        paths = _write_steps(da, str(path), cog=cog, stats=stats, **options)
+        for step_path in paths if stac else ():
+            write_item(step_path)
+        return paths
     da = _as_band_yx(da)
     given = dict(options.pop("tags", None) or {})
 
@@ -67,7 +91,24 @@ def to_geotiff(
             return given
         return {"processing_units_spent": round(stats.processing_units_spent, 6), **given}
 
-    return write_geotiff(da, path, cog=cog, tags=tags, **options)
+    written = write_geotiff(da, path, cog=cog, tags=tags, **options)
+    if stac:
+        write_item(written)
+    return written
+
+
+def _check_options(options: Mapping[str, Any], stats: object) -> None:
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise InputError(
+            f"unknown option(s) {', '.join(unknown)} of to_geotiff; use "
+            f"{', '.join(sorted(_OPTIONS))}"
+        )
+    if stats is not None and not isinstance(stats, LoadStats):
+        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    given_tags = options.get("tags")
+    if given_tags is not None and not isinstance(given_tags, Mapping):
+        raise InputError(f"tags must be a mapping of names to values, got {given_tags!r}")
 
 
 def step_names(times: Iterable[Any]) -> list[str]:
@@ -97,9 +138,8 @@ def _write_steps(
         )
     given = dict(options.pop("tags", None) or {})
     paths = [Path(pattern.replace(TIME_FIELD, n)) for n in step_names(da["time"].values)]
-    for path in paths:
-        if not path.parent.is_dir():
-            raise ExportError(f"cannot write {path}: folder {path.parent} does not exist")
+    for path in paths:  # every file can be written, before the first step is computed
+        check_output_path(path, param="path")
     for i, path in enumerate(paths):
         step = da.isel(time=i)
         fixed = {**_step_tags(step), **given}

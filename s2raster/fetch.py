@@ -18,12 +18,14 @@ __all__ = ["Acquisition", "Fetch", "FetchResult", "Search"]
 
 @dataclass(frozen=True)
 class FetchResult:
-    """A Process API response: the raw bytes, the PU it cost and the synthetic mark."""
+    """A Process API response: the raw bytes, the PU it cost and the synthetic mark, and how
+    many times the service answered 429 before it (each retried after ``retry-after``)."""
 
     content: bytes = field(repr=False)
     processing_units: float
     synthetic: bool
     from_cache: bool = False
+    throttled: int = 0
 
 
 @dataclass(frozen=True)

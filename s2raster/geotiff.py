@@ -1,8 +1,10 @@
 """The one module that reads GeoTIFFs (rasterio); the write side is :mod:`s2raster.cog`.
 
 :func:`read_tile` reads one Process API response of the client's evalscript (the asked
-bands + ``dataMask`` last, FLOAT32), checks its CRS, transform and shape against the tile
-grid that was asked for, and turns pixels with ``dataMask == 0`` into NaN.
+bands + ``dataMask`` last, FLOAT32 or UINT16), checks its CRS, transform and shape against
+the tile grid that was asked for, turns UINT16 DN into float32 values (``DN / divisor`` in
+float64, then cast: the FLOAT32 response's values bit for bit) and pixels with
+``dataMask == 0`` into NaN.
 :func:`read_raster` reads any other response (a single TIFF or a multi-output tar) as is.
 """
 
@@ -69,34 +71,48 @@ class RasterData:
     userdata: dict[str, Any] | None = field(default=None)
 
 
-def read_tile(content: bytes | Path, grid: Grid, bands: Sequence[str]) -> TileData:
+def read_tile(
+    content: bytes | Path,
+    grid: Grid,
+    bands: Sequence[str],
+    divisors: Sequence[float] | None = None,
+) -> TileData:
     """Read a response of the client's evalscript for the tile ``grid``.
 
     ``content`` is a GeoTIFF or a tar holding ``default.tif`` (or a single ``.tif``) and
     perhaps ``userdata.json``, as bytes or as a file (a cached response, read from disk
     without loading its bytes). The file must hold ``len(bands) + 1`` bands (``dataMask``
     last) on exactly ``grid`` (EPSG code, transform within 1e-6 px, shape); anything else
-    is a :class:`~s2raster.errors.ResponseError`. Returns float32 ``(len(bands), h, w)``
-    with NaN where ``dataMask == 0``.
+    is a :class:`~s2raster.errors.ResponseError`. ``divisors`` (one per band) says the
+    response is an integer (UINT16) one and what each band's integers are divided by.
+    Returns float32 ``(len(bands), h, w)`` with NaN where ``dataMask == 0``.
     """
+    scale = None if divisors is None else tuple(float(d) for d in divisors)
+    if scale is not None and len(scale) != len(bands):
+        raise ValueError(f"{len(scale)} divisors for {len(bands)} bands")
     if isinstance(content, Path):
         if _is_tiff_file(content):
-            return _read_tile_file(content, grid, bands)
+            return _read_tile_file(content, grid, bands, scale)
         content = content.read_bytes()
     tif, userdata = _unpack(content)
     with MemoryFile(tif) as mem:
-        return _read_tile_file(mem.name, grid, bands, userdata)
+        return _read_tile_file(mem.name, grid, bands, scale, userdata)
 
 
 def _read_tile_file(
-    path: Path | str, grid: Grid, bands: Sequence[str], userdata: dict[str, Any] | None = None
+    path: Path | str,
+    grid: Grid,
+    bands: Sequence[str],
+    divisors: tuple[float, ...] | None,
+    userdata: dict[str, Any] | None = None,
 ) -> TileData:
     n = len(bands)
     try:
         with rasterio.open(path) as src:
             _check_grid(src, grid, n + 1)
+            _check_dtype(src, divisors)
             tags = src.tags()
-            data = _read_masked(src, n)
+            data = _read_masked(src, n) if divisors is None else _read_scaled(src, divisors)
     except RasterioError as exc:
         raise ResponseError(
             f"response is not a readable GeoTIFF ({_describe(exc)}); retry the request"
@@ -126,6 +142,36 @@ def _read_masked(src: DatasetReader, n: int) -> np.ndarray:
         part = buf[:, :h]
         src.read(out=part, window=((top, top + h), (0, src.width)), out_dtype="float32")
         np.copyto(part[:n], np.float32(np.nan), where=(part[n] == 0)[np.newaxis])
+        out[:, top : top + h] = part[:n]
+    return out
+
+
+def _check_dtype(src: DatasetReader, divisors: tuple[float, ...] | None) -> None:
+    kind = np.dtype(src.dtypes[0]).kind
+    if divisors is not None and kind not in "ui":
+        raise ResponseError(
+            f"response is {src.dtypes[0]}, the request asked for UINT16: a service or cache "
+            "fault (clear the cache entry and retry)"
+        )
+
+
+def _read_scaled(src: DatasetReader, divisors: tuple[float, ...]) -> np.ndarray:
+    """Integer bands as float32 ``DN / divisor`` (float64 division, then one rounding to
+    float32, so each value equals the service's FLOAT32 one), NaN where dataMask is 0.
+
+    Division by 10000 is done in float64 and cast once: for integers below 2**24 that
+    is the correctly rounded float32 quotient, the value a FLOAT32 response carries.
+    """
+    n = len(divisors)
+    out = np.empty((n, src.height, src.width), dtype=np.float32)
+    rows = max(1, _STRIP_BYTES // (8 * (n + 1) * src.width))
+    for top in range(0, src.height, rows):
+        h = min(rows, src.height - top)
+        part = src.read(window=((top, top + h), (0, src.width)), out_dtype="float64")
+        for b, divisor in enumerate(divisors):
+            if divisor != 1.0:
+                np.divide(part[b], divisor, out=part[b])
+        np.copyto(part[:n], np.nan, where=(part[n] == 0)[np.newaxis])
         out[:, top : top + h] = part[:n]
     return out
 

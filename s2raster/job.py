@@ -15,6 +15,7 @@ file(s) (:func:`s2raster.export.to_geotiff`).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,16 +24,27 @@ from pathlib import Path
 import dask
 from sentinelhub.config import SHConfig
 
-from s2raster._load import LoadStats, Progress, load_plan
-from s2raster.cache import CacheOption
+from s2raster._load import LoadStats, Progress, load_plan, pending_requests
+from s2raster.cache import CacheOption, resolve_cache
 from s2raster.cdse import Fetch
+from s2raster.cost import Quota
 from s2raster.errors import BandError, InputError
 from s2raster.export import TIME_FIELD, to_geotiff
 from s2raster.grid import Grid
 from s2raster.indices import bands_for, check, stack
-from s2raster.plan import Plan
+from s2raster.output import check_output_path
+from s2raster.plan import SAMPLE_TYPES, Plan
 
-__all__ = ["DEFAULT_BANDS", "FetchedFile", "canonical_indices", "choose_bands", "fetch_to_file"]
+__all__ = [
+    "DEFAULT_BANDS",
+    "Estimate",
+    "FetchedFile",
+    "canonical_indices",
+    "choose_bands",
+    "estimate",
+    "fetch_to_file",
+    "output_bytes",
+]
 
 #: Bands fetched when a job names neither bands nor indices.
 DEFAULT_BANDS = ("B02", "B03", "B04", "B08")
@@ -51,6 +63,31 @@ class FetchedFile:
     paths: tuple[Path, ...] = ()
     dates: int = 0
     """Every file written (one per date for a ``{time}`` output) and the number of dates."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a plan will cost at a service, counting only what its tile cache cannot answer.
+
+    ``pu_by_sample_type``: the same requests with FLOAT32 and with UINT16 responses.
+    """
+
+    requests: int
+    cached: int
+    pu: float
+    pu_by_sample_type: dict[str, float]
+
+
+def estimate(plan: Plan, cache: CacheOption, base_url: str) -> Estimate:
+    """The cost of ``plan`` at ``base_url``: its requests that ``cache`` cannot answer."""
+    todo = pending_requests(plan, resolve_cache(cache), base_url)
+    by_type = {t: math.fsum(r.estimated_pu_as(t) for r in todo) for t in SAMPLE_TYPES}
+    return Estimate(
+        requests=len(todo),
+        cached=len(plan.requests) - len(todo),
+        pu=by_type[plan.query.sample_type],
+        pu_by_sample_type=by_type,
+    )
 
 
 def canonical_indices(names: Iterable[str]) -> tuple[str, ...]:
@@ -88,6 +125,13 @@ def _choose_bands(bands: Sequence[str] | None, indices: Sequence[str]) -> tuple[
     return tuple(bands)
 
 
+def output_bytes(plan: Plan, indices: Sequence[str] = ()) -> int:
+    """Disk space a fetch of ``plan`` needs beside its output: the uncompressed float32
+    intermediate file of :func:`s2raster.cog.write_geotiff` plus its overviews."""
+    n_bands = len(indices) or len(plan.query.bands)
+    return plan.grid.width * plan.grid.height * n_bands * 4 * 4 // 3
+
+
 def fetch_to_file(
     plan: Plan,
     output: str | os.PathLike[str],
@@ -96,6 +140,7 @@ def fetch_to_file(
     config: SHConfig | None = None,
     cache: CacheOption = True,
     concurrency: int = 4,
+    quota: Quota | None = None,
     fetch: Fetch | None = None,
     progress: Progress | None = None,
     max_pu: float | None = None,
@@ -114,8 +159,11 @@ def fetch_to_file(
     A time series (``groupby``, default ``"solar_day"`` when ``composite`` is given or
     ``output`` holds ``{time}``) is written one file per date (``"ndvi_{time}.tif"``) or
     reduced by :func:`s2raster.composite` (``composite="median"``, ...) into one file.
-    Tiles are downloaded ``concurrency`` at a time.
+    Tiles are downloaded ``concurrency`` at a time. ``output`` is checked first
+    (:func:`s2raster.output.check_output_path`: writable, not a directory, room for
+    :func:`output_bytes`), before any request.
     """
+    output = check_output_path(output, param="output", nbytes=output_bytes(plan, indices))
     per_date = TIME_FIELD in str(output)
     if per_date and composite is not None:
         raise InputError(
@@ -130,6 +178,7 @@ def fetch_to_file(
         config=config,
         cache=cache,
         concurrency=concurrency,
+        quota=quota,
         fetch=fetch,
         progress=progress,
         max_pu=max_pu,

@@ -19,10 +19,11 @@ from pyproj import CRS
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from s2raster.bands import check_collection, validate_bands
+from s2raster.bands import check_collection, integer_units, validate_bands
 from s2raster.contract import (
     MAX_PX,
     MAX_RESOLUTION_M,
+    METRES_PER_DEGREE,
     MOSAICKING_ORDERS,
     RESAMPLING,
     processing_units,
@@ -36,10 +37,15 @@ from s2raster.timerange import TimeInput, format_time, parse_time
 if TYPE_CHECKING:
     from s2raster.grouping import DateGroup
 
-#: Bytes per sample of the FLOAT32 responses.
-SAMPLE_BYTES = 4
+#: The response sample types a load can ask for, and their bytes per sample. UINT16 asks
+#: for DN and converts them to the same float32 values (half the processing units).
+SAMPLE_TYPES = ("FLOAT32", "UINT16")
+SAMPLE_BYTES = {"FLOAT32": 4, "UINT16": 2}
 #: Pixels per band above which a job must be confirmed (:func:`check_size`).
 MAX_PIXELS = 100_000_000
+#: Most tile requests a plan may hold: ten times a free account's monthly requests. Above
+#: it no job is meant, only a unit typo (degrees for metres); refused before any tile exists.
+MAX_TILES = 100_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,14 @@ class Query:
     max_cloud: float | None = None
     upsampling: str = "NEAREST"
     downsampling: str = "NEAREST"
+    sample_type: str = "FLOAT32"
+
+    @property
+    def divisors(self) -> tuple[float, ...] | None:
+        """Per band, what a UINT16 response's integers are divided by (None for FLOAT32)."""
+        if self.sample_type == "FLOAT32":
+            return None
+        return tuple(d for _, d in integer_units(self.collection, self.bands))
 
 
 @dataclass(frozen=True)
@@ -75,15 +89,21 @@ class TileRequest:
 
     @property
     def estimated_pu(self) -> float:
-        """Processing units of this request (FLOAT32, dataMask not counted)."""
+        """Processing units of this request (its sample type; dataMask not counted)."""
+        return self.estimated_pu_as(self.query.sample_type)
+
+    def estimated_pu_as(self, sample_type: str) -> float:
+        """Processing units of this request with ``sample_type`` responses."""
         grid = self.tile.grid
-        return processing_units(grid.width, grid.height, len(self.query.bands), float32=True)
+        n = len(self.query.bands)
+        return processing_units(grid.width, grid.height, n, float32=sample_type == "FLOAT32")
 
     @property
     def download_bytes(self) -> int:
-        """Uncompressed size of the response: w * h * (bands + dataMask) * 4 bytes."""
+        """Uncompressed size of the response: w * h * (bands + dataMask) * bytes per sample."""
         grid = self.tile.grid
-        return grid.width * grid.height * (len(self.query.bands) + 1) * SAMPLE_BYTES
+        per_sample = SAMPLE_BYTES[self.query.sample_type]
+        return grid.width * grid.height * (len(self.query.bands) + 1) * per_sample
 
 
 @dataclass(frozen=True)
@@ -119,6 +139,10 @@ class Plan:
         """Processing units of all requests, if none is served from the cache."""
         return math.fsum(r.estimated_pu for r in self.requests)
 
+    def estimated_pu_as(self, sample_type: str) -> float:
+        """What all requests would cost with ``sample_type`` responses (e.g. ``"UINT16"``)."""
+        return math.fsum(r.estimated_pu_as(sample_type) for r in self.requests)
+
     @property
     def download_bytes(self) -> int:
         """Upper bound of the bytes to download (uncompressed FLOAT32 responses)."""
@@ -148,6 +172,7 @@ class Plan:
             "max_cloud": q.max_cloud,
             "upsampling": q.upsampling,
             "downsampling": q.downsampling,
+            "sample_type": q.sample_type,
             "crs": g.crs,
             "resolution": [float(v) for v in g.res],
             "bounds": [float(v) for v in g.bounds],
@@ -160,6 +185,7 @@ class Plan:
             "dates": len(self.dates) if self.groupby is not None else None,
             "requests": len(self.requests),
             "estimated_pu": self.estimated_pu,
+            "estimated_pu_by_sample_type": {t: self.estimated_pu_as(t) for t in SAMPLE_TYPES},
             "download_bytes": self.download_bytes,
             "quota": {
                 "minute_requests": quota.minute_requests,
@@ -186,6 +212,7 @@ def make_plan(
     max_cloud: float | None = None,
     upsampling: str = "NEAREST",
     downsampling: str = "NEAREST",
+    sample_type: str = "FLOAT32",
     tile_px: int = MAX_PX,
 ) -> Plan:
     """Validate a job and plan its requests: grid, tiles of ``tile_px`` px, cost.
@@ -194,8 +221,10 @@ def make_plan(
     ``resolution`` is in metres; ``crs`` defaults to the UTM zone of the area's centre.
     Instead of ``bbox``, ``geometry`` is a polygon (anything :func:`s2raster.geometry.read_area`
     reads; ``geometry_crs`` for shapely input, default lon/lat): the grid covers its bounds and
-    pixels outside it are no data. Raises :class:`~s2raster.errors.InputError` (or a
-    subclass) for any invalid input.
+    pixels outside it are no data. ``sample_type`` is that of the responses: ``"FLOAT32"``
+    (default) or ``"UINT16"`` (DN, half the processing units, turned into the same float32
+    values on reading). Raises :class:`~s2raster.errors.InputError` (or a subclass) for any
+    invalid input.
     """
     if (bbox is None) == (geometry is None):
         raise InputError(
@@ -212,6 +241,7 @@ def make_plan(
         max_cloud=max_cloud,
         upsampling=upsampling,
         downsampling=downsampling,
+        sample_type=sample_type,
     )
     step = check_resolution(resolution)
     if geometry is None:
@@ -235,6 +265,7 @@ def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX, area: Area | N
     """
     if isinstance(tile_px, bool) or not isinstance(tile_px, int) or not 1 <= tile_px <= MAX_PX:
         raise InputError(f"tile_px must be an integer from 1 to {MAX_PX}, got {tile_px!r}")
+    check_tile_count(grid, tile_px)
     if grid.metres_per_pixel > MAX_RESOLUTION_M * (1 + 1e-9):
         raise InputError(
             f"pixels of {grid.metres_per_pixel:.0f} m are coarser than the Process API allows "
@@ -287,6 +318,28 @@ def plan_dates(plan: Plan, dates: Iterable[DateGroup], groupby: str) -> Plan:
     return dataclasses.replace(plan, requests=requests, dates=steps, groupby=groupby)
 
 
+def check_tile_count(grid: Grid, tile_px: int = MAX_PX) -> int:
+    """The number of tiles of ``grid``, computed (no tile is built); a :class:`GridError`
+    above :data:`MAX_TILES`, so planning time never grows with an absurd pixel count."""
+    rows, cols = -(-grid.height // tile_px), -(-grid.width // tile_px)
+    count = rows * cols
+    if count <= MAX_TILES:
+        return count
+    metres = grid.metres_per_pixel
+    hint = ""
+    if metres < 1:
+        hint = (
+            f"; resolution is in metres: {metres:g} m is {metres * 1000:g} mm (if you meant "
+            f"{metres:g} degrees, that is about {metres * METRES_PER_DEGREE:.0f} m: pass "
+            f"resolution={metres * METRES_PER_DEGREE:.0f})"
+        )
+    raise GridError(
+        f"the grid is {grid.width:,} x {grid.height:,} px = {grid.width * grid.height:.3g} px "
+        f"per band at {metres:g} m/px, {count:,} requests of {tile_px} px, above the "
+        f"{MAX_TILES:,} any job may have{hint}: use a coarser resolution or a smaller bbox"
+    )
+
+
 def check_cost(plan: Plan, max_pu: float | None) -> None:
     """Refuse a plan estimated above ``max_pu`` processing units (None: no limit).
 
@@ -328,11 +381,12 @@ def make_query(
     max_cloud: float | None = None,
     upsampling: str = "NEAREST",
     downsampling: str = "NEAREST",
+    sample_type: str = "FLOAT32",
 ) -> Query:
     """Validate and normalise everything but the area into a :class:`Query`."""
     collection = check_collection(collection)
     time_from, time_to = parse_time(time)
-    return Query(
+    query = Query(
         collection=collection,
         time_from=time_from,
         time_to=time_to,
@@ -341,7 +395,27 @@ def make_query(
         max_cloud=check_max_cloud(max_cloud),
         upsampling=_choice(upsampling, RESAMPLING, "upsampling"),
         downsampling=_choice(downsampling, RESAMPLING, "downsampling"),
+        sample_type=_choice(sample_type, SAMPLE_TYPES, "sample_type"),
     )
+    check_integer_query(query)
+    return query
+
+
+def check_integer_query(query: Query) -> None:
+    """A UINT16 query must be lossless: integer bands only, NEAREST resampling.
+
+    Interpolated DN (BILINEAR, BICUBIC) are fractional, so a UINT16 response would round
+    them: refused with the fix rather than returning values that differ from FLOAT32.
+    """
+    if query.sample_type == "FLOAT32":
+        return
+    integer_units(query.collection, query.bands)  # BandError for angles, AOT
+    for what in ("upsampling", "downsampling"):
+        if getattr(query, what) != "NEAREST":
+            raise InputError(
+                f"sample_type='UINT16' with {what}={getattr(query, what)!r} would round the "
+                "interpolated values: use NEAREST resampling, or sample_type='FLOAT32'"
+            )
 
 
 def check_resolution(resolution: float) -> float:

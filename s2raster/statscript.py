@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from s2raster.bands import band_table
+from s2raster.clouds import CLOUD_CLASSES
 from s2raster.errors import BandError
 from s2raster.indices import bands_for, canonical_name
 
@@ -33,8 +34,6 @@ __all__ = [
     "statistics_evalscript",
 ]
 
-#: SCL classes masked as clouds: cloud shadow, cloud medium, cloud high, cirrus.
-CLOUD_CLASSES = (3, 8, 9, 10)
 DATA_OUTPUT = "data"
 
 

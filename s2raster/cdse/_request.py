@@ -88,7 +88,7 @@ def build_request(request: TileRequest, config: SHConfig) -> SentinelHubRequest:
     crs = CRS(int(grid.crs.split(":")[1]))
     geometry = None if request.geometry is None else Geometry(request.geometry, crs=crs)
     return SentinelHubRequest(
-        evalscript=evalscript(query.bands, query.collection),
+        evalscript=evalscript(query.bands, query.collection, query.sample_type),
         input_data=[bound_input(input_data, config.sh_base_url)],
         responses=[SentinelHubRequest.output_response(OUTPUT_ID, MimeType.TIFF)],
         bbox=BBox(grid.bounds, crs=crs),

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+
+from s2raster.cli.confirm import CONFIRM_PU
 from s2raster.errors import InputError
 
 Kwargs = MutableMapping[str, Any]
@@ -79,13 +82,17 @@ class EndpointOptions:
 
 @dataclass(frozen=True)
 class ServiceOptions:
-    """The endpoint and how to download: --concurrency, --cache-dir, --no-cache, -q."""
+    """The endpoint and how to download: --concurrency, --cache-dir, --no-cache, -q, and
+    the cost question: --yes-cost, --confirm-above."""
 
     endpoint: EndpointOptions
     concurrency: int
     cache_dir: Path | None
     no_cache: bool
     quiet: bool
+    yes_cost: bool = False
+    confirm_above: float = CONFIRM_PU
+    cache_max_bytes: int | None = None
 
     @classmethod
     def from_kwargs(cls, kwargs: Kwargs) -> ServiceOptions:
@@ -96,23 +103,32 @@ class ServiceOptions:
             cache_dir=kwargs.pop("cache_dir"),
             no_cache=kwargs.pop("no_cache"),
             quiet=kwargs.pop("quiet"),
+            yes_cost=kwargs.pop("yes_cost"),
+            confirm_above=kwargs.pop("confirm_above"),
+            cache_max_bytes=_optional_size(kwargs.pop("cache_max_size"), "--cache-max-size"),
         )
 
     @property
-    def cache(self) -> bool | Path:
-        """The ``cache`` argument of :func:`s2raster.load`.
+    def cache(self) -> Any:
+        """The ``cache`` argument of :func:`s2raster.load` (False, True, a directory, or a
+        :class:`~s2raster.cache.TileCache` bounded by --cache-max-size).
 
         With ``--emulator`` the default is no cache: each run's emulator has a new port, so
         its tiles could never be found again (an explicit ``--cache-dir`` is still honoured).
         """
         if self.no_cache or (self.endpoint.emulator and self.cache_dir is None):
             return False
-        return self.cache_dir if self.cache_dir is not None else True
+        if self.cache_max_bytes is None:
+            return self.cache_dir if self.cache_dir is not None else True
+        from s2raster.cache import TileCache, default_directory
+
+        return TileCache(self.cache_dir or default_directory(), max_bytes=self.cache_max_bytes)
 
 
 @dataclass(frozen=True)
 class JobOptions:
-    """What ``fetch`` and ``plan`` get: --bands, --index, --resolution, --max-pu.
+    """What ``fetch`` and ``plan`` get: --bands, --index, --resolution, --max-pu,
+    --sample-type.
 
     ``bands`` is None when --bands is not given; ``indices`` as typed (not yet checked).
     """
@@ -121,6 +137,7 @@ class JobOptions:
     indices: tuple[str, ...]
     resolution: float
     max_pu: float | None
+    sample_type: str = "FLOAT32"
 
     @classmethod
     def from_kwargs(cls, kwargs: Kwargs) -> JobOptions:
@@ -131,6 +148,7 @@ class JobOptions:
             indices=parse_list(kwargs.pop("index")),
             resolution=kwargs.pop("resolution"),
             max_pu=kwargs.pop("max_pu"),
+            sample_type=kwargs.pop("sample_type").upper(),
         )
 
 
@@ -169,3 +187,43 @@ def parse_list(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+_SIZE_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_size(text: str, option: str) -> int:
+    """``"2G"``, ``"500MB"``, ``"10 GiB"`` -> bytes (K/M/G/T: powers of 1000; KiB...: 1024)."""
+    value = text.strip().upper().replace(" ", "")
+    binary = value.endswith("IB")
+    value = value.removesuffix("IB" if binary else "B")
+    unit = value[-1:] if value[-1:] in "KMGT" else ""
+    number = value[: len(value) - len(unit)]
+    try:
+        amount = float(number)
+    except ValueError:
+        amount = -1.0
+    if not (amount >= 0 and amount < 1e18):
+        raise click.BadParameter(f"{text!r} is not a size such as 2G or 500M", param_hint=option)
+    factor = 1024 ** " KMGT".index(unit or " ") if binary else _SIZE_UNITS[unit]
+    return int(amount * factor)
+
+
+def parse_age(text: str, option: str) -> float:
+    """``"30d"``, ``"12h"``, ``"90m"``, ``"45s"``, ``"2w"`` -> seconds."""
+    value = text.strip().lower()
+    unit = value[-1:] if value[-1:] in _AGE_UNITS else ""
+    try:
+        amount = float(value[: len(value) - len(unit)] if unit else value)
+    except ValueError:
+        amount = -1.0
+    if not unit or not (amount >= 0 and amount < 1e12):
+        raise click.BadParameter(
+            f"{text!r} is not an age such as 30d, 12h, 90m or 45s", param_hint=option
+        )
+    return amount * _AGE_UNITS[unit]
+
+
+def _optional_size(text: str | None, option: str) -> int | None:
+    return None if text is None else parse_size(text, option)

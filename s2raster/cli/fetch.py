@@ -78,7 +78,9 @@ def fetch(
         return
     plan, indices = make_job(area, job, planning=False, cloud_mask=series.cloud_mask)
     assert output is not None
-    from s2raster.job import fetch_to_file
+    from s2raster.job import fetch_to_file, output_bytes
+
+    check_output(output, GEOTIFF_SUFFIXES, nbytes=output_bytes(plan, indices))
 
     groupby = series.series_groupby
     with download_session(service, plan, groupby=groupby) as session:

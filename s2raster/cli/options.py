@@ -7,7 +7,8 @@ A group decorator (:func:`area_options`, :func:`endpoint_options`, :func:`servic
 past the command's signature nothing is a ``dict`` of options.
 
 Only light modules are imported here (click, :mod:`s2raster.bands`, :mod:`s2raster.contract`,
-:mod:`s2raster.errors`), so that ``--help`` does not load the scientific stack.
+:mod:`s2raster.errors`, :mod:`s2raster.cli.confirm`), so that ``--help`` does not load the
+scientific stack.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from s2raster.cli._parsed import (
     ServiceOptions,
     parse_list,
 )
+from s2raster.cli.confirm import CONFIRM_PU
 from s2raster.contract import MOSAICKING_ORDERS
-from s2raster.errors import InputError
 from s2raster.grouping import GROUPBY
 
 __all__ = [
@@ -96,7 +97,9 @@ def geometry_option(help_text: str) -> Decorator:
     )
 
 
-def area_options(*, time_required: bool = True, geometry: bool = False) -> Decorator:
+def area_options(
+    *, time_required: bool = True, geometry: bool = False, mosaicking: str = "mostRecent"
+) -> Decorator:
     """--bbox, --bbox-crs, --time, --crs, --collection, --mosaicking, --max-cloud, --yes.
 
     With ``geometry``, also --geometry FILE, and one of --bbox and --geometry is needed.
@@ -142,7 +145,7 @@ def area_options(*, time_required: bool = True, geometry: bool = False) -> Decor
         click.option(
             "--mosaicking",
             type=click.Choice(MOSAICKING_ORDERS),
-            default="mostRecent",
+            default=mosaicking,
             show_default=True,
             help="Which scene wins where several cover a pixel.",
         ),
@@ -156,7 +159,8 @@ def area_options(*, time_required: bool = True, geometry: bool = False) -> Decor
             "--yes",
             "-y",
             is_flag=True,
-            help="Confirm an area above the size limit (100 million px per band).",
+            help="Confirm an area above the size limit (100 million px per band); "
+            "the cost has its own answer, --yes-cost.",
         ),
     )
 
@@ -265,7 +269,28 @@ def service_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Tile cache directory. Default: the user cache directory (none with --emulator).",
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the tile cache."),
+        click.option(
+            "--cache-max-size",
+            metavar="SIZE",
+            default=None,
+            help="Keep the tile cache under SIZE (e.g. 5G): least recently used tiles go first.",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar, no notices."),
+        click.option(
+            "--yes-cost",
+            is_flag=True,
+            help="Do not ask before a job above --confirm-above (the area has its own "
+            "answer, --yes).",
+        ),
+        click.option(
+            "--confirm-above",
+            type=click.FloatRange(min=0),
+            default=CONFIRM_PU,
+            show_default=True,
+            metavar="PU",
+            help="On a terminal, ask before spending more processing units than this "
+            "(default: 50 % of the free 300 PU a minute); elsewhere --max-pu is the guard.",
+        ),
     )(func)
 
 
@@ -297,19 +322,21 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Pixel size in metres.",
         ),
         max_pu_option(),
+        click.option(
+            "--sample-type",
+            type=click.Choice(("FLOAT32", "UINT16"), case_sensitive=False),
+            default="FLOAT32",
+            show_default=True,
+            help="Response sample type: UINT16 asks for DN (half the processing units) and "
+            "gives the same float32 reflectance; integer bands only.",
+        ),
     )(func)
     return area_options(geometry=True)(decorated)
 
 
-def check_output(path: Path, suffixes: tuple[str, ...]) -> Path:
-    """Refuse an output with an unknown extension or in a missing directory."""
-    if path.suffix.lower() not in suffixes:
-        wanted = " or ".join(suffixes)
-        raise InputError(f"output {str(path)!r} must end with {wanted}: rename it with -o")
-    if not path.parent.is_dir():
-        raise InputError(
-            f"output directory {str(path.parent)!r} does not exist: create it or change -o"
-        )
-    if path.is_dir():
-        raise InputError(f"output {str(path)!r} is a directory: give a file name with -o")
-    return path
+def check_output(path: Path, suffixes: tuple[str, ...], *, nbytes: int = 0) -> Path:
+    """Refuse an output that could not be written, before anything is downloaded: a wrong
+    extension, a directory, a missing, read-only or full folder (with the true reason)."""
+    from s2raster.output import check_output_path
+
+    return check_output_path(path, param="output (-o)", suffixes=suffixes, nbytes=nbytes)

@@ -30,11 +30,13 @@ def make_job(
     ``cloud_mask`` adds SCL to the bands (fetched in the same requests).
 
     ``planning`` (plan, --dry-run): refuse an estimate above --max-pu here; a fetch leaves
-    that to ``load`` (which counts tiles already in the cache as free) and refuses an area
-    above :data:`s2raster.plan.MAX_PIXELS` px per band unless --yes.
+    that to ``load`` (which counts tiles already in the cache as free) and asks about an
+    area above :data:`s2raster.plan.MAX_PIXELS` px per band (on a terminal; elsewhere
+    refuses it) unless --yes.
     """
+    from s2raster.cli.confirm import confirm_size
     from s2raster.job import canonical_indices, choose_bands
-    from s2raster.plan import check_cost, check_size, make_plan
+    from s2raster.plan import check_cost, make_plan
 
     assert area.time is not None  # --time is required by fetch and plan
     indices = canonical_indices(job.indices)
@@ -49,11 +51,12 @@ def make_job(
         collection=area.collection,
         mosaicking=area.mosaicking,
         max_cloud=area.max_cloud,
+        sample_type=job.sample_type,
     )
     if planning:
         check_cost(plan, job.max_pu)
     else:
-        check_size(plan, confirmed=area.confirmed)
+        confirm_size(plan, confirmed=area.confirmed)
     return plan, indices
 
 

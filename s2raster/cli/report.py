@@ -8,16 +8,21 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from s2raster.contract import FREE_QUOTA
+from s2raster.errors import InputError
 
 if TYPE_CHECKING:
     from s2raster._load import LoadStats
+    from s2raster.cache import CacheInfo
     from s2raster.cost import QuotaShare
     from s2raster.fieldstats import StatsDone, StatsPlan
     from s2raster.grid import Grid
+    from s2raster.job import Estimate
+    from s2raster.ledger import ServiceUsage
     from s2raster.plan import Plan
 
 SYNTHETIC_LINE = "SYNTHETIC: data from the local s2raster emulator, not Sentinel-2 observations."
@@ -45,6 +50,17 @@ def grid_line(grid: Grid) -> str:
     return f"{grid.crs}, {grid.width} x {grid.height} px at {res}, bounds ({bounds})"
 
 
+def centre_text(grid: Grid) -> str:
+    """``lon 14.4750, lat 46.0350``: the centre of the grid in lon/lat (a swapped bbox shows)."""
+    west, south, east, north = grid.lonlat_bounds
+    return f"lon {(west + east) / 2:.4f}, lat {(south + north) / 2:.4f}"
+
+
+def other_sample_type(sample_type: str) -> str:
+    """The sample type a job could use instead (for the cost comparison)."""
+    return "FLOAT32" if sample_type == "UINT16" else "UINT16"
+
+
 def plan_lines(plan: Plan) -> list[str]:
     """What a job will do: grid, tiles, bands, processing units, bytes, free-quota share."""
     rows = max(t.index_row for t in plan.tiles) + 1
@@ -54,11 +70,15 @@ def plan_lines(plan: Plan) -> list[str]:
     per = " per date" if plan.groupby is not None else ""
     lines = [
         f"grid:       {grid_line(plan.grid)}",
+        f"centre:     {centre_text(plan.grid)} (lon/lat)",
         f"tiles:      {len(plan.tiles)} ({rows} x {cols}), one Process API request each{per}",
         *date_lines(plan),
         f"bands:      {','.join(query.bands)} ({query.collection}, {query.mosaicking})",
-        f"estimated:  {plan.estimated_pu:.2f} processing units, "
-        f"up to {human_bytes(plan.download_bytes)} to download",
+        f"estimated:  {plan.estimated_pu:.2f} processing units ({query.sample_type} "
+        f"responses), up to {human_bytes(plan.download_bytes)} to download",
+        f"            {other_sample_type(query.sample_type)} responses (--sample-type "
+        f"{other_sample_type(query.sample_type)}): "
+        f"{plan.estimated_pu_as(other_sample_type(query.sample_type)):.2f} processing units",
         f"free quota: {_pct(quota.minute_pu)} of the {FREE_QUOTA['pu_per_minute']:g} PU and "
         f"{_pct(quota.minute_requests)} of the {FREE_QUOTA['requests_per_minute']} requests "
         "a minute;",
@@ -98,18 +118,31 @@ def plan_report(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def estimate_line(plan: Plan) -> str:
-    """One line before a download: the estimated cost and its share of the free quota."""
-    n = len(plan.requests)
-    dates = f", {len(plan.dates)} date(s) x {len(plan.tiles)} tile(s)" if plan.groupby else ""
-    return cost_line(plan.estimated_pu, n, plan.quota, detail=dates)
+def estimate_line(plan: Plan, cost: Estimate) -> str:
+    """One line before a download: what the requests not in the cache will cost, their
+    share of the free quota, the other sample type's cost, the output CRS and the centre."""
+    n = cost.requests
+    minute = cost.pu / FREE_QUOTA["pu_per_minute"]
+    month = cost.pu / FREE_QUOTA["pu_per_month"]
+    cached = f", {cost.cached} more cached (free)" if cost.cached else ""
+    if plan.groupby:
+        cached = f", {len(plan.dates)} date(s) x {len(plan.tiles)} tile(s){cached}"
+    other = other_sample_type(plan.query.sample_type)
+    return (
+        f"Estimated cost: {cost.pu:.2f} processing units for {n} "
+        f"request{'' if n == 1 else 's'}{cached} ({_pct(minute)} of a free account's "
+        f"{FREE_QUOTA['pu_per_minute']:g} PU a minute, {_pct(month)} of its "
+        f"{FREE_QUOTA['pu_per_month']:,.0f} a month; {other} responses: "
+        f"{cost.pu_by_sample_type[other]:.2f}); output {plan.grid.crs}, centre "
+        f"{centre_text(plan.grid)}"
+    )
 
 
-def cost_line(pu: float, n: int, quota: QuotaShare, *, detail: str = "") -> str:
-    """The estimated cost of ``n`` requests and its share of the free quota."""
+def cost_line(pu: float, n: int, quota: QuotaShare) -> str:
+    """The estimated cost of ``n`` requests (e.g. statistics) and its share of the quota."""
     return (
         f"Estimated cost: {pu:.2f} processing units for {n} "
-        f"request{'' if n == 1 else 's'}{detail} ({_pct(quota.minute_pu)} of a free account's "
+        f"request{'' if n == 1 else 's'} ({_pct(quota.minute_pu)} of a free account's "
         f"{FREE_QUOTA['pu_per_minute']:g} PU a minute, {_pct(quota.month_pu)} of its "
         f"{FREE_QUOTA['pu_per_month']:,.0f} a month; cached responses cost nothing)"
     )
@@ -186,6 +219,17 @@ def dates_lines(frame: Any, *, groupby: str | None) -> list[str]:
     ]
 
 
+def dates_line(dates: Sequence[str], mosaicking: str) -> str:
+    """The acquisition dates a mosaic drew from, and which of them wins per pixel."""
+    order = {
+        "leastCC": "the least cloudy wins per pixel",
+        "mostRecent": "the most recent wins per pixel",
+        "leastRecent": "the oldest wins per pixel",
+    }.get(mosaicking, mosaicking)
+    shown = ", ".join(dates[:12]) + (f" and {len(dates) - 12} more" if len(dates) > 12 else "")
+    return f"dates:      {shown or 'none'} ({mosaicking}: {order})"
+
+
 def mask_id(client_id: str) -> str:
     """The first characters of an OAuth client id, enough to recognise it."""
     shown = client_id[:6]
@@ -222,3 +266,68 @@ def credential_lines(client_id: str, source: str) -> list[str]:
 def expiry(seconds: float | None) -> str:
     """`` (valid for 600 s)`` or nothing."""
     return f" (valid for {seconds:.0f} s)" if seconds is not None else ""
+
+
+def parse_month(month: str | None) -> datetime:
+    """``"2024-06"`` -> 2024-06-01 UTC; None -> now."""
+    if month is None:
+        return datetime.now(timezone.utc)
+    try:
+        return datetime.strptime(month, "%Y-%m").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise InputError(f"--month must be YYYY-MM (e.g. 2024-06), got {month!r}") from None
+
+
+def usage_lines(path: Path, month: datetime, rows: Sequence[ServiceUsage]) -> list[str]:
+    """``s2raster usage`` as text: one line per service against the free monthly quota."""
+    pu_quota, req_quota = FREE_QUOTA["pu_per_month"], FREE_QUOTA["requests_per_month"]
+    lines = [f"{month:%Y-%m} (UTC), recorded in {path}:"]
+    if not rows:
+        lines.append("  nothing recorded this month")
+    for row in rows:
+        lines.append(
+            f"  {row.service}: {row.processing_units:.2f} of {pu_quota:,.0f} free PU "
+            f"({_pct(row.processing_units / pu_quota)}), {row.requests:,} of {req_quota:,} "
+            f"free requests ({_pct(row.requests / req_quota)})"
+        )
+    return lines
+
+
+def usage_summary(path: Path, month: datetime, rows: Sequence[ServiceUsage]) -> dict[str, Any]:
+    """``s2raster usage --json``."""
+    return {
+        "month": f"{month:%Y-%m}",
+        "ledger": str(path),
+        "free_quota": {
+            "pu_per_month": FREE_QUOTA["pu_per_month"],
+            "requests_per_month": FREE_QUOTA["requests_per_month"],
+        },
+        "services": [
+            {"service": r.service, "requests": r.requests, "processing_units": r.processing_units}
+            for r in rows
+        ],
+    }
+
+
+def cache_lines(info: CacheInfo) -> list[str]:
+    """``s2raster cache info``: directory, tiles, size (and its limit), oldest/newest use."""
+    limit = "" if info.max_bytes is None else f" (limit {human_bytes(info.max_bytes)})"
+    lines = [
+        FIELD.format("directory:", str(info.directory)),
+        FIELD.format("tiles:", f"{info.entries}, {human_bytes(info.bytes)}{limit}"),
+    ]
+    if info.oldest is not None and info.newest is not None:
+        lines.append(
+            FIELD.format(
+                "last used:", f"{info.oldest:%Y-%m-%d %H:%M} .. {info.newest:%Y-%m-%d %H:%M} UTC"
+            )
+        )
+    if info.temporary:
+        lines.append(
+            FIELD.format(
+                "leftovers:",
+                f"{info.temporary} temporary file(s) of "
+                "interrupted writes (s2raster cache clear removes them)",
+            )
+        )
+    return lines

@@ -13,11 +13,14 @@ https://documentation.dataspace.copernicus.eu/APIs/SentinelHub/Statistical/Examp
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+import numpy as np
 
 from s2raster.contract import statistical_units
 from s2raster.emulator import earth, runtime
@@ -27,6 +30,10 @@ from s2raster.emulator.request import ApiError, ProcessRequest, parse_body
 from s2raster.emulator.statistics import StatisticsRequest, band_statistics, validate_statistics
 
 DATA_MASK = "dataMask"
+#: Pixels of one stacked evalscript run (several intervals of a SIMPLE script at once).
+STACK_PX = 2_000_000
+#: ``function evaluatePixel(sample)``: a script that never sees the scenes.
+_ONE_ARGUMENT = re.compile(r"function\s+evaluatePixel\s*\(\s*[A-Za-z_$][\w$]*\s*\)")
 
 
 @dataclass(frozen=True)
@@ -81,21 +88,34 @@ def _statistics(
     pu = statistical_units(process.width, process.height, n_bands, len(request.intervals))
     if charge_pu is not None:
         charge_pu(pu)
+    found = [
+        part
+        for part in (_prepare(request, setup, lo, hi, limits) for lo, hi in request.intervals)
+        if part
+    ]
     data: list[dict[str, Any]] = []
     console: list[str] = []
-    for lo, hi in request.intervals:
-        found = _interval(request, setup, lo, hi, limits)
-        if found is not None:
-            data.append(found[0])
-            console.extend(found[1])
+    for group in _groups(found, setup, process):
+        outputs, lines = _evaluate(group, setup, limits)
+        data.extend(_entry(request, setup, p, o) for p, o in zip(group, outputs, strict=True))
+        console.extend(lines)
     answer = {"data": data, "status": "OK"}
     return Answered(json.dumps(answer, separators=(",", ":")).encode(), pu, tuple(console[-200:]))
 
 
-def _interval(
+@dataclass(frozen=True)
+class _Part:
+    """One interval with data: its Process request, acquisitions, scenes and samples."""
+
+    process: ProcessRequest
+    scenes: list[Any]
+    samples: list[dict[str, np.ndarray]]
+
+
+def _prepare(
     request: StatisticsRequest, setup: Any, lo: datetime, hi: datetime, limits: dict[str, Any]
-) -> tuple[dict[str, Any], tuple[str, ...]] | None:
-    """The ``data`` entry of one interval, or None when no acquisition falls in it."""
+) -> _Part | None:
+    """The samples of one interval, or None when no acquisition falls in it."""
     process: ProcessRequest = request.for_interval(lo, hi)
     acquisitions = earth.order(
         earth.acquisitions(process.collection, earth.WORLD, lo, hi),
@@ -113,25 +133,67 @@ def _interval(
         acquisitions = [acquisitions[k] for k in keep]
         scenes = [scenes[k] for k in keep]
     _check_memory(process, setup, len(acquisitions), limits["memory_mb"])
-    samples = _samples(process, setup, acquisitions)
+    return _Part(process, scenes, _samples(process, setup, acquisitions))
+
+
+def _groups(parts: list[_Part], setup: Any, process: ProcessRequest) -> list[list[_Part]]:
+    """Intervals evaluated together: a SIMPLE script that cannot see the scenes runs once
+    over its intervals' mosaics stacked row-wise (pixels are independent), up to
+    :data:`STACK_PX` pixels a run; any other script once per interval."""
+    if not _stackable(setup, process.evalscript):
+        return [[part] for part in parts]
+    size = max(1, STACK_PX // max(process.width * process.height, 1))
+    return [parts[k : k + size] for k in range(0, len(parts), size)]
+
+
+def _stackable(setup: Any, evalscript: str) -> bool:
+    one_argument = _ONE_ARGUMENT.search(evalscript) is not None
+    return setup.mosaicking == "SIMPLE" and not setup.functions and one_argument
+
+
+def _evaluate(
+    group: list[_Part], setup: Any, limits: dict[str, Any]
+) -> tuple[list[dict[str, np.ndarray]], tuple[str, ...]]:
+    """The outputs of each part of ``group`` (one evalscript run for the whole group), and
+    what the script logged."""
+    first = group[0].process
+    h, w = first.height, first.width
+    if len(group) == 1:
+        samples, scenes, shape = group[0].samples, group[0].scenes, (h, w)
+    else:
+        bands = group[0].samples[0].keys()
+        samples = [{b: np.concatenate([p.samples[0][b] for p in group]) for b in bands}]
+        scenes, shape = [], (h * len(group), w)
+    time_range = (first.time_from, group[-1].process.time_to)
     result = _evalscript_call(
-        runtime.run, process.evalscript, setup, samples, scenes, (process.height, process.width),
-        time_range=(lo, hi), apply_preprocess=False, **limits,
+        runtime.run, first.evalscript, setup, samples, scenes, shape,
+        time_range=time_range, apply_preprocess=False, **limits,
     )  # fmt: skip
-    keep_mask = result.outputs[DATA_MASK][0] != 0
-    outputs: dict[str, Any] = {}
+    outputs = [
+        {name: values[:, k * h : (k + 1) * h] for name, values in result.outputs.items()}
+        for k in range(len(group))
+    ]
+    return outputs, tuple(result.console)
+
+
+def _entry(
+    request: StatisticsRequest, setup: Any, part: _Part, outputs: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    """The ``data`` entry of one interval."""
+    keep_mask = outputs[DATA_MASK][0] != 0
+    found: dict[str, Any] = {}
     for output in setup.outputs:
         if output.id == DATA_MASK:
             continue
-        values = result.outputs[output.id]
+        values = outputs[output.id]
         bands = {}
         for k in range(values.shape[0]):
             name = f"B{k}"
             percentiles, histogram = request.asked(output.id, name)
             bands[name] = band_statistics(values[k], keep_mask, percentiles, histogram)
-        outputs[output.id] = {"bands": bands}
-    entry = {"interval": {"from": _iso(lo), "to": _iso(hi)}, "outputs": outputs}
-    return entry, tuple(result.console)
+        found[output.id] = {"bands": bands}
+    lo, hi = part.process.time_from, part.process.time_to
+    return {"interval": {"from": _iso(lo), "to": _iso(hi)}, "outputs": found}
 
 
 def _iso(moment: datetime) -> str:

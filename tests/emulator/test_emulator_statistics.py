@@ -257,3 +257,14 @@ def test_period_parsing() -> None:
     assert parse_period("P2W3D") == (0, 17)
     with pytest.raises(ApiError):
         parse_period("P0D")
+
+
+def test_stacked_and_per_interval_runs_answer_the_same(emulator: Emulator, token: str) -> None:
+    """A script that cannot see the scenes runs once over all intervals' mosaics; one that
+    can (two arguments) runs once per interval: the answers are identical."""
+    days = {"aggregation__aggregationInterval": {"of": "P1D"}}
+    stacked = post(emulator, token, body(**days)).json()
+    script = SCRIPT.replace("function evaluatePixel(s)", "function evaluatePixel(s, scenes)")
+    single = post(emulator, token, body(aggregation__evalscript=script, **days)).json()
+    assert len(stacked["data"]) > 1
+    assert stacked == single

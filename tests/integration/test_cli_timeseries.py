@@ -41,7 +41,7 @@ def test_dates_lists_the_acquisitions() -> None:
     csv = run("dates", "--emulator", "--bbox", *BBOX, "--time", TIME, "--csv", "--groupby", "none")
     assert csv.exit_code == 0, csv.output
     assert csv.stdout.splitlines()[0] == "solar_day,time,cloud_cover,tiles,acquisitions"
-    assert len(csv.stdout.splitlines()) == len(rows) + 1  # one item per date here
+    assert len(csv.stdout.splitlines()) >= len(rows) + 1  # one line per catalog item
 
 
 def test_plan_of_a_series_counts_dates_times_tiles() -> None:

@@ -222,3 +222,12 @@ def test_load_min_clear_computes_only_the_fractions(tmp_path: Path) -> None:
         load(LJUBLJANA, TIME, ["B04"], fetch=fake, groupby="solar_day", min_clear=0.5)
     with pytest.raises(InputError, match="masks the other bands"):
         load(LJUBLJANA, TIME, ["SCL"], fetch=fake, cloud_mask=True)
+
+
+def test_min_clear_without_a_cache_warns_of_paying_twice() -> None:
+    fake = FakeFetch(acquisitions=FOUND, values=cloudy_second_date)
+    with pytest.warns(UserWarning, match=r"downloaded \(and paid for\) again"):
+        load(
+            LJUBLJANA, TIME, ["B04"], fetch=fake, cache=False, groupby="solar_day",
+            cloud_mask=True, min_clear=0.5,
+        )  # fmt: skip

@@ -124,6 +124,8 @@ def test_stats_progress_and_attrs(fake: FakeFetch) -> None:
         "processing_units_spent": 0.0,
         "bytes": 0,
         "synthetic": False,
+        "throttled": 0,
+        "cache_mismatches": 0,
     }
     da.compute()
     n = len(fake.calls)
