@@ -1,11 +1,12 @@
 """Compile a formula tree into a :class:`~._kernel.Program` of numpy ufunc calls.
 
-The tree is folded (constant subtrees become numbers, in float64 with the kernel's NaN rules),
-small integer powers become multiplications, repeated subexpressions are computed once, and
-each value gets a register: an input band, a scratch buffer or the output. A scratch register
-is reused as soon as its value has no reads left, so a formula needs few buffers (NDVI 2,
-EVI 3). Constant powers take numpy's ``**`` fast paths (``x ** 2`` is ``square``, ``x ** 0.5``
-is ``sqrt``), so results match the same formula evaluated with numpy operators.
+The tree is folded (constant subtrees become numbers, in float64 with the kernel's NaN
+rules), small integer powers become multiplications and ``x ** (1 / 3)`` a cube root,
+repeated subexpressions are computed once, and each value gets a register: an input band, a
+scratch buffer or the output. A scratch register is reused as soon as its value has no reads
+left, so a formula needs few buffers (NDVI 2, EVI 3). Constant powers take numpy's ``**``
+fast paths (``x ** 2`` is ``square``, ``x ** 0.5`` is ``sqrt``), so results match the same
+formula evaluated with numpy operators.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def _rename(op: Op, register: int) -> Op:
         return OUT if isinstance(x, int) and x == register else x
 
     args = tuple(r(a) for a in op.args)
-    return Op(op.func, args, r(op.out), r(op.zero), r(op.zero_exponent))
+    return Op(op.func, args, r(op.out), r(op.zero), r(op.zero_exponent), r(op.negative))
 
 
 class _Compiler:
@@ -178,6 +179,7 @@ class _Compiler:
         reuse: tuple[Operand, ...],
         zero: int | None = None,
         zero_exponent: Operand | None = None,
+        negative: int | None = None,
     ) -> int:
         """Append ``func(*args)``; its result goes into an operand of ``reuse`` read for the
         last time here, else into a free or a new register. Returns that register."""
@@ -189,7 +191,7 @@ class _Compiler:
         else:
             self.n_scratch += 1
             out = len(self.inputs) + self.n_scratch - 1
-        self.ops.append(Op(func, args, out, zero, zero_exponent))
+        self.ops.append(Op(func, args, out, zero, zero_exponent, negative))
         for x in args:
             if self.scratch(x):
                 self.live[int(x)] -= 1
@@ -232,6 +234,9 @@ class _Compiler:
             return self.op(_POWERS[b], (a,), reuse=(a,))
         if isinstance(b, float) and b == -1.0:
             return self.divide(1.0, a)
+        if isinstance(b, float) and b == 1 / 3 and isinstance(a, int):
+            # cbrt is exact and fast where np.power is slow; a negative base stays NaN
+            return self.op(np.cbrt, (a,), reuse=(), negative=a)
         if isinstance(b, float) and b >= 0:
             return self.op(np.power, (a, b), reuse=(a,))
         # base and exponent are read after the power: the result goes elsewhere

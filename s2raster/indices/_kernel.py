@@ -39,6 +39,7 @@ class Op:
     out: int
     zero: int | None = None
     zero_exponent: Operand | None = None  # for x ** e: NaN where x == 0 and e < 0
+    negative: int | None = None  # NaN where this register is negative (a cube root)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ def _step(op: Op, regs: list[np.ndarray]) -> None:
         den = regs[op.zero]
         if not den.all():  # NaN is truthy: only true zeros
             target[den == 0] = np.nan
+    if op.negative is not None:
+        below = regs[op.negative] < 0
+        if below.any():
+            target[below] = np.nan
     if op.zero_exponent is not None:  # rare: an exponent that may be negative
         base, exponent = args[0], op.zero_exponent
         power = regs[exponent] if isinstance(exponent, int) else exponent

@@ -121,6 +121,17 @@ def test_pieces_threads_and_odd_layouts(monkeypatch: pytest.MonkeyPatch) -> None
     assert program(*big[:, :0]).shape == (0, 70)
 
 
+def test_cube_root() -> None:
+    """x ** (1 / 3) (AVI, SI) is np.cbrt, NaN for a negative base as np.power gives."""
+    x = np.array([-8.0, -0.0, 0.0, 8.0, 0.3, np.nan], np.float32)
+    program = compile_tree(parse("B08 ** (1 / 3)", {"B08"}), ["B08"])
+    assert any(op.func is np.cbrt for op in program.ops)
+    with np.errstate(invalid="ignore"):
+        expected = x ** (1 / 3)
+    np.testing.assert_allclose(program(x), expected, rtol=1e-6)
+    np.testing.assert_array_equal(np.isnan(program(x)), np.isnan(expected))
+
+
 def test_integer_powers_are_multiplications() -> None:
     x = RNG.uniform(0, 2, size=1000).astype(np.float32)
     for exponent in (3, 4):
