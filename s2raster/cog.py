@@ -1,10 +1,19 @@
 """Writing GeoTIFFs and Cloud-Optimized GeoTIFFs block by block, atomically.
 
-The array (numpy or dask, ``(band, y, x)``) is computed and written window by window
-into a tiled GeoTIFF in a hidden temporary folder beside the target, overviews are built
-on disk, the COG driver copies it into its final layout (streaming from disk), and the
-result is renamed onto the target. Peak memory stays near a few chunks plus the bounded
-GDAL block cache, whatever the area; a failure leaves neither the target nor temp files.
+The array (numpy or dask, ``(band, y, x)``) is computed block by block (on the threaded
+scheduler, or on the ``distributed`` cluster of the current client) and written in a hidden
+temporary folder beside the target, then renamed onto it; a failure leaves neither the
+target nor temp files. Two ways, by codec:
+
+- a COG in DEFLATE (or uncompressed) without predictor, the default, is *streamed*
+  (:mod:`s2raster._cogstream`): every tile is compressed as soon as its pixels are in, by
+  the task that brought them (in parallel, while other tiles download), overview level 1
+  is averaged from each block as it arrives, and at the end the compressed tiles are
+  copied into the COG layout under GDAL-written metadata: nothing is compressed twice;
+- any other codec, predictor or a plain GeoTIFF goes through GDAL: an uncompressed tiled
+  intermediate, overviews built on it, and the COG (or GTiff) driver's copy.
+
+Peak memory stays near a few blocks plus the bounded GDAL block cache, whatever the area.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -28,7 +37,10 @@ from rasterio.enums import Resampling
 from rasterio.io import DatasetWriter
 from rasterio.windows import Window
 
-from s2raster.errors import ExportError, InputError
+from s2raster._coglevels import Codec
+from s2raster._cogstream import CogStream, even_blocks
+from s2raster._feed import feed
+from s2raster.errors import ExportError, InputError, S2RasterError
 from s2raster.tags import band_tags, export_tags
 from s2raster.xr import georeference
 
@@ -42,6 +54,8 @@ _CODECS = {"DEFLATE", "LZW", "ZSTD", "LZMA", "NONE", "PACKBITS", "LERC", "LERC_D
 _PREDICTOR_CODECS = {"DEFLATE", "LZW", "ZSTD", "LZMA"}
 _COG_PREDICTOR = {1: "NO", 2: "STANDARD", 3: "FLOATING_POINT"}
 _LEVEL_OPTION = {"DEFLATE": "ZLEVEL", "ZSTD": "ZSTD_LEVEL", "LZMA": "LZMA_PRESET"}
+#: DEFLATE effort of the streamed path when ``level`` is not given (zlib 1-9).
+STREAM_LEVEL = 6
 
 
 def write_geotiff(
@@ -84,19 +98,30 @@ def write_geotiff(
     creation = _creation_options(compression, blocksize, overviews, cog, num_threads)
     _check_folder(target, da.nbytes)
     workdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+
+    def meta() -> dict[str, str]:  # after the pixels: ``tags`` may record what they cost
+        return export_tags(da.attrs, tags() if callable(tags) else tags)
+
     try:
         with rasterio.Env(GDAL_CACHEMAX=CACHE_MB, GDAL_NUM_THREADS=str(num_threads)):
-            raw = workdir / "raw.tif"
-            with rasterio.open(raw, "w", **_raw_profile(da, crs, transform, blocksize)) as dst:
-                _write_data(da, dst)
-                meta = export_tags(da.attrs, tags() if callable(tags) else tags)
-                _describe(dst, names, meta, band_tags(da))
-            if overviews:
-                _build_overviews(raw, blocksize)
             final = workdir / "final.tif"
-            rasterio.shutil.copy(raw, final, driver="COG" if cog else "GTiff", **creation)
+            codec = _stream_codec(compression) if cog else None
+            if codec is not None:
+                _write_streamed(da, final, (crs, transform), names, meta, blocksize,
+                                overviews, codec, workdir)  # fmt: skip
+            else:
+                raw = workdir / "raw.tif"
+                profile = _raw_profile(da, crs, transform, blocksize)
+                with rasterio.open(raw, "w", **profile) as dst:
+                    feed(da.data, _Target(dst), strip_rows=_strip_rows(da, 1))
+                    _describe(dst, names, meta(), band_tags(da))
+                if overviews:
+                    _build_overviews(raw, blocksize)
+                rasterio.shutil.copy(raw, final, driver="COG" if cog else "GTiff", **creation)
         final.replace(target)
-    except rasterio.errors.RasterioError as exc:
+    except (rasterio.errors.RasterioError, OSError) as exc:
+        if isinstance(exc, S2RasterError):  # a failed download (ServiceError...) stays itself
+            raise
         raise ExportError(f"cannot write {target}: {exc}") from exc
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -216,29 +241,61 @@ def _describe(
             dst.update_tags(i, **band_meta)
 
 
-def _write_data(da: xr.DataArray, dst: DatasetWriter) -> None:
+def _stream_codec(compression: Mapping[str, Any]) -> Codec | None:
+    """The streamed path's codec for these COG options, or None (GDAL's path)."""
+    name, level = compression["COMPRESS"], compression.get("LEVEL", STREAM_LEVEL)
+    if name not in ("DEFLATE", "NONE") or compression.get("PREDICTOR", "NO") != "NO":
+        return None
+    if name == "DEFLATE" and not 1 <= int(level) <= 9:  # zlib's levels (GDAL's go to 12)
+        return None
+    return Codec(name, int(level))
+
+
+def _write_streamed(
+    da: xr.DataArray,
+    final: Path,
+    georef: tuple[CRS, Affine],
+    names: Sequence[str],
+    meta: Callable[[], Mapping[str, str]],
+    blocksize: int,
+    overviews: bool,
+    codec: Codec,
+    workdir: Path,
+) -> None:
+    """The COG through :class:`~s2raster._cogstream.CogStream` (see the module docstring)."""
+    bands, height, width = (int(n) for n in da.shape)
     data = da.data
-    if isinstance(data, np.ndarray):
-        _write_numpy(data, dst)
-        return
-    import dask.array as dsa
+    stream = CogStream(
+        (bands, height, width),
+        np.dtype(da.dtype),
+        block=blocksize,
+        codec=codec,
+        workdir=workdir,
+        factors=overview_factors(height, width, blocksize) if overviews else [],
+        even_blocks=isinstance(data, np.ndarray) or even_blocks(data.chunks),
+    )
 
-    target = _Target(dst)
+    def template(path: Path) -> None:
+        profile = {**_raw_profile(da, *georef, blocksize), "width": 1, "height": 1}
+        profile.update(tiled=False, compress=codec.name, BIGTIFF="NO")
+        for key in ("blockxsize", "blockysize"):
+            profile.pop(key)
+        with rasterio.open(path, "w", **profile) as dst:
+            _describe(dst, names, meta(), band_tags(da))
+            if overviews:
+                dst.update_tags(ns="rio_overview", resampling="average")
+
     try:
-        dsa.store(data, cast(Any, target), lock=False, scheduler="threads")
+        feed(data, stream, strip_rows=_strip_rows(da, 2 * blocksize))
+        stream.finish(template, final)
     finally:
-        # When a chunk fails, dask raises here while pool threads may still be storing
-        # others: no write may touch the dataset once it is closed.
-        target.close()
+        stream.cleanup()
 
 
-def _write_numpy(data: np.ndarray, dst: DatasetWriter) -> None:
-    row_bytes = max(data.shape[0] * data.shape[2] * data.dtype.itemsize, 1)
-    step = max(_STRIP_BYTES // row_bytes, 1)
-    for row in range(0, data.shape[1], step):
-        strip = data[:, row : row + step]
-        window = Window(0, row, data.shape[2], strip.shape[1])
-        dst.write(np.ascontiguousarray(strip, dtype=dst.dtypes[0]), window=window)
+def _strip_rows(da: xr.DataArray, multiple: int) -> int:
+    """Rows of a numpy strip: about :data:`_STRIP_BYTES`, a multiple of ``multiple``."""
+    row_bytes = max(da.shape[0] * da.shape[2] * np.dtype(da.dtype).itemsize, 1)
+    return max(multiple, _STRIP_BYTES // row_bytes // multiple * multiple)
 
 
 class _Target:
@@ -250,7 +307,7 @@ class _Target:
 
     def __init__(self, dst: DatasetWriter) -> None:
         self.dst = dst
-        self.shape = (dst.count, dst.height, dst.width)
+        self.shape: tuple[int, int, int] = (dst.count, dst.height, dst.width)
         self.dtype = np.dtype(dst.dtypes[0])
         self.ndim = 3
         self.lock = threading.Lock()
