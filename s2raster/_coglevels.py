@@ -6,8 +6,9 @@ block covers whole is compressed at once from the block; the parts of a tile tha
 blocks wait in a sparse, tile-major staging file until the last part arrives, then the tile
 is compressed. Compressed tiles (one per band: band-interleaved, which compresses Sentinel-2
 reflectance about 13 % better than pixel interleave) go to a spool file shared by all levels;
-:mod:`s2raster._tiff` lays them out as a COG at the end. ``zlib`` releases the GIL, so tiles
-compress in parallel, overlapping the downloads.
+:mod:`s2raster._tiff` lays them out as a COG at the end. DEFLATE is libdeflate's (the
+``deflate`` package: the library GDAL's DEFLATE uses, same levels 1-12, zlib streams); it
+releases the GIL, so tiles compress in parallel, overlapping the downloads.
 
 Overviews are averages of 2 x 2 pixels, no-data (NaN) left out, each level from the one
 above it (as GDAL's ``AVERAGE``). Level 1 is made from each block as it arrives (blocks
@@ -20,10 +21,10 @@ from __future__ import annotations
 import math
 import os
 import threading
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import deflate
 import numpy as np
 
 __all__ = ["Level", "Spool", "halve"]
@@ -56,7 +57,8 @@ class Spool:
 
 @dataclass(frozen=True)
 class Codec:
-    """How a tile's bytes are compressed: ``DEFLATE`` (zlib, TIFF compression 8) or ``NONE``."""
+    """How a tile's bytes are compressed: ``DEFLATE`` (a zlib stream, TIFF compression 8;
+    ``level`` 1-12 as GDAL's) or ``NONE``."""
 
     name: str
     level: int
@@ -67,7 +69,7 @@ class Codec:
 
     def encode(self, data: np.ndarray) -> bytes:
         raw = np.ascontiguousarray(data).tobytes()
-        return zlib.compress(raw, self.level) if self.name == "DEFLATE" else raw
+        return deflate.zlib_compress(raw, self.level) if self.name == "DEFLATE" else raw
 
 
 class Level:
