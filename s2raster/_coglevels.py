@@ -39,7 +39,7 @@ class Spool:
         self._size = 0
         self._lock = threading.Lock()
 
-    def append(self, data: bytes) -> tuple[int, int]:
+    def append(self, data: bytes | bytearray) -> tuple[int, int]:
         """Write ``data``; return its ``(offset, size)``. Thread-safe (distinct offsets)."""
         with self._lock:
             offset = self._size
@@ -67,7 +67,7 @@ class Codec:
     def tiff_code(self) -> int:
         return 8 if self.name == "DEFLATE" else 1
 
-    def encode(self, data: np.ndarray) -> bytes:
+    def encode(self, data: np.ndarray) -> bytes | bytearray:
         raw = np.ascontiguousarray(data).tobytes()
         return deflate.zlib_compress(raw, self.level) if self.name == "DEFLATE" else raw
 
