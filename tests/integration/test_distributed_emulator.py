@@ -153,3 +153,31 @@ def test_a_worker_with_other_credentials_refuses(
     finally:
         for worker, value in old.items():
             client.run(swap, value, workers=[worker])
+
+
+def test_to_geotiff_on_the_cluster_writes_the_same_cog(
+    emulator: Emulator, client: Client, tmp_path: Path
+) -> None:
+    """Blocks computed by the workers, compressed and laid out in this process."""
+    import rasterio
+    from rio_cogeo.cogeo import cog_validate
+
+    from s2raster.export import to_geotiff
+
+    da = _load(emulator, cache=tmp_path / "cache")
+    on_cluster = to_geotiff(da, tmp_path / "cluster.tif")
+    load_id = next(iter(dict(da.data.__dask_graph__()).values()))[0].load_id
+
+    def knows(load: str) -> bool:
+        from s2raster import _runtime
+
+        return load in _runtime._remote
+
+    assert any(client.run(knows, load_id).values())  # the tiles were read on the workers
+    import dask
+
+    with dask.config.set(scheduler="threads"):
+        threaded = to_geotiff(da, tmp_path / "threads.tif")
+    assert cog_validate(on_cluster, quiet=True)[0]
+    with rasterio.open(on_cluster) as a, rasterio.open(threaded) as b:
+        assert np.array_equal(a.read(), b.read(), equal_nan=True)
