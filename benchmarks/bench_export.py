@@ -160,7 +160,7 @@ def _cpu() -> float:
 
 
 def run(mode: str, size: int, chunk: int, options: dict[str, object]) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "tile.tif"
         cmd = [sys.executable, __file__, "--size", str(size), "--chunk", str(chunk)]
         cmd += ["--child", str(out), "--mode", mode, "--options", json.dumps(options)]
@@ -201,6 +201,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=10980)
     parser.add_argument("--chunk", type=int, default=2500)
     parser.add_argument("--codecs", action="store_true", help="also the codec table")
+    parser.add_argument(
+        "--modes", default="stream,gdal,anchor-lzw,anchor-deflate", help="which runs (comma)"
+    )
     parser.add_argument("--codec-size", type=int, default=5000, help="side of the codec runs")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="stream", help=argparse.SUPPRESS)
@@ -213,13 +216,15 @@ def main() -> None:
     print(f"  imports alone: peak RSS {baseline_rss_mb():.0f} MB")
     compute = run("compute", args.size, args.chunk, {})
     print(line("compute the chunks only", compute, None))
-    for name, mode, options in (
-        ("to_geotiff (streamed)", "stream", {}),
-        ("to_geotiff (GDAL path)", "gdal", {}),
-        ("anchor: COG driver, LZW", "anchor", {}),
-        ("anchor: COG driver, DEFLATE", "anchor", {"COMPRESS": "DEFLATE"}),
-    ):
-        print(line(name, run(mode, args.size, args.chunk, options), compute))
+    runs = {
+        "stream": ("to_geotiff (streamed)", "stream", {}),
+        "gdal": ("to_geotiff (GDAL path)", "gdal", {}),
+        "anchor-lzw": ("anchor: COG driver, LZW", "anchor", {}),
+        "anchor-deflate": ("anchor: COG driver, DEFLATE", "anchor", {"COMPRESS": "DEFLATE"}),
+    }
+    for key in args.modes.split(","):
+        name, mode, options = runs[key]
+        print(line(name, run(mode, args.size, args.chunk, options), compute), flush=True)
     if args.codecs:
         base = run("compute", args.codec_size, args.chunk, {})
         side = args.codec_size

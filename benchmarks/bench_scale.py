@@ -149,7 +149,7 @@ def main() -> None:
     try:
         for scheduler in args.schedulers.split(","):
             for sample_type in args.sample_types.split(","):
-                with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
+                with tempfile.TemporaryDirectory() as tmp:
                     settings: dict[str, object] = {
                         "base_url": emu["SH_BASE_URL"],
                         "token_url": emu["SH_TOKEN_URL"],
@@ -165,6 +165,7 @@ def main() -> None:
                     again = measure(proc, env, settings)
                 name = f"{scheduler}, {sample_type}"
                 report(name, first, again, args, sample_type)
+                sys.stdout.flush()
                 results[name] = {"first": first, "cached": again}
     finally:
         proc.terminate()
