@@ -4,14 +4,16 @@ Data: 10980 x 10980 float32 reflectance bands (482 MB each). To keep memory low,
 are distinct windows of one random pool of two bands' size (each band a separate
 contiguous stream, far apart in memory: reading two of them is two DRAM streams).
 
-Anchors, measured in the same run: ``np.add(a, b, out=c)`` reads two bands and writes one
-(3 streams); the bound of an index reading k bands is that time x (k + 1) / 3 -- reading its
-inputs and writing its output once. "into" writes into an existing array, "fresh" into a
-new one (as any function returning a new array must: the kernel zeroes the new pages);
-each the best of one thread and two (halves in a thread pool).
+Anchors: ``np.add(a, b, out=c)`` reads two bands and writes one (3 streams); the bound of
+an index reading k bands is that time x (k + 1) / 3 -- reading its inputs and writing its
+output once. "into" writes into an existing array, "fresh" into a new one (as any function
+returning a new array must: the kernel zeroes the new pages); on one thread or two, whichever
+streams faster. The anchors are timed in turn with each candidate (best of ``--repeat``
+rounds each), so a machine shared with other work slows both alike.
 
 Candidates for NDVI and EVI: ``s2raster.indices.compute`` (the compiled tape: numpy ufuncs
-over cache-sized pieces with preallocated scratch, two threads), the same tape on one
+over cache-sized pieces with preallocated scratch, two threads), the same on dask chunks
+(threaded scheduler; the chunks of the inputs are views, so no load cost), the tape on one
 thread, numexpr (the same formula tree; NaN-safe with ``where(d == 0, nan, n / d)`` per
 division, and unguarded), a plain numpy expression, and ``spyndex.computeIndex``. Then
 ``compute`` over every catalogue index: the median (and quartiles) of time / bound.
@@ -78,17 +80,40 @@ def halves(func: Callable[..., Any], out: np.ndarray, *inputs: np.ndarray) -> No
         job.result()
 
 
-def anchors(a: np.ndarray, b: np.ndarray, repeat: int) -> dict[str, float]:
-    """Seconds for one 3-stream pass (read 2, write 1), into an existing and a fresh array."""
-    c = np.empty_like(a)
-    into = min(
-        best(lambda: np.add(a, b, out=c), repeat), best(lambda: halves(np.add, c, a, b), repeat)
-    )
-    fresh = min(
-        best(lambda: np.add(a, b), repeat),
-        best(lambda: halves(np.add, np.empty_like(a), a, b), repeat),
-    )
-    return {"into": into, "fresh": fresh}
+class Anchors:
+    """The 3-stream pass ``np.add(a, b)`` into an existing array and into a fresh one, on one
+    thread or two (whichever streams faster here), timed next to each candidate."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, repeat: int) -> None:
+        self.a, self.b, self.c = a, b, np.empty_like(a)
+        one = best(lambda: np.add(a, b, out=self.c), repeat)
+        two = best(lambda: halves(np.add, self.c, a, b), repeat)
+        self.threads = 1 if one <= two else 2
+
+    def into(self) -> None:
+        if self.threads == 1:
+            np.add(self.a, self.b, out=self.c)
+        else:
+            halves(np.add, self.c, self.a, self.b)
+
+    def fresh(self) -> None:
+        if self.threads == 1:
+            np.add(self.a, self.b)
+        else:
+            halves(np.add, np.empty_like(self.a), self.a, self.b)
+
+    def paired(self, func: Callable[[], Any], repeat: int) -> tuple[float, float, float]:
+        """Best seconds of ``func``, of into and of fresh, timed in turn (a busy machine
+        slows all three alike)."""
+        func()
+        times: list[list[float]] = [[], [], []]
+        for _ in range(repeat):
+            for i, f in enumerate((func, self.into, self.fresh)):
+                start = time.perf_counter()
+                f()
+                times[i].append(time.perf_counter() - start)
+        cand, into, fresh = (min(t) for t in times)
+        return cand, into, fresh
 
 
 # --- numexpr, compiled from the same formula tree ---------------------------------------------
@@ -142,9 +167,14 @@ class NumexprKernel:
 # --- the runs ---------------------------------------------------------------------------------
 
 
-def report(label: str, seconds: float, bound: dict[str, float]) -> None:
-    ratios = f"{seconds / bound['into']:5.2f}x into  {seconds / bound['fresh']:5.2f}x fresh"
-    print(f"  {label:44s} {seconds * 1e3:8.0f} ms  {ratios}")
+def report(label: str, n_inputs: int, timed: tuple[float, float, float]) -> tuple[float, float]:
+    """Print a candidate's time and its ratios to the bound (into, fresh); return them."""
+    seconds, into, fresh = timed
+    scale = (n_inputs + 1) / 3
+    ratio_into, ratio_fresh = seconds / (into * scale), seconds / (fresh * scale)
+    ratios = f"{ratio_into:5.2f}x into  {ratio_fresh:5.2f}x fresh"
+    print(f"  {label:46s} {seconds * 1e3:8.0f} ms  {ratios}  (bound {into * scale * 1e3:.0f} ms)")
+    return ratio_into, ratio_fresh
 
 
 def plain_numpy(name: str, b: dict[str, np.ndarray]) -> Callable[[], Any]:
@@ -167,21 +197,21 @@ def spyndex_call(name: str, b: dict[str, np.ndarray]) -> Callable[[], Any] | Non
     return lambda: spyndex.computeIndex(name, params)
 
 
-def bound_for(anchor: dict[str, float], n_inputs: int) -> dict[str, float]:
-    return {k: v * (n_inputs + 1) / 3 for k, v in anchor.items()}
+def _dask(name: str, lazy: xr.Dataset) -> Any:
+    return indices.compute(name, lazy).compute(scheduler="threads")
 
 
-def headline(bands: dict[str, np.ndarray], anchor: dict[str, float], repeat: int) -> None:
+def headline(bands: dict[str, np.ndarray], anchors: Anchors, repeat: int) -> None:
     for name in ("NDVI", "EVI"):
         (formula,) = formulas([name], {})
         inputs = [bands[b] for b in formula.bands]
-        bound = bound_for(anchor, len(inputs))
         print(f"{name}: {formula.text}  ({len(inputs)} bands in, 1 out)")
-        report("bound (read inputs + write output once)", bound["into"], bound)
         data = as_dataset(bands, formula.bands)
         runs: list[tuple[str, Callable[[], Any]]] = [
             ("s2raster.indices.compute (tape, 2 threads)", partial(indices.compute, name, data))
         ]
+        lazy = data.chunk({"y": 2048, "x": 2048})
+        runs.append(("compute on dask (2048 px chunks), .compute()", partial(_dask, name, lazy)))
         tape = compile_tree(formula.tree, formula.bands)
         runs.append(("compiled tape, 1 thread", partial(tape, *inputs, threads=1)))
         for safe in (True, False):
@@ -194,24 +224,23 @@ def headline(bands: dict[str, np.ndarray], anchor: dict[str, float], repeat: int
             runs.append(("spyndex.computeIndex", call))
         with np.errstate(all="ignore"):
             for label, func in runs:
-                report(label, best(func, repeat), bound)
+                report(label, len(inputs), anchors.paired(func, repeat))
 
 
-def catalogue(bands: dict[str, np.ndarray], anchor: dict[str, float], repeat: int) -> None:
-    ratios: dict[str, float] = {}
+def catalogue(bands: dict[str, np.ndarray], anchors: Anchors, repeat: int) -> None:
+    ratios: dict[str, tuple[float, float]] = {}
     for name in indices.catalogue().index:
         constants: dict[str, Any] = {"PAR": 1500.0} if name == "NIRvP" else {}
         (formula,) = formulas([name], constants)
         run = partial(indices.compute, name, as_dataset(bands, formula.bands), **constants)
-        ratios[name] = best(run, repeat) / bound_for(anchor, len(formula.bands))["into"]
-    values = np.array(list(ratios.values()))
-    q1, median, q3 = np.percentile(values, [25, 50, 75])
-    print(
-        f"catalogue: {len(values)} indices, time / bound (into): median {median:.2f}x, "
-        f"quartiles {q1:.2f}x..{q3:.2f}x, best {values.min():.2f}x"
-    )
-    worst = sorted(ratios.items(), key=lambda kv: -kv[1])[:5]
-    print("  slowest: " + ", ".join(f"{k} {v:.1f}x" for k, v in worst))
+        ratios[name] = report(name, len(formula.bands), anchors.paired(run, repeat))
+    for i, kind in enumerate(("into", "fresh")):
+        values = np.array([r[i] for r in ratios.values()])
+        q1, median, q3 = np.percentile(values, [25, 50, 75])
+        print(
+            f"catalogue: {len(values)} indices, time / bound ({kind}): median {median:.2f}x, "
+            f"quartiles {q1:.2f}x..{q3:.2f}x, best {values.min():.2f}x, worst {values.max():.2f}x"
+        )
 
 
 def main() -> None:
@@ -221,23 +250,25 @@ def main() -> None:
     parser.add_argument("--catalogue-size", type=int, default=None)
     parser.add_argument("--catalogue-repeat", type=int, default=1)
     parser.add_argument("--no-catalogue", action="store_true")
+    parser.add_argument("--no-headline", action="store_true")
     args = parser.parse_args()
     bands = make_bands(args.size)
-    anchor = anchors(bands["B04"], bands["B08"], args.repeat)
+    anchors = Anchors(bands["B04"], bands["B08"], args.repeat)
     mb = args.size**2 * 4 / 1e6
     print(f"{args.size} x {args.size} float32 bands ({mb:.0f} MB each), {os.cpu_count()} cores")
     print(
-        f"anchor np.add(a, b, out=c): into {anchor['into'] * 1e3:.0f} ms "
-        f"({3 * mb / anchor['into'] / 1e3:.1f} GB/s), fresh {anchor['fresh'] * 1e3:.0f} ms"
+        f"anchor np.add(a, b): {anchors.threads} thread(s); bound of k bands = its time x (k+1)/3"
     )
-    headline(bands, anchor, args.repeat)
+    if not args.no_headline:
+        headline(bands, anchors, args.repeat)
     if args.no_catalogue:
         return
     if args.catalogue_size and args.catalogue_size != args.size:
+        del bands, anchors
         bands = make_bands(args.catalogue_size)
-        anchor = anchors(bands["B04"], bands["B08"], args.repeat)
-        print(f"catalogue at {args.catalogue_size} px: anchor into {anchor['into'] * 1e3:.0f} ms")
-    catalogue(bands, anchor, args.catalogue_repeat)
+        anchors = Anchors(bands["B04"], bands["B08"], args.repeat)
+        print(f"catalogue at {args.catalogue_size} x {args.catalogue_size} px")
+    catalogue(bands, anchors, args.catalogue_repeat)
 
 
 if __name__ == "__main__":

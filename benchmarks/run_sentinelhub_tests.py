@@ -5,9 +5,14 @@ Usage::
     python benchmarks/run_sentinelhub_tests.py /tmp/shpy-snapshot [--junit out.xml]
 
 ``SNAPSHOT`` is a checkout of the sentinelhub-py repository's tree (its ``tests/`` folder
-and ``pyproject.toml``; its source distribution ships no tests), made beforehand, e.g.
-from the mirror: ``git --git-dir=<mirror> archive HEAD tests pyproject.toml | tar -x -C
-/tmp/shpy-snapshot``. This script downloads nothing: it starts an emulator on loopback,
+and ``pyproject.toml``; its source distribution ships no tests), made beforehand outside
+this repository, e.g. file by file from a bare mirror (whose few LFS images are absent)::
+
+    cd <mirror> && for f in $(git ls-tree -r --name-only HEAD -- tests pyproject.toml); do
+      mkdir -p /tmp/shpy-snapshot/$(dirname $f)
+      git show HEAD:$f > /tmp/shpy-snapshot/$f || rm /tmp/shpy-snapshot/$f; done
+
+This script downloads nothing: it starts an emulator on loopback,
 runs the Process API, Catalog, session and download-client tests in a pytest subprocess
 (the installed sentinelhub package, the snapshot's tests, ``_sh_redirect`` sending the
 service hosts to the emulator), then prints every failure with its cause from
@@ -54,7 +59,7 @@ CAUSES: tuple[tuple[str, str, str], ...] = (
     (
         "test_catalog.py::test_info_with_different_deployments*",
         OUT_OF_SCOPE,
-        "asserts links under https://services.sentinel-hub.com; the emulator gives its own URL",
+        "asserts links under the public URL this run sends to the emulator, which names its own",
     ),
     ("test_catalog.py::test_get_collections", OUT_OF_SCOPE, "expects 3+ collections, S2 has 2"),
     ("test_catalog.py::test_get_feature", SYNTHETIC, "fetches a real product id"),
@@ -75,7 +80,9 @@ def cause_of(test_id: str) -> tuple[str, str]:
     return "unclassified", ""
 
 
-def run_pytest(snapshot: Path, emulator: Emulator, junit: Path, workdir: Path) -> int:
+def run_pytest(
+    snapshot: Path, emulator: Emulator, junit: Path, workdir: Path, *, shapes_only: bool
+) -> int:
     """The snapshot's tests in a subprocess (cwd outside the snapshot, so that its own
     ``sentinelhub`` source never shadows the installed one)."""
     repo = Path(__file__).resolve().parents[1]
@@ -87,6 +94,7 @@ def run_pytest(snapshot: Path, emulator: Emulator, junit: Path, workdir: Path) -
         "SH_TOKEN_URL": emulator.token_url,
         "S2RASTER_SH_EMULATOR": emulator.base_url,
         "XDG_CONFIG_HOME": str(workdir / "config"),
+        "S2RASTER_SH_SHAPES_ONLY": "1" if shapes_only else "0",
         "PYTHONPATH": os.pathsep.join([str(repo / "benchmarks"), str(repo)]),
     }
     env.pop("SH_PROFILE", None)
@@ -131,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("snapshot", type=Path, help="checkout of the sentinelhub-py tree")
     parser.add_argument("--junit", type=Path, help="keep the JUnit XML report here")
+    parser.add_argument(
+        "--shapes-only",
+        action="store_true",
+        help="check the shapes of images but not their pixel statistics (synthetic data)",
+    )
     args = parser.parse_args(argv)
     snapshot = args.snapshot.resolve()
     if not (snapshot / "tests" / "conftest.py").is_file():
@@ -138,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, Emulator() as emulator:
         workdir = Path(tmp)
         junit = args.junit.resolve() if args.junit else workdir / "junit.xml"
-        run_pytest(snapshot, emulator, junit, workdir)
+        run_pytest(snapshot, emulator, junit, workdir, shapes_only=args.shapes_only)
         return report(outcomes(junit))
 
 

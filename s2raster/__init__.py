@@ -20,6 +20,7 @@ from s2raster.errors import (
     InputError,
     NetworkError,
     NoDataError,
+    NoDataWarning,
     ResponseError,
     S2RasterError,
     ServiceError,
@@ -27,16 +28,27 @@ from s2raster.errors import (
 
 if TYPE_CHECKING:
     from s2raster._load import LoadStats, load, load_plan
+    from s2raster._local_stats import local_statistics
+    from s2raster._statistics import plan_statistics, statistics
+    from s2raster.acquisitions import dates, plan_series
     from s2raster.cdse import cdse_config
+    from s2raster.clouds import mask_clouds, valid_fraction
+    from s2raster.composite import composite
     from s2raster.cost import Quota
     from s2raster.emulator.errors import EmulatorError
     from s2raster.export import to_geotiff
     from s2raster.grid import Grid, Tile
     from s2raster.plan import Plan, make_plan
+    from s2raster.zonal import zonal_stats
 
 #: public name -> (module, attribute), imported on first access.
 _LAZY = {
     "cdse_config": ("s2raster.cdse", "cdse_config"),
+    "composite": ("s2raster.composite", "composite"),
+    "dates": ("s2raster.acquisitions", "dates"),
+    "mask_clouds": ("s2raster.clouds", "mask_clouds"),
+    "plan_series": ("s2raster.acquisitions", "plan_series"),
+    "valid_fraction": ("s2raster.clouds", "valid_fraction"),
     "EmulatorError": ("s2raster.emulator.errors", "EmulatorError"),
     "to_geotiff": ("s2raster.export", "to_geotiff"),
     "Grid": ("s2raster.grid", "Grid"),
@@ -47,6 +59,10 @@ _LAZY = {
     "Plan": ("s2raster.plan", "Plan"),
     "Quota": ("s2raster.cost", "Quota"),
     "make_plan": ("s2raster.plan", "make_plan"),
+    "zonal_stats": ("s2raster.zonal", "zonal_stats"),
+    "statistics": ("s2raster._statistics", "statistics"),
+    "local_statistics": ("s2raster._local_stats", "local_statistics"),
+    "plan_statistics": ("s2raster._statistics", "plan_statistics"),
 }
 
 
@@ -76,6 +92,7 @@ __all__ = [
     "LoadStats",
     "NetworkError",
     "NoDataError",
+    "NoDataWarning",
     "Plan",
     "Quota",
     "ResponseError",
@@ -84,8 +101,17 @@ __all__ = [
     "Tile",
     "__version__",
     "cdse_config",
+    "composite",
+    "dates",
     "load",
     "load_plan",
+    "local_statistics",
     "make_plan",
+    "mask_clouds",
+    "plan_series",
+    "plan_statistics",
+    "statistics",
     "to_geotiff",
+    "valid_fraction",
+    "zonal_stats",
 ]

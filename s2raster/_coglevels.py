@@ -58,18 +58,39 @@ class Spool:
 @dataclass(frozen=True)
 class Codec:
     """How a tile's bytes are compressed: ``DEFLATE`` (a zlib stream, TIFF compression 8;
-    ``level`` 1-12 as GDAL's) or ``NONE``."""
+    ``level`` 1-12 as GDAL's) or ``NONE``; ``predictor`` 1 (none), 2 (horizontal
+    differencing, integers) or 3 (floating point), as libtiff applies them to each row."""
 
     name: str
     level: int
+    predictor: int = 1
 
     @property
     def tiff_code(self) -> int:
         return 8 if self.name == "DEFLATE" else 1
 
     def encode(self, data: np.ndarray) -> bytes | bytearray:
-        raw = np.ascontiguousarray(data).tobytes()
+        raw = _predict(np.ascontiguousarray(data), self.predictor).tobytes()
         return deflate.zlib_compress(raw, self.level) if self.name == "DEFLATE" else raw
+
+
+def _predict(tile: np.ndarray, predictor: int) -> np.ndarray:
+    """A 2-D tile (one band) with libtiff's predictor applied along each row."""
+    if predictor == 1:
+        return tile
+    if predictor == 2:  # each sample minus the one before it (wrapping integers)
+        diffs: np.ndarray = tile.copy()
+        diffs[:, 1:] = tile[:, 1:] - tile[:, :-1]
+        return diffs
+    # 3: each row's bytes split into planes, most significant first (libtiff's fpDiff),
+    # then each byte minus the one before it
+    rows, cols = tile.shape
+    size = tile.dtype.itemsize
+    planes = tile.astype(tile.dtype.newbyteorder(">"), copy=False).view(np.uint8)
+    planes = planes.reshape(rows, cols, size).transpose(0, 2, 1).reshape(rows, cols * size)
+    out: np.ndarray = planes.copy()
+    out[:, 1:] = planes[:, 1:] - planes[:, :-1]
+    return out
 
 
 class Level:

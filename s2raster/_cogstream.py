@@ -5,8 +5,9 @@ takes numpy strips too): each block is cut into the tiles of the full-resolution
 of overview level 1 (its 2 x 2 averages), and every tile is compressed by the thread that
 completes it (:mod:`s2raster._coglevels`), while other tasks are still downloading. When the
 last block is in, the smaller overviews are made from level 1 (a sixteenth of the raster
-and less), GDAL writes a one-pixel template with the metadata, and :mod:`s2raster._tiff`
-copies the compressed tiles into their COG layout. Nothing is compressed twice.
+and less), GDAL writes a one-pixel template with the metadata (and the band statistics,
+exact, summed from every block as it arrived), and :mod:`s2raster._tiff` copies the
+compressed tiles into their COG layout. Nothing is compressed twice.
 
 Memory: the blocks in flight, a tile per compressing thread, two rows of level-1 tiles at
 the end. Disk (temporary, beside the target): the compressed tiles, the straddling parts of
@@ -17,16 +18,131 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rasterio
+import xarray as xr
+from rasterio.enums import ColorInterp
+from rasterio.io import DatasetWriter
 
 from s2raster._coglevels import Codec, Level, Spool, halve
+from s2raster._feed import feed, strip_rows
 from s2raster._tiff import LevelLayout, assemble
 
-__all__ = ["CogStream"]
+__all__ = ["CogStream", "stream_codec", "write_streamed"]
+
+_PREDICTORS = {None: 1, "NO": 1, "STANDARD": 2, "FLOATING_POINT": 3}
+
+
+def stream_codec(compression: Mapping[str, Any], dtype: np.dtype[Any]) -> Codec | None:
+    """The streamed path's codec for these COG options, or None (GDAL's path): DEFLATE or
+    no compression; predictor 2 on integers, 3 on floats."""
+    name = compression["COMPRESS"]
+    predictor = _PREDICTORS.get(compression.get("PREDICTOR"))
+    if name not in ("DEFLATE", "NONE") or predictor is None:
+        return None
+    kind = np.dtype(dtype).kind
+    if (predictor == 2 and kind not in "iu") or (predictor == 3 and kind != "f"):
+        return None
+    return Codec(name, int(compression.get("LEVEL", 1)), predictor if name == "DEFLATE" else 1)
+
+
+def write_streamed(
+    da: xr.DataArray,
+    final: Path,
+    profile: Mapping[str, Any],
+    describe: Callable[[DatasetWriter], None],
+    overviews: bool,
+    codec: Codec,
+    workdir: Path,
+) -> None:
+    """Write the COG ``final`` from ``da`` through a :class:`CogStream` in ``workdir``.
+
+    ``profile`` is the GDAL profile of the raster (its georeferencing, nodata, tiling);
+    ``describe(dst)`` writes the metadata on the template (called once, after the pixels).
+    """
+    from s2raster.cog import overview_factors
+
+    bands, height, width = (int(n) for n in da.shape)
+    block = int(profile["blockxsize"])
+    data = da.data
+    stream = CogStream(
+        (bands, height, width),
+        np.dtype(da.dtype),
+        block=block,
+        codec=codec,
+        workdir=workdir,
+        factors=overview_factors(height, width, block) if overviews else [],
+        even_blocks=isinstance(data, np.ndarray) or even_blocks(data.chunks),
+    )
+
+    def template(path: Path) -> None:
+        one = {**profile, "width": 1, "height": 1, "tiled": False, "BIGTIFF": "NO"}
+        one.update(compress=codec.name)
+        if codec.predictor != 1:
+            one["predictor"] = codec.predictor
+        for key in ("blockxsize", "blockysize"):
+            one.pop(key, None)
+        with rasterio.open(path, "w", **one) as dst:
+            describe(dst)
+            stream.stats.write(dst)
+            if overviews:
+                dst.update_tags(ns="rio_overview", resampling="average")
+
+    try:
+        feed(data, stream, strip_rows=strip_rows(da.shape, da.dtype, 2 * block))
+        stream.finish(template, final)
+    finally:
+        stream.cleanup()
+
+
+class BandStats:
+    """Exact statistics of every band, summed from blocks in any order (thread-safe):
+    what GDAL writes as ``STATISTICS_*`` (no-data left out, population standard deviation)."""
+
+    def __init__(self, bands: int, pixels: int) -> None:
+        self.pixels = pixels
+        self.count = np.zeros(bands, np.int64)
+        self.total = np.zeros(bands, np.float64)
+        self.squares = np.zeros(bands, np.float64)
+        self.low = np.full(bands, np.inf)
+        self.high = np.full(bands, -np.inf)
+        self._lock = threading.Lock()
+
+    def add(self, data: np.ndarray, band0: int) -> None:
+        for i, band in enumerate(data, start=band0):
+            values = band[~np.isnan(band)] if band.dtype.kind == "f" else band.ravel()
+            if not values.size:
+                continue
+            v = values.astype(np.float64, copy=False)
+            parts = (v.size, float(v.sum()), float(np.dot(v, v)), float(v.min()), float(v.max()))
+            with self._lock:
+                self.count[i] += parts[0]
+                self.total[i] += parts[1]
+                self.squares[i] += parts[2]
+                self.low[i] = min(self.low[i], parts[3])
+                self.high[i] = max(self.high[i], parts[4])
+
+    def write(self, dst: DatasetWriter) -> None:
+        """The ``STATISTICS_*`` tags of every band with data (not of alpha bands)."""
+        interp = list(dst.colorinterp)
+        for i in range(len(self.count)):
+            n = int(self.count[i])
+            if not n or interp[i] == ColorInterp.alpha:
+                continue
+            mean = self.total[i] / n
+            std = math.sqrt(max(self.squares[i] / n - mean * mean, 0.0))
+            dst.update_tags(
+                i + 1,
+                STATISTICS_MINIMUM=f"{self.low[i]:.14g}",
+                STATISTICS_MAXIMUM=f"{self.high[i]:.14g}",
+                STATISTICS_MEAN=f"{mean:.14g}",
+                STATISTICS_STDDEV=f"{std:.14g}",
+                STATISTICS_VALID_PERCENT=f"{100.0 * n / self.pixels:.4g}",
+            )
 
 
 class CogStream:
@@ -56,6 +172,7 @@ class CogStream:
         self.levels = [self._level(shape, 0, keep_all=bool(factors) and not even_blocks)]
         if self.eager:
             self.levels.append(self._level(_halved(shape), 1, keep_all=len(factors) > 1))
+        self.stats = BandStats(shape[0], shape[1] * shape[2])
         self._active = 0
         self._closed = False
         self._cond = threading.Condition()
@@ -83,6 +200,7 @@ class CogStream:
     def write(self, top: int, left: int, data: np.ndarray, band0: int = 0) -> None:
         """Add the block ``data`` (bands ``band0 ..``, h, w) at ``(top, left)``."""
         self.levels[0].write(top, left, data, band0)
+        self.stats.add(data, band0)
         if self.eager:
             self.levels[1].write(top // 2, left // 2, halve(data), band0)
 

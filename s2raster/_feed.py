@@ -21,7 +21,10 @@ from typing import Any, Protocol, cast
 
 import numpy as np
 
-__all__ = ["Target", "feed"]
+__all__ = ["Target", "feed", "strip_rows"]
+
+#: About this many bytes of a numpy array are handed over at once.
+STRIP_BYTES = 64 * 2**20
 
 
 class Target(Protocol):
@@ -51,6 +54,14 @@ def feed(data: Any, target: Target, *, strip_rows: int) -> None:
         # When a block fails, dask raises while pool threads may still be storing others:
         # no write may touch the writer once it is closed.
         target.close()
+
+
+def strip_rows(shape: tuple[int, ...], dtype: Any, multiple: int) -> int:
+    """Rows of a numpy strip of ``shape`` (bands, h, w): about :data:`STRIP_BYTES`, a
+    multiple of ``multiple``."""
+    row_bytes = max(int(shape[0]) * int(shape[2]) * int(np.dtype(dtype).itemsize), 1)
+    rows: int = max(multiple, STRIP_BYTES // row_bytes // multiple * multiple)
+    return rows
 
 
 def _distributed_client() -> Any:

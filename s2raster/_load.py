@@ -13,29 +13,36 @@ the local ledger (:mod:`s2raster.ledger`).
 The graph pickles (each task is a :class:`~s2raster._tiles.TileReader` and a
 :class:`~s2raster.plan.TileRequest`, the CDSE fetch pickles without its credentials), so
 the same array computes on a ``distributed`` cluster unchanged; see
-:mod:`s2raster._runtime` for what each worker process rebuilds.
+:mod:`s2raster._runtime` for what each worker process rebuilds. With ``groupby`` the catalog's
+acquisitions become time steps and each chunk is one (step, tile) request
+(:mod:`s2raster._series`).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import uuid
 from collections.abc import Iterable, Sequence
-from functools import partial
 from typing import Any
 
+import dask
 import dask.array
 import numpy as np
 import xarray as xr
 from pyproj import CRS
 from sentinelhub.config import SHConfig
 
+from s2raster._masking import check_mask, masked, with_scl
 from s2raster._runtime import LoadStats, Progress, local_state, subscribe
-from s2raster._tiles import TileReader, request_key
+from s2raster._series import dated_plan, series_array, step_labels
+from s2raster._tiles import EmptyWatch, StepReader, TileReader, no_data, request_key
 from s2raster.bands import band_table
 from s2raster.cache import CacheOption, TileCache, resolve_cache
 from s2raster.contract import MAX_PX, SYNTHETIC_SOURCE
 from s2raster.cost import Quota
 from s2raster.errors import CostLimitError, InputError, NoDataError
+from s2raster.evalscript import evalscript, request_digest
 from s2raster.fetch import Fetch, Search
 from s2raster.grid import BBox
 from s2raster.ledger import LedgerOption, resolve_ledger
@@ -88,14 +95,18 @@ def load(
     max_pu: float | None = None,
     tile_px: int = MAX_PX,
     stats: LoadStats | None = None,
+    groupby: str | None = None,
+    cloud_mask: bool = False,
+    min_clear: float | None = None,
     ledger: LedgerOption = True,
 ) -> xr.DataArray:
     """Sentinel-2 ``bands`` over ``bbox`` and ``time`` as a lazy ``(band, y, x)`` DataArray,
-    or the spectral ``index`` of them.
+    or the spectral ``index`` of them; a ``(time, band, y, x)`` series with ``groupby``.
 
     ``index`` (instead of ``bands``): a catalogue index name or an expression
     (:func:`s2raster.indices.compute`), or a list of them; exactly the bands they need are
-    fetched and the result is the index, ``(y, x)``, or the indices, ``(index, y, x)``.
+    fetched and the result is the index, ``(y, x)``, or the indices, ``(index, y, x)``
+    (with a leading ``time`` for a series).
 
     ``bbox`` is in ``bbox_crs`` (lon/lat by default), ``resolution`` in metres, ``crs`` the
     output CRS (default: the UTM zone of the area's centre). Instead of ``bbox``, give
@@ -107,21 +118,31 @@ def load(
     where requests go; default :func:`~s2raster.cdse.cdse_config` (CDSE, credentials from the
     environment or a sentinelhub profile). ``cache``: True (user cache dir), a directory, or
     False. ``max_pu`` refuses a job estimated above it (:class:`CostLimitError`) before any
-    request (tiles already in the cache count as free). ``stats``: a :class:`LoadStats` that
-    counts requests, cache hits and PU as the array is computed. ``sample_type="UINT16"``
-    asks for integer responses (reflectance as DN, half the PU) and returns the same float32
-    values as ``"FLOAT32"`` (the default), bit for bit; it refuses angle and AOT bands and
-    interpolating resampling. ``quota`` paces the requests to an account's per-minute
-    limits (default :data:`s2raster.contract.FREE_QUOTA`; ``Quota(None, None)``: no
-    pacing). ``ledger``: where each paid request's PU is appended (True: beside the user
-    cache; False: nowhere). ``fetch`` replaces the network (tests). The catalog is searched
-    once (:class:`NoDataError` if nothing matches); nothing else is downloaded until
-    computed; compute with more dask threads than cores for download-bound jobs (e.g.
-    ``da.compute(num_workers=concurrency)``). The array also computes on a ``distributed``
-    cluster: workers need the credentials in their environment (``SH_CLIENT_ID`` /
-    ``SH_CLIENT_SECRET``) or sentinelhub profile, never in the graph.
+    request. ``stats``: a :class:`LoadStats` that counts requests, cache hits and PU as the
+    array is computed. ``fetch`` replaces the network (tests). The catalog is searched once
+    (:class:`NoDataError` if nothing matches); nothing else is downloaded until computed;
+    compute with more dask threads than cores for download-bound jobs (e.g.
+    ``da.compute(num_workers=concurrency)``).
+
+    ``groupby``: None (one mosaic of the time range, scenes ordered by ``mosaicking``);
+    ``"solar_day"`` (one step per local solar day at the area's centre, as odc-stac) or
+    ``"time"`` (one step per overpass) gives dims ``(time, band, y, x)``: ``time`` is the
+    earliest acquisition of each step (UTC, tz-naive, ascending), with per-step
+    ``cloud_cover`` (the catalog's mean) and ``tiles``; each (step, tile) is one Process
+    request whose ``timeRange`` holds that step's acquisitions only, so each step is cached,
+    retried and paid for on its own. ``max_pu`` covers the whole series.
+    ``cloud_mask=True`` fetches ``SCL`` in the same requests and applies
+    :func:`s2raster.mask_clouds` (the result has the other bands and ``clear_fraction``);
+    ``min_clear`` then drops the steps less clear than that (see :func:`~s2raster.mask_clouds`:
+    it computes the per-step fractions at once, downloading the tiles).
+    A computed step (or mosaic) without any valid pixel raises a
+    :class:`~s2raster.errors.NoDataWarning`; :func:`s2raster.valid_fraction` gives the share.
+    ``ledger``: True (a ledger beside the default cache), a path, or False: each paid
+    request's PU is appended there (:mod:`s2raster.ledger`).
     """
     bands = _bands_of(bands, index)
+    if cloud_mask:
+        bands = with_scl(bands, collection)
     plan = make_plan(
         bbox,
         time,
@@ -150,6 +171,9 @@ def load(
         progress=progress,
         max_pu=max_pu,
         stats=stats,
+        groupby=groupby,
+        cloud_mask=cloud_mask,
+        min_clear=min_clear,
         ledger=ledger,
     )
     if index is None:
@@ -190,19 +214,25 @@ def load_plan(
     progress: Progress | None = None,
     max_pu: float | None = None,
     stats: LoadStats | None = None,
+    groupby: str | None = None,
+    cloud_mask: bool = False,
+    min_clear: float | None = None,
     ledger: LedgerOption = True,
 ) -> xr.DataArray:
-    """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan``."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
-    if stats is not None and not isinstance(stats, LoadStats):
-        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    """Like :func:`load` for a :class:`~s2raster.plan.Plan` made by ``make_plan`` (or a
+    time-series plan from :func:`s2raster.plan_series`, whose dates are kept)."""
+    check_arguments(
+        plan, config=config, concurrency=concurrency, progress=progress, max_pu=max_pu, stats=stats
+    )
+    check_mask(plan, cloud_mask, min_clear, groupby or plan.groupby)
+    named_cache = resolve_cache(cache)  # a bad cache argument is refused before any request
     fetch = service(config, fetch, concurrency, quota)
     found = search(plan, fetch)
+    plan = dated_plan(plan, found, groupby)
     # The default cache skips services whose tiles could never be found again: the
     # emulator says its data is synthetic (and its port changes from run to run). A cache
     # named explicitly is always used.
-    tile_cache = resolve_cache(False if cache is True and found.synthetic else cache)
+    tile_cache = None if cache is True and found.synthetic else named_cache
     check_cost(plan, max_pu, tile_cache, fetch.base_url)
     load_id = uuid.uuid4().hex
     state = local_state(load_id, concurrency, stats if stats is not None else LoadStats(), progress)
@@ -217,8 +247,56 @@ def load_plan(
         state=state,
     )
     attrs = _attrs(plan, found, base_url=fetch.base_url)
-    data = _lazy_array(plan, reader)
-    return to_dataarray(data, plan.grid, plan.query.bands, attrs, name=plan.query.collection)
+    step = StepReader(
+        reader, EmptyWatch(step_labels(plan), plan.requests_per_date), bool(plan.dates)
+    )
+    name = plan.query.collection
+    if plan.dates:
+        da = series_array(plan, step, attrs, name)
+    else:
+        da = to_dataarray(_lazy_array(plan, step), plan.grid, plan.query.bands, attrs, name=name)
+    if not cloud_mask:
+        return da
+    paid_twice = min_clear is not None and tile_cache is None and not found.synthetic
+    return masked(da, min_clear, warn=paid_twice, workers=concurrency)
+
+
+def check_arguments(
+    plan: object,
+    *,
+    config: object,
+    concurrency: object,
+    progress: object,
+    max_pu: object,
+    stats: object,
+) -> None:
+    """Refuse wrong types and ranges of :func:`load_plan`'s arguments (no request sent)."""
+    if not isinstance(plan, Plan):
+        raise InputError(
+            f"plan must be an s2raster.plan.Plan (from make_plan), got {type(plan).__name__}"
+        )
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
+    if stats is not None and not isinstance(stats, LoadStats):
+        raise InputError(f"stats must be an s2raster.LoadStats, got {type(stats).__name__}")
+    if progress is not None and not callable(progress):
+        raise InputError(
+            f"progress must be a function called once per tile (or None), got "
+            f"{type(progress).__name__} {progress!r}"
+        )
+    if max_pu is not None and (
+        isinstance(max_pu, bool)
+        or not isinstance(max_pu, numbers.Real)
+        or not (math.isfinite(float(max_pu)) and float(max_pu) >= 0)
+    ):
+        raise InputError(
+            f"max_pu must be a number of processing units, 0 or more (or None), got {max_pu!r}"
+        )
+    if config is not None and not isinstance(config, SHConfig):
+        raise InputError(
+            f"config must be a sentinelhub.SHConfig (e.g. s2raster.cdse_config()), got "
+            f"{type(config).__name__}"
+        )
 
 
 def service(
@@ -259,18 +337,16 @@ def search(plan: Plan, fetch: Fetch) -> Search:
     return found
 
 
-def _lazy_array(plan: Plan, reader: TileReader) -> dask.array.Array:
-    """One task per tile request: ``(reader, request)``, keyed by the tile's position; tiles
-    outside the job's area get a NaN block and no request."""
-    name = f"s2raster-load-{reader.load_id}"
+def _lazy_array(plan: Plan, reader: StepReader) -> dask.array.Array:
+    """One task per tile request: ``(reader, 0, request)``, keyed by the tile's position;
+    tiles outside the job's area get a NaN block and no request."""
+    name = f"s2raster-load-{reader.reader.load_id}"
     graph: dict[Any, Any] = {
-        (name, 0, t.index_row, t.index_col): (
-            partial(_no_data, (len(plan.query.bands), *t.grid.shape)),
-        )
+        (name, 0, t.index_row, t.index_col): (no_data, (len(plan.query.bands), *t.grid.shape))
         for t in plan.tiles
     }  # tiles outside the job's area: no request, no data
     graph.update(
-        {(name, 0, r.tile.index_row, r.tile.index_col): (reader, r) for r in plan.requests}
+        {(name, 0, r.tile.index_row, r.tile.index_col): (reader, 0, r) for r in plan.requests}
     )
     chunks = ((len(plan.query.bands),), *plan.chunks)
     meta = np.empty((0, 0, 0), dtype=np.float32)
@@ -282,10 +358,6 @@ def pending_requests(plan: Plan, cache: TileCache | None, base_url: str) -> tupl
     if cache is None:
         return plan.requests
     return tuple(r for r in plan.requests if not cache.contains(request_key(base_url, r)))
-
-
-def _no_data(shape: tuple[int, ...]) -> np.ndarray:
-    return np.full(shape, np.nan, dtype=np.float32)
 
 
 def check_cost(plan: Plan, max_pu: float | None, cache: TileCache | None, base_url: str) -> None:
@@ -314,9 +386,17 @@ def _attrs(plan: Plan, found: Search, *, base_url: str) -> dict[str, Scalar]:
         "response_sample_type": q.sample_type,
         "processing_units_estimated": float(plan.estimated_pu),
         "acquisitions": len(found.acquisitions),
+        "acquisition_dates": ",".join(
+            sorted({a.datetime.date().isoformat() for a in found.acquisitions})
+        ),
         "synthetic": int(found.synthetic),
         "source": SYNTHETIC_SOURCE if found.synthetic else _real_source(base_url),
+        "evalscript": evalscript(q.bands, q.collection),
+        "request_sha256": request_digest(plan.grid, q),
     }
+    if plan.groupby is not None:
+        attrs["groupby"] = plan.groupby
+        attrs["acquisitions"] = sum(len(d.acquisitions) for d in plan.dates)
     if q.max_cloud is not None:
         attrs["max_cloud"] = float(q.max_cloud)
     return attrs

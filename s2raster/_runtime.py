@@ -58,6 +58,8 @@ class LoadStats:
     bytes: int = 0
     synthetic: bool = False
     throttled: int = 0
+    #: Cache entries whose bytes did not match their checksum (removed, fetched again).
+    cache_mismatches: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()  # not a field: asdict() and == see the counts only
@@ -81,6 +83,7 @@ class LoadStats:
             self.processing_units_spent += float(counts.get("pu", 0.0))
             self.bytes += int(counts.get("bytes", 0))
             self.throttled += int(counts.get("throttled", 0))
+            self.cache_mismatches += int(counts.get("cache_mismatches", 0))
             self.synthetic = self.synthetic or bool(counts.get("synthetic", False))
 
 
@@ -110,6 +113,13 @@ class LoadState:
     def record(self, result: FetchResult, key: str) -> None:
         """Count one tile here, and on a worker send the counts to the caller."""
         counts = _counts(result)
+        self.stats.add(counts)
+        if self.worker is not None:
+            self.worker.log_event(topic(self.load_id), {**counts, "key": key})
+
+    def record_mismatch(self, key: str) -> None:
+        """Count one cache entry found damaged (and dropped) here, and on a worker send it."""
+        counts = {"cache_mismatches": 1}
         self.stats.add(counts)
         if self.worker is not None:
             self.worker.log_event(topic(self.load_id), {**counts, "key": key})
@@ -209,7 +219,7 @@ def subscribe(state: LoadState, requests: Iterator[tuple[str, TileRequest]]) -> 
         counts = event[1]
         state.stats.add(counts)
         request = by_key.get(str(counts.get("key", "")))
-        if request is not None:
+        if request is not None and "cache_mismatches" not in counts:  # a tile done
             state.done(request)
 
     client.subscribe_topic(topic(state.load_id), handler)

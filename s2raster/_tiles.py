@@ -8,6 +8,7 @@ progress) is found again in each process by the load id (:mod:`s2raster._runtime
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 from s2raster import geotiff
 from s2raster._runtime import LoadState, LoadStats, Progress, state
 from s2raster.cache import TileCache, cache_key
-from s2raster.errors import ResponseError
+from s2raster.errors import NoDataWarning, ResponseError
 from s2raster.evalscript import payload
 from s2raster.fetch import Fetch, FetchResult
 from s2raster.ledger import Ledger
@@ -64,10 +65,7 @@ class TileReader:
     def __call__(self, request: TileRequest) -> np.ndarray:
         self._check_not_failed()
         try:
-            key = request_key(self.fetch.base_url, request)
-            data = self._from_cache(request, key) if self.cache else None
-            if data is None:
-                data = self._download(request, key)
+            data = self._cached_or_download(request)
         except Exception:
             # dask re-raises the first error at once, but tasks it already started go on:
             # they must not spend processing units on a load that has failed.
@@ -84,10 +82,26 @@ class TileReader:
                 "(tiles already fetched stay in the cache)"
             )
 
+    def _cached_or_download(self, request: TileRequest) -> np.ndarray:
+        key = request_key(self.fetch.base_url, request)  # also names the tile in worker events
+        if self.cache is None:
+            return self._download(request, key)
+        data = self._from_cache(request, key)
+        if data is not None:
+            return data
+        # One fetch per key at a time, across processes: whoever waited here finds the
+        # tile the other one stored.
+        with self.cache.fetching(key):
+            data = self._from_cache(request, key)
+            return data if data is not None else self._download(request, key)
+
     def _from_cache(self, request: TileRequest, key: str) -> np.ndarray | None:
         assert self.cache is not None
         entry = self.cache.lookup(key)
         if entry is None:
+            return None
+        if not self.cache.verify(key, entry):
+            self.here.record_mismatch(key)
             return None
         try:
             data = self._read(request, entry.path, entry.synthetic)
@@ -147,3 +161,70 @@ class TileReader:
                 "at the emulator for both"
             )
         return tile.data
+
+
+class EmptyWatch:
+    """Warns once per time step whose tiles, all computed, hold no valid pixel.
+
+    ``labels`` name the steps (e.g. their dates), ``tiles`` is the number of tiles per
+    step. A tile computed twice counts once.
+    """
+
+    def __init__(self, labels: tuple[str, ...], tiles: int) -> None:
+        self.labels = labels
+        self.tiles = tiles
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[int, set[tuple[int, int]]] = {}
+        self._valid: dict[int, int] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        # Pickled into a distributed graph: each worker process watches its own tiles (a
+        # step split over workers then warns on none of them, never wrongly).
+        return {"labels": self.labels, "tiles": self.tiles}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._reset()
+
+    def done(self, step: int, request: TileRequest, data: np.ndarray) -> None:
+        """Record tile ``request`` of ``step``; warn if it completes an empty step."""
+        valid = int(np.count_nonzero(np.isfinite(data).any(axis=0)))
+        key = (request.tile.index_row, request.tile.index_col)
+        with self._lock:
+            seen = self._seen.setdefault(step, set())
+            if key in seen:
+                return
+            seen.add(key)
+            self._valid[step] = self._valid.get(step, 0) + valid
+            empty = len(seen) == self.tiles and self._valid[step] == 0
+        if empty:
+            warnings.warn(
+                f"{self.labels[step]}: every pixel is no-data (outside the swath, or no "
+                "scene in the time range): check s2raster.valid_fraction(da) and drop such "
+                "steps, or widen the time range",
+                NoDataWarning,
+                stacklevel=2,
+            )
+
+
+@dataclass(frozen=True)
+class StepReader:
+    """One (time step, tile) chunk: the tile as :class:`TileReader` reads it, watched for
+    empty steps, with a leading time axis when ``time_axis``."""
+
+    reader: TileReader
+    watch: EmptyWatch
+    time_axis: bool
+
+    def __call__(self, step: int, request: TileRequest) -> np.ndarray:
+        data = self.reader(request)
+        self.watch.done(step, request, data)
+        return data[np.newaxis] if self.time_axis else data
+
+
+def no_data(shape: tuple[int, ...]) -> np.ndarray:
+    """A chunk of no data (NaN): a tile the job's area does not reach is not requested."""
+    return np.full(shape, np.nan, dtype=np.float32)

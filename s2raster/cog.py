@@ -1,17 +1,17 @@
 """Writing GeoTIFFs and Cloud-Optimized GeoTIFFs block by block, atomically.
 
 The array (numpy or dask, ``(band, y, x)``) is computed block by block (on the threaded
-scheduler, or on the ``distributed`` cluster of the current client) and written in a hidden
-temporary folder beside the target, then renamed onto it; a failure leaves neither the
-target nor temp files. Two ways, by codec:
+scheduler, or on the ``distributed`` cluster of the current client: :mod:`s2raster._feed`)
+and written in a hidden temporary folder beside the target, then renamed onto it; a failure
+leaves neither the target nor temp files. Two ways:
 
-- a COG in DEFLATE (or uncompressed) without predictor, the default, is *streamed*
-  (:mod:`s2raster._cogstream`): every tile is compressed as soon as its pixels are in, by
-  the task that brought them (in parallel, while other tiles download), overview level 1
-  is averaged from each block as it arrives, and at the end the compressed tiles are
-  copied into the COG layout under GDAL-written metadata: nothing is compressed twice;
-- any other codec, predictor or a plain GeoTIFF goes through GDAL: an uncompressed tiled
-  intermediate, overviews built on it, and the COG (or GTiff) driver's copy.
+- a COG in DEFLATE (or uncompressed), the default, is *streamed* (:mod:`s2raster._cogstream`):
+  every tile is compressed as soon as its pixels are in, by the task that brought them (in
+  parallel, while other tiles download), overview level 1 and the band statistics are made
+  from each block as it arrives, and at the end the compressed tiles are copied into the COG
+  layout under GDAL-written metadata: nothing is compressed twice;
+- any other codec, or a plain GeoTIFF, goes through GDAL: an uncompressed tiled
+  intermediate, overviews and statistics made on it, and the COG (or GTiff) driver's copy.
 
 Peak memory stays near a few blocks plus the bounded GDAL block cache, whatever the area.
 """
@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -37,26 +35,33 @@ from rasterio.enums import Resampling
 from rasterio.io import DatasetWriter
 from rasterio.windows import Window
 
-from s2raster._coglevels import Codec
-from s2raster._cogstream import CogStream, even_blocks
-from s2raster._feed import feed
+from s2raster._cogstream import stream_codec, write_streamed
+from s2raster._feed import feed, strip_rows
 from s2raster.errors import ExportError, InputError, S2RasterError
-from s2raster.tags import band_tags, export_tags
+from s2raster.output import check_output_path, temp_folder
+from s2raster.tags import (
+    BandMeta,
+    band_metadata,
+    export_tags,
+    is_sentinel2_band,
+    write_band_metadata,
+    write_statistics,
+)
 from s2raster.xr import georeference
 
 __all__ = ["overview_factors", "write_geotiff"]
 
 #: GDAL block cache while writing (MB): bounds memory whatever the raster size.
 CACHE_MB = 32
-#: Largest strip of a numpy array handed to GDAL at once (bytes).
-_STRIP_BYTES = 64 * 2**20
+#: Above this many samples (pixels x bands) statistics are computed from the overviews.
+EXACT_STATS_SAMPLES = 100_000_000
+#: DEFLATE effort when ``level`` is not given: on band-interleaved Sentinel-2 reflectance,
+#: level 1 files are within 1 % of level 6's for a fifth of the CPU (bench_export --codecs).
+DEFAULT_LEVEL = 1
 _CODECS = {"DEFLATE", "LZW", "ZSTD", "LZMA", "NONE", "PACKBITS", "LERC", "LERC_DEFLATE"}
 _PREDICTOR_CODECS = {"DEFLATE", "LZW", "ZSTD", "LZMA"}
 _COG_PREDICTOR = {1: "NO", 2: "STANDARD", 3: "FLOATING_POINT"}
 _LEVEL_OPTION = {"DEFLATE": "ZLEVEL", "ZSTD": "ZSTD_LEVEL", "LZMA": "LZMA_PRESET"}
-#: DEFLATE effort when ``level`` is not given: on band-interleaved Sentinel-2 reflectance,
-#: level 1 files are within 1 % of level 6's at a fifth of the CPU (bench_export --codecs).
-DEFAULT_LEVEL = 1
 
 
 def write_geotiff(
@@ -84,62 +89,87 @@ def write_geotiff(
     cost). Float data gets
     nodata NaN. ``cog=True`` writes a Cloud-Optimized GeoTIFF, else a tiled GeoTIFF; both
     with average overviews unless ``overviews=False``. ``predictor`` (1 none, 2 integer,
-    3 floating point) defaults to none: on Sentinel-2 reflectance it compresses best;
+    3 floating point) defaults to 3 for float data other than Sentinel-2 bands (indices:
+    about 19 % smaller) and none otherwise (reflectance, multiples of 1e-4, compresses
+    18-30 % worse with it; ``benchmarks/bench_predictor.py``);
     ``level`` is the codec's effort (DEFLATE 1-12, default 1: on band-interleaved reflectance
     its files are within about 1 % of level 6's for a fifth of the CPU; other codecs: the
-    driver's default). A COG in DEFLATE or uncompressed without predictor is written
-    band-interleaved, its tiles compressed while the array is computed.
+    driver's default). A COG in DEFLATE or uncompressed is written band-interleaved, its
+    tiles compressed while the array is computed.
     The write is atomic: on any failure neither ``path`` nor temporary files remain.
     """
-    target = Path(path)
-    if blocksize < 16 or blocksize % 16:
-        raise InputError(f"blocksize must be a positive multiple of 16 (e.g. 512), got {blocksize}")
+    _check_options(cog, blocksize, overviews, num_threads)
     da = _prepare(da)
     crs, transform = georeference(da)
     names = _band_names(da, band_names)
+    if predictor is None:
+        predictor = default_predictor(da, names)
     compression = _compression(compress, predictor, level, cog)
     creation = _creation_options(compression, blocksize, overviews, cog, num_threads)
-    _check_folder(target, da.nbytes)
-    workdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    target = check_output_path(path, param="path", nbytes=da.nbytes * 4 // 3)
+    bands = band_metadata(da, names)
 
-    def meta() -> dict[str, str]:  # after the pixels: ``tags`` may record what they cost
-        return export_tags(da.attrs, tags() if callable(tags) else tags)
+    def describe(dst: DatasetWriter) -> None:  # after the pixels: ``tags`` may record a cost
+        extra = tags() if callable(tags) else tags
+        _describe(dst, bands, export_tags(da.attrs, extra, n_bands=len(names)))
 
     try:
-        with rasterio.Env(GDAL_CACHEMAX=CACHE_MB, GDAL_NUM_THREADS=str(num_threads)):
+        with (
+            temp_folder(target) as workdir,
+            rasterio.Env(GDAL_CACHEMAX=CACHE_MB, GDAL_NUM_THREADS=str(num_threads)),
+        ):
             final = workdir / "final.tif"
-            codec = _stream_codec(compression) if cog else None
+            codec = stream_codec(compression, np.dtype(da.dtype)) if cog else None
             if codec is not None:
-                _write_streamed(da, final, (crs, transform), names, meta, blocksize,
-                                overviews, codec, workdir)  # fmt: skip
+                profile = _raw_profile(da, crs, transform, blocksize)
+                write_streamed(da, final, profile, describe, overviews, codec, workdir)
             else:
                 raw = workdir / "raw.tif"
-                profile = _raw_profile(da, crs, transform, blocksize)
-                with rasterio.open(raw, "w", **profile) as dst:
-                    feed(da.data, _Target(dst), strip_rows=_strip_rows(da, 1))
-                    _describe(dst, names, meta(), band_tags(da))
+                with rasterio.open(raw, "w", **_raw_profile(da, crs, transform, blocksize)) as dst:
+                    feed(da.data, _Target(dst), strip_rows=strip_rows(da.shape, da.dtype, 1))
+                    describe(dst)
                 if overviews:
                     _build_overviews(raw, blocksize)
+                _statistics(raw)
                 rasterio.shutil.copy(raw, final, driver="COG" if cog else "GTiff", **creation)
-        final.replace(target)
-    except (rasterio.errors.RasterioError, OSError) as exc:
-        if isinstance(exc, S2RasterError):  # a failed download (ServiceError...) stays itself
-            raise
+            final.replace(target)
+    except rasterio.errors.RasterioError as exc:
         raise ExportError(f"cannot write {target}: {exc}") from exc
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    except S2RasterError:
+        raise
+    except OSError as exc:  # e.g. the disk filled up while writing
+        raise ExportError(f"cannot write {target}: {exc}; check the space and the folder") from exc
     return target
 
 
-def _check_folder(target: Path, nbytes: int) -> None:
-    """The folder exists and has room for the uncompressed intermediate file (+ overviews)."""
-    if not target.parent.is_dir():
-        raise ExportError(f"cannot write {target}: folder {target.parent} does not exist")
-    need, free = nbytes * 4 // 3, shutil.disk_usage(target.parent).free
-    if free < need:
-        raise ExportError(
-            f"cannot write {target}: it needs about {need / 1e9:.1f} GB of temporary space "
-            f"beside it, {free / 1e9:.1f} GB are free; free space or write elsewhere"
+def default_predictor(da: xr.DataArray, names: Sequence[str]) -> int | None:
+    """3 (floating point) for float data unless every band is a Sentinel-2 band (whose
+    reflectance, a multiple of 1e-4, compresses better without a predictor); else None."""
+    if np.dtype(da.dtype).kind != "f":
+        return None
+    return None if all(is_sentinel2_band(name) for name in names) else 3
+
+
+def _check_options(cog: object, blocksize: object, overviews: object, num_threads: object) -> None:
+    """Refuse wrong types and ranges of the writing options (before anything is computed)."""
+    for name, value in (("cog", cog), ("overviews", overviews)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InputError(f"{name} must be True or False, got {value!r}")
+    if (
+        isinstance(blocksize, bool)
+        or not isinstance(blocksize, int)
+        or blocksize < 16
+        or blocksize % 16
+    ):
+        raise InputError(
+            f"blocksize must be a positive multiple of 16 (e.g. 512), got {blocksize!r}"
+        )
+    threads_ok = num_threads == "ALL_CPUS" or (
+        isinstance(num_threads, int) and not isinstance(num_threads, bool) and num_threads >= 1
+    )
+    if not threads_ok:
+        raise InputError(
+            f"num_threads must be a positive integer or 'ALL_CPUS', got {num_threads!r}"
         )
 
 
@@ -167,16 +197,22 @@ def _compression(
     compress: str, predictor: int | None, level: int | None, cog: bool
 ) -> dict[str, Any]:
     """COMPRESS, PREDICTOR and the level option in the spelling of the COG or GTiff driver."""
-    codec = compress.upper()
+    codec = compress.upper() if isinstance(compress, str) else repr(compress)
     if codec not in _CODECS:
         raise InputError(f"unknown compression {codec!r}; use one of {sorted(_CODECS)}")
+    if predictor is not None and (isinstance(predictor, bool) or predictor not in (1, 2, 3)):
+        raise InputError(
+            f"predictor must be 1, 2 or 3 (or None for the default), got {predictor!r}"
+        )
+    if level is not None and (
+        isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 22
+    ):
+        raise InputError(f"level must be a whole number (DEFLATE 1-12), got {level!r}")
     options: dict[str, Any] = {"COMPRESS": codec}
-    if predictor is not None and codec in _PREDICTOR_CODECS:
-        if predictor not in _COG_PREDICTOR:
-            raise InputError(f"predictor must be 1, 2 or 3, got {predictor}")
-        options["PREDICTOR"] = _COG_PREDICTOR[predictor] if cog else predictor
     if level is None and codec == "DEFLATE":
         level = DEFAULT_LEVEL
+    if predictor is not None and codec in _PREDICTOR_CODECS:
+        options["PREDICTOR"] = _COG_PREDICTOR[predictor] if cog else predictor
     if level is not None and codec in _LEVEL_OPTION:
         options["LEVEL" if cog else _LEVEL_OPTION[codec]] = level
     return options
@@ -217,6 +253,8 @@ def _prepare(da: xr.DataArray) -> xr.DataArray:
 
 def _band_names(da: xr.DataArray, band_names: Sequence[str] | None) -> list[str]:
     if band_names is not None:
+        if isinstance(band_names, (str, bytes)) or not isinstance(band_names, Sequence):
+            raise InputError(f"band_names must be a list of names, got {band_names!r}")
         names = [str(n) for n in band_names]
     elif "band" in da.coords and all(isinstance(v, str) for v in da.coords["band"].values):
         names = [str(v) for v in np.atleast_1d(da.coords["band"].values)]
@@ -231,74 +269,17 @@ def _band_names(da: xr.DataArray, band_names: Sequence[str] | None) -> list[str]
     return names
 
 
-def _describe(
-    dst: DatasetWriter,
-    names: Sequence[str],
-    meta: Mapping[str, str],
-    per_band: Sequence[Mapping[str, str]],
-) -> None:
-    for i, name in enumerate(names, start=1):
-        dst.set_band_description(i, name)
+def _describe(dst: DatasetWriter, bands: Sequence[BandMeta], meta: Mapping[str, str]) -> None:
+    write_band_metadata(dst, bands)
     if meta:
         dst.update_tags(**meta)
-    for i, band_meta in enumerate(per_band, start=1):
-        if band_meta:
-            dst.update_tags(i, **band_meta)
 
 
-def _stream_codec(compression: Mapping[str, Any]) -> Codec | None:
-    """The streamed path's codec for these COG options, or None (GDAL's path)."""
-    name, level = compression["COMPRESS"], compression.get("LEVEL", DEFAULT_LEVEL)
-    if name not in ("DEFLATE", "NONE") or compression.get("PREDICTOR", "NO") != "NO":
-        return None
-    return Codec(name, int(level))
-
-
-def _write_streamed(
-    da: xr.DataArray,
-    final: Path,
-    georef: tuple[CRS, Affine],
-    names: Sequence[str],
-    meta: Callable[[], Mapping[str, str]],
-    blocksize: int,
-    overviews: bool,
-    codec: Codec,
-    workdir: Path,
-) -> None:
-    """The COG through :class:`~s2raster._cogstream.CogStream` (see the module docstring)."""
-    bands, height, width = (int(n) for n in da.shape)
-    data = da.data
-    stream = CogStream(
-        (bands, height, width),
-        np.dtype(da.dtype),
-        block=blocksize,
-        codec=codec,
-        workdir=workdir,
-        factors=overview_factors(height, width, blocksize) if overviews else [],
-        even_blocks=isinstance(data, np.ndarray) or even_blocks(data.chunks),
-    )
-
-    def template(path: Path) -> None:
-        profile = {**_raw_profile(da, *georef, blocksize), "width": 1, "height": 1}
-        profile.update(tiled=False, compress=codec.name, BIGTIFF="NO")
-        for key in ("blockxsize", "blockysize"):
-            profile.pop(key)
-        with rasterio.open(path, "w", **profile) as dst:
-            _describe(dst, names, meta(), band_tags(da))
-            if overviews:
-                dst.update_tags(ns="rio_overview", resampling="average")
-
-    try:
-        feed(data, stream, strip_rows=_strip_rows(da, 2 * blocksize))
-        stream.finish(template, final)
-    finally:
-        stream.cleanup()
-
-
-def _strip_rows(da: xr.DataArray, multiple: int) -> int:
-    """Rows of a numpy strip: about :data:`_STRIP_BYTES`, a multiple of ``multiple``."""
-    row_bytes = max(da.shape[0] * da.shape[2] * np.dtype(da.dtype).itemsize, 1)
-    return max(multiple, _STRIP_BYTES // row_bytes // multiple * multiple)
+def _statistics(path: Path) -> None:
+    """Band statistics in the file: exact up to :data:`EXACT_STATS_SAMPLES` samples, else
+    from the overviews (GDAL marks them ``STATISTICS_APPROXIMATE=YES``)."""
+    with rasterio.open(path, "r+") as dst:
+        write_statistics(dst, approx=dst.width * dst.height * dst.count > EXACT_STATS_SAMPLES)
 
 
 class _Target:

@@ -62,5 +62,16 @@ class ExportError(S2RasterError, OSError):
     """A GeoTIFF could not be written."""
 
 
+class OutputPathError(InputError, ExportError):
+    """An output path cannot be written (not a path, a directory, read-only, no space...).
+
+    Raised before any request, so it is an :class:`InputError` (and an ``OSError``).
+    """
+
+
 class NoDataError(S2RasterError, LookupError):
     """The catalog has no acquisition for the area, time range and cloud filter asked for."""
+
+
+class NoDataWarning(UserWarning):
+    """A computed time step (or mosaic) has no valid pixel: every pixel is no-data."""

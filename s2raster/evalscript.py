@@ -14,14 +14,15 @@ request part of the cache key. A request with a ``geometry`` sends it in
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from s2raster.bands import DATA_MASK, band_table, integer_units
 from s2raster.geometry import geojson
-from s2raster.grid import crs_string
-from s2raster.plan import TileRequest
+from s2raster.grid import Grid, Tile, crs_string
+from s2raster.plan import Query, TileRequest
 from s2raster.timerange import format_time
 
 OUTPUT_ID = "default"
@@ -103,3 +104,12 @@ def payload(request: TileRequest) -> dict[str, Any]:
             "height": grid.height,
         },
     }
+
+
+def request_digest(grid: Grid, query: Query) -> str:
+    """SHA-256 of the canonical JSON of the Process API payload for the whole ``grid``
+    (as if one request covered it): it names a job (area, grid, time, bands, filters,
+    evalscript) whatever its tiling, and goes into an export's provenance."""
+    body = payload(TileRequest(Tile(0, 0, 0, 0, grid), query))
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -106,7 +106,10 @@ def read_zones(
     """:class:`Zones`, one per feature of ``obj``, with ids from ``id_column`` or positions.
 
     Without ``id_column`` a zone's id is its position (a GeoDataFrame's index value).
+    A :class:`Zones` is returned as it is.
     """
+    if isinstance(obj, Zones):
+        return obj
     features, source_crs = _vectors.features(obj, None if crs is None else crs_string(crs))
     if not features:
         raise InputError("the geometry input has no features: give at least one polygon")

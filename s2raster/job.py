@@ -1,4 +1,4 @@
-"""A whole fetch job: bands or spectral indices of a plan into one GeoTIFF.
+"""A whole fetch job: bands or spectral indices of a plan into one GeoTIFF (or one per date).
 
 What ``s2raster fetch`` runs, as one library call::
 
@@ -7,8 +7,10 @@ What ``s2raster fetch`` runs, as one library call::
     done.stats.processing_units_spent
 
 :func:`choose_bands` picks the bands a job needs (those given, else those its indices need,
-else :data:`DEFAULT_BANDS`); :func:`fetch_to_file` loads the plan, computes and stacks the
-indices (:func:`s2raster.indices.stack`) and writes the file (:func:`s2raster.export.to_geotiff`).
+else :data:`DEFAULT_BANDS`; plus ``SCL`` for a cloud mask); :func:`fetch_to_file` loads the
+plan (a time series with ``groupby``, ``composite`` or a ``{time}`` output), masks clouds,
+computes and stacks the indices (:func:`s2raster.indices.stack`), composites, and writes the
+file(s) (:func:`s2raster.export.to_geotiff`).
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from s2raster._load import LoadStats, Progress, load_plan, pending_requests
 from s2raster.cache import CacheOption, resolve_cache
 from s2raster.cdse import Fetch
 from s2raster.cost import Quota
-from s2raster.errors import BandError
-from s2raster.export import to_geotiff
+from s2raster.errors import BandError, InputError
+from s2raster.export import TIME_FIELD, to_geotiff
 from s2raster.grid import Grid
 from s2raster.indices import bands_for, check, stack
+from s2raster.output import check_output_path
 from s2raster.plan import SAMPLE_TYPES, Plan
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "choose_bands",
     "estimate",
     "fetch_to_file",
+    "output_bytes",
 ]
 
 #: Bands fetched when a job names neither bands nor indices.
@@ -56,6 +60,9 @@ class FetchedFile:
     tiles: int
     stats: LoadStats
     synthetic: bool
+    paths: tuple[Path, ...] = ()
+    dates: int = 0
+    """Every file written (one per date for a ``{time}`` output) and the number of dates."""
 
 
 @dataclass(frozen=True)
@@ -90,12 +97,20 @@ def canonical_indices(names: Iterable[str]) -> tuple[str, ...]:
     return check(list(names))
 
 
-def choose_bands(bands: Sequence[str] | None, indices: Sequence[str] = ()) -> tuple[str, ...]:
+def choose_bands(
+    bands: Sequence[str] | None, indices: Sequence[str] = (), *, cloud_mask: bool = False
+) -> tuple[str, ...]:
     """The bands of a job: ``bands`` as given (they must include what ``indices`` need),
-    else the bands ``indices`` need, else :data:`DEFAULT_BANDS`.
+    else the bands ``indices`` need, else :data:`DEFAULT_BANDS`; ``cloud_mask`` adds
+    ``SCL`` (fetched in the same requests, for :func:`s2raster.mask_clouds`).
 
     ``bands=None`` means "not given"; an empty sequence is an error.
     """
+    chosen = _choose_bands(bands, indices)
+    return (*chosen, "SCL") if cloud_mask and "SCL" not in chosen else chosen
+
+
+def _choose_bands(bands: Sequence[str] | None, indices: Sequence[str]) -> tuple[str, ...]:
     needed = bands_for(indices) if indices else ()
     if bands is None:
         return needed or DEFAULT_BANDS
@@ -108,6 +123,13 @@ def choose_bands(bands: Sequence[str] | None, indices: Sequence[str] = ()) -> tu
             "to the bands (--bands) or leave the bands out"
         )
     return tuple(bands)
+
+
+def output_bytes(plan: Plan, indices: Sequence[str] = ()) -> int:
+    """Disk space a fetch of ``plan`` needs beside its output: the uncompressed float32
+    intermediate file of :func:`s2raster.cog.write_geotiff` plus its overviews."""
+    n_bands = len(indices) or len(plan.query.bands)
+    return plan.grid.width * plan.grid.height * n_bands * 4 * 4 // 3
 
 
 def fetch_to_file(
@@ -123,14 +145,33 @@ def fetch_to_file(
     progress: Progress | None = None,
     max_pu: float | None = None,
     cog: bool = True,
+    groupby: str | None = None,
+    composite: str | None = None,
+    cloud_mask: bool = False,
+    min_clear: float | None = None,
 ) -> FetchedFile:
     """Load ``plan``, compute ``indices`` (if any) and write them, or the bands, to ``output``.
 
     The arguments are those of :func:`s2raster.load_plan` (``max_pu`` counts cached
-    tiles as free) and of :func:`s2raster.export.to_geotiff` (``cog``); ``indices`` are
-    canonical names (:func:`canonical_indices`) computed from bands the plan has
-    (:func:`choose_bands`). Tiles are downloaded ``concurrency`` at a time.
+    tiles as free; ``groupby``, ``cloud_mask``, ``min_clear``) and of
+    :func:`s2raster.export.to_geotiff` (``cog``); ``indices`` are canonical names
+    (:func:`canonical_indices`) computed from bands the plan has (:func:`choose_bands`).
+    A time series (``groupby``, default ``"solar_day"`` when ``composite`` is given or
+    ``output`` holds ``{time}``) is written one file per date (``"ndvi_{time}.tif"``) or
+    reduced by :func:`s2raster.composite` (``composite="median"``, ...) into one file.
+    Tiles are downloaded ``concurrency`` at a time. ``output`` is checked first
+    (:func:`s2raster.output.check_output_path`: writable, not a directory, room for
+    :func:`output_bytes`), before any request.
     """
+    output = check_output_path(output, param="output", nbytes=output_bytes(plan, indices))
+    per_date = TIME_FIELD in str(output)
+    if per_date and composite is not None:
+        raise InputError(
+            f"output {str(output)!r} has {TIME_FIELD} (one file per date) but composite="
+            f"{composite!r} makes one image: drop {TIME_FIELD} or the composite"
+        )
+    if groupby is None and plan.groupby is None and (per_date or composite is not None):
+        groupby = "solar_day"
     stats = LoadStats()
     da = load_plan(
         plan,
@@ -142,16 +183,26 @@ def fetch_to_file(
         progress=progress,
         max_pu=max_pu,
         stats=stats,
+        groupby=groupby,
+        cloud_mask=cloud_mask,
+        min_clear=min_clear,
     )
     out = stack(da, indices) if indices else da
+    if composite is not None:
+        from s2raster.composite import composite as reduce_time
+
+        out = reduce_time(out, composite)
     # download-bound: at least ``concurrency`` dask threads, whatever the core count
     with dask.config.set(num_workers=max(concurrency, os.cpu_count() or 1)):
-        path = to_geotiff(out, output, cog=cog, stats=stats)
+        written = to_geotiff(out, output, cog=cog, stats=stats)
+    paths = tuple(written) if isinstance(written, list) else (written,)
     return FetchedFile(
-        path=path,
+        path=Path(output),
         grid=plan.grid,
         bands=tuple(str(b) for b in out["band"].values),
         tiles=len(plan.tiles),
         stats=stats,
         synthetic=bool(out.attrs.get("synthetic", 0)),
+        paths=paths,
+        dates=int(da.sizes.get("time", 0)),
     )

@@ -8,11 +8,12 @@ data: nothing here talks to the network.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyproj import CRS
 from shapely.geometry import box
@@ -22,6 +23,7 @@ from s2raster.bands import check_collection, integer_units, validate_bands
 from s2raster.contract import (
     MAX_PX,
     MAX_RESOLUTION_M,
+    METRES_PER_DEGREE,
     MOSAICKING_ORDERS,
     RESAMPLING,
     processing_units,
@@ -32,12 +34,18 @@ from s2raster.geometry import Area, read_area
 from s2raster.grid import BBox, Grid, Tile, utm_crs
 from s2raster.timerange import TimeInput, format_time, parse_time
 
+if TYPE_CHECKING:
+    from s2raster.grouping import DateGroup
+
 #: The response sample types a load can ask for, and their bytes per sample. UINT16 asks
 #: for DN and converts them to the same float32 values (half the processing units).
 SAMPLE_TYPES = ("FLOAT32", "UINT16")
 SAMPLE_BYTES = {"FLOAT32": 4, "UINT16": 2}
 #: Pixels per band above which a job must be confirmed (:func:`check_size`).
 MAX_PIXELS = 100_000_000
+#: Most tile requests a plan may hold: ten times a free account's monthly requests. Above
+#: it no job is meant, only a unit typo (degrees for metres); refused before any tile exists.
+MAX_TILES = 100_000
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,10 @@ class TileRequest:
 class Plan:
     """The output grid, its tiles and one request per tile, with the expected cost.
 
-    With an ``area`` (a polygon, in the grid's CRS), tiles outside it get no request.
+    With an ``area`` (a polygon, in the grid's CRS), tiles outside it get no request. A
+    time series (:func:`plan_dates`) has ``dates``, its time steps, and the same requests
+    once per date, dates first, each asking for its own date's ``timeRange``; ``query`` is
+    still the whole series' query.
     """
 
     grid: Grid
@@ -110,6 +121,18 @@ class Plan:
     query: Query
     requests: tuple[TileRequest, ...]
     area: Area | None = None
+    dates: tuple[DateGroup, ...] = ()
+    groupby: str | None = None
+
+    @property
+    def requests_per_date(self) -> int:
+        """Requests of one time step (all of them for a single mosaic)."""
+        return len(self.requests) // len(self.dates) if self.dates else len(self.requests)
+
+    def date_requests(self, index: int) -> tuple[TileRequest, ...]:
+        """The requests of time step ``index`` (all requests for a single mosaic)."""
+        n = self.requests_per_date
+        return self.requests[index * n : (index + 1) * n] if self.dates else self.requests
 
     @property
     def estimated_pu(self) -> float:
@@ -158,6 +181,8 @@ class Plan:
             "tiles": len(self.tiles),
             "geometry": self.area is not None,
             "tile_grid": [len(self.chunks[0]), len(self.chunks[1])],
+            "groupby": self.groupby,
+            "dates": len(self.dates) if self.groupby is not None else None,
             "requests": len(self.requests),
             "estimated_pu": self.estimated_pu,
             "estimated_pu_by_sample_type": {t: self.estimated_pu_as(t) for t in SAMPLE_TYPES},
@@ -240,6 +265,7 @@ def plan_grid(grid: Grid, query: Query, *, tile_px: int = MAX_PX, area: Area | N
     """
     if isinstance(tile_px, bool) or not isinstance(tile_px, int) or not 1 <= tile_px <= MAX_PX:
         raise InputError(f"tile_px must be an integer from 1 to {MAX_PX}, got {tile_px!r}")
+    check_tile_count(grid, tile_px)
     if grid.metres_per_pixel > MAX_RESOLUTION_M * (1 + 1e-9):
         raise InputError(
             f"pixels of {grid.metres_per_pixel:.0f} m are coarser than the Process API allows "
@@ -276,6 +302,42 @@ def _any_centre_inside(geometry: BaseGeometry, grid: Grid) -> bool:
 
     outside = geometry_mask([geometry], out_shape=grid.shape, transform=grid.transform)
     return not bool(outside.all())
+
+
+def plan_dates(plan: Plan, dates: Iterable[DateGroup], groupby: str) -> Plan:
+    """``plan`` as a time series: one request per (date, tile), each with its date's
+    ``timeRange`` (:attr:`~s2raster.grouping.DateGroup.time_from` .. ``time_to``)."""
+    steps = tuple(dates)
+    requests = tuple(
+        dataclasses.replace(
+            r, query=dataclasses.replace(r.query, time_from=d.time_from, time_to=d.time_to)
+        )
+        for d in steps
+        for r in plan.requests  # an area's tiles keep their clipped geometry
+    )
+    return dataclasses.replace(plan, requests=requests, dates=steps, groupby=groupby)
+
+
+def check_tile_count(grid: Grid, tile_px: int = MAX_PX) -> int:
+    """The number of tiles of ``grid``, computed (no tile is built); a :class:`GridError`
+    above :data:`MAX_TILES`, so planning time never grows with an absurd pixel count."""
+    rows, cols = -(-grid.height // tile_px), -(-grid.width // tile_px)
+    count = rows * cols
+    if count <= MAX_TILES:
+        return count
+    metres = grid.metres_per_pixel
+    hint = ""
+    if metres < 1:
+        hint = (
+            f"; resolution is in metres: {metres:g} m is {metres * 1000:g} mm (if you meant "
+            f"{metres:g} degrees, that is about {metres * METRES_PER_DEGREE:.0f} m: pass "
+            f"resolution={metres * METRES_PER_DEGREE:.0f})"
+        )
+    raise GridError(
+        f"the grid is {grid.width:,} x {grid.height:,} px = {grid.width * grid.height:.3g} px "
+        f"per band at {metres:g} m/px, {count:,} requests of {tile_px} px, above the "
+        f"{MAX_TILES:,} any job may have{hint}: use a coarser resolution or a smaller bbox"
+    )
 
 
 def check_cost(plan: Plan, max_pu: float | None) -> None:

@@ -15,7 +15,11 @@ from hypothesis import settings
 if TYPE_CHECKING:
     from s2raster.emulator import Emulator
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+#: ``../shared`` beside the checkout, or where ``S2RASTER_SHARED`` points (a git worktree
+#: elsewhere).
+SHARED = Path(
+    os.environ.get("S2RASTER_SHARED") or Path(__file__).resolve().parents[1].parent / "shared"
+)
 
 
 # Property tests: no per-example deadline (a timing assertion in disguise on a busy CI

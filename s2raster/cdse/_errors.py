@@ -1,9 +1,12 @@
 """Turn sentinelhub-py, requests and oauthlib failures into s2raster errors with a fix.
 
-401/403 from the token endpoint -> :class:`CredentialsError`; 401 from the Process API ->
-:class:`CredentialsError`; 403, 429, 400 and 5xx -> :class:`ServiceError` with the service's
-own message (parsed from its JSON ``{"error": {status, reason, message, code}}``); connection
-problems -> :class:`NetworkError`. Messages name URLs and statuses, never credentials.
+401/403 from the token endpoint -> :class:`CredentialsError` ("the token endpoint refused
+the credentials"); a 401 from the Process or Catalog API is first answered by a new token
+and one more try (``_fetch._Client``); a second 401 with that fresh token ->
+:class:`CredentialsError` from :func:`fresh_token_refused` ("refused a token just
+issued"); 403, 429, 400 and 5xx -> :class:`ServiceError` with the service's own message
+(parsed from its JSON ``{"error": {status, reason, message, code}}``); connection problems
+-> :class:`NetworkError`. Messages name URLs and statuses, never credentials.
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ def _http_error(response: requests.Response, *, base_url: str, token_url: str) -
             f"the token endpoint {token_url} refused the credentials ({status}{detail}): "
             f"{CREDENTIALS_HINT}"
         )
-    if status == 401:
+    if status == 401:  # a request without the one retry (fresh_token_refused has that)
         return CredentialsError(
             f"{base_url} refused the access token (401{detail}): the OAuth client must belong "
             f"to this deployment (a CDSE client works only with sh.dataspace.copernicus.eu); "
@@ -126,6 +129,20 @@ def _http_error(response: requests.Response, *, base_url: str, token_url: str) -
         f"{' ' + code if code else ''}):{detail or ' no explanation given'}",
         status=status,
         code=code,
+    )
+
+
+def fresh_token_refused(exc: DownloadFailedException, base_url: str) -> CredentialsError:
+    """The error of a 401 from ``base_url`` for a token fetched just now (after a first 401)."""
+    response = getattr(exc.request_exception, "response", None)
+    message, _ = service_message(getattr(response, "content", None))
+    detail = f": {message}" if message else ""
+    return CredentialsError(
+        f"{base_url} refused the access token twice (401{detail}), the second time a token "
+        "the token endpoint had just issued: the token endpoint accepts these credentials "
+        "but this service does not, so the OAuth client belongs to another deployment (a "
+        "CDSE client works only with sh.dataspace.copernicus.eu) or lacks access; "
+        f"{CREDENTIALS_HINT}"
     )
 
 

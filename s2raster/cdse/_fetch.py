@@ -23,10 +23,11 @@ from sentinelhub.download.client import DownloadClient
 from sentinelhub.download.models import DownloadRequest, DownloadResponse
 from sentinelhub.download.sentinelhub_client import SentinelHubDownloadClient
 from sentinelhub.download.session import SentinelHubSession
+from sentinelhub.exceptions import DownloadFailedException
 
 from s2raster.cdse import _catalog, _redact
 from s2raster.cdse._config import check_config
-from s2raster.cdse._errors import map_error
+from s2raster.cdse._errors import fresh_token_refused, map_error
 from s2raster.cdse._pacing import Pacer
 from s2raster.cdse._request import build_request
 from s2raster.cdse._service import ServiceSpec, fetch_for, fingerprint, register
@@ -42,7 +43,8 @@ class _Client(SentinelHubDownloadClient):
 
     (sentinelhub-py makes a fresh lock per ``download()`` call and drops it afterwards.)
     It also remembers whether any answer carried the synthetic-data header, counts the 429
-    answers of each request and tells the pacer about them.
+    answers of each request and tells the pacer about them, and answers a 401 on a data
+    request by fetching a new token once (``renewals`` counts them).
     """
 
     def __init__(self, *, pacer: Pacer | None = None, **kwargs: Any) -> None:
@@ -51,6 +53,7 @@ class _Client(SentinelHubDownloadClient):
         self.synthetic = False
         self.pacer = pacer
         self._throttled: dict[int, int] = {}
+        self.renewals = 0  # tokens fetched again after a 401
 
     def _do_download(self, request: DownloadRequest) -> Response:
         response = super()._do_download(request)
@@ -71,10 +74,46 @@ class _Client(SentinelHubDownloadClient):
         return DownloadClient.download(self, *args, **kwargs)
 
     def _execute_download(self, request: DownloadRequest) -> DownloadResponse:
-        response = super()._execute_download(request)
+        """One request; a 401 on a data request gets a new token and one more try.
+
+        A service may refuse a token before its announced expiry (clock skew, revocation);
+        sentinelhub-py 3.12 refreshes a token only by its expiry time and fails on a 401
+        (``fail_user_errors``). Only a second 401, with a token fetched just now, is a
+        credentials error (:func:`~s2raster.cdse._errors.fresh_token_refused`); a refusal
+        by the token endpoint itself surfaces from the refresh as such.
+        """
+        used = self._token_in_use() if request.use_session else None
+        try:
+            response = super()._execute_download(request)
+        except DownloadFailedException as exc:
+            if used is None or _status(exc) != 401:
+                raise
+            self._renew_token(used)
+            try:
+                response = super()._execute_download(request)
+            except DownloadFailedException as again:
+                if _status(again) != 401:
+                    raise
+                raise fresh_token_refused(again, self.config.sh_base_url) from again
         if is_synthetic(response.headers):
             self.synthetic = True
         return response
+
+    def _token_in_use(self) -> str:
+        with self._shared_lock:
+            return str(self.get_session().token["access_token"])
+
+    def _renew_token(self, refused: str) -> None:
+        """A new session (token), unless another thread replaced the refused one already."""
+        with self._shared_lock:
+            if str(self.get_session().token["access_token"]) == refused:
+                self.session = SentinelHubSession(config=self.config)
+                self.renewals += 1
+
+
+def _status(exc: DownloadFailedException) -> int | None:
+    response = getattr(exc.request_exception, "response", None)
+    return getattr(response, "status_code", None)
 
 
 def is_synthetic(headers: Any) -> bool:
@@ -129,6 +168,11 @@ class CdseFetch:
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    @property
+    def token_renewals(self) -> int:
+        """How many times a 401 made this fetch get a new token (and try once more)."""
+        return 0 if self._client is None else self._client.renewals
 
     def search(self, query: Query, bbox: tuple[float, float, float, float]) -> Search:
         """The catalog's acquisitions for ``query`` over the lon/lat ``bbox`` (all pages)."""

@@ -1,11 +1,13 @@
 """The ``s2raster`` command line: a thin click layer over the library, in the style of ``rio``.
 
 One module per command (:mod:`~s2raster.cli.fetch`, :mod:`~s2raster.cli.plan`,
-:mod:`~s2raster.cli.truecolor`, :mod:`~s2raster.cli.indices`, :mod:`~s2raster.cli.emulator`,
-:mod:`~s2raster.cli.config`, :mod:`~s2raster.cli.usage`):
-each parses its options once into typed objects (:mod:`~s2raster.cli.options`), calls one
-library function and reports (:mod:`~s2raster.cli.report`). The scientific stack is imported
-inside the command functions only, so ``--help`` answers at once.
+:mod:`~s2raster.cli.dates`, :mod:`~s2raster.cli.stats`,
+:mod:`~s2raster.cli.truecolor`, :mod:`~s2raster.cli.indices`,
+:mod:`~s2raster.cli.emulator`, :mod:`~s2raster.cli.config`,
+:mod:`~s2raster.cli.usage`, :mod:`~s2raster.cli.cache`): each parses its options once
+into typed objects (:mod:`~s2raster.cli.options`), calls one library function and reports
+(:mod:`~s2raster.cli.report`). The scientific stack is imported inside the command functions
+only, so ``--help`` answers at once.
 
 Errors of the library (:class:`s2raster.errors.S2RasterError`) become one line on stderr,
 ``Error: ...``, with exit status 2 for usage errors (bad bbox, band, index, time, too large
@@ -21,12 +23,15 @@ from typing import Any
 import click
 
 from s2raster._version import __version__
+from s2raster.cli.cache import cache
 from s2raster.cli.config import config
+from s2raster.cli.dates import dates
 from s2raster.cli.emulator import emulator
 from s2raster.cli.errors import exit_code_of, exit_with, failure, one_line
 from s2raster.cli.fetch import fetch
 from s2raster.cli.indices import indices
 from s2raster.cli.plan import plan
+from s2raster.cli.stats import stats
 from s2raster.cli.truecolor import truecolor
 from s2raster.cli.usage import usage
 from s2raster.errors import S2RasterError
@@ -92,7 +97,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-for _command in (fetch, plan, truecolor, indices, emulator, config, usage):
+for _command in (fetch, plan, dates, stats, truecolor, indices, emulator, config, usage, cache):
     cli.add_command(_command)
 
 

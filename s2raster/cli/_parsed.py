@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+
 from s2raster.cli.confirm import CONFIRM_PU
 from s2raster.errors import InputError
 
@@ -41,7 +43,9 @@ class AreaOptions:
         if raw is not None and geometry is not None:
             raise InputError("give either --bbox or --geometry, not both")
         if raw is None and geometry is None:
-            raise InputError("give the area: --bbox MINX MINY MAXX MAXY or --geometry FILE")
+            raise InputError(
+                "give the area: --bbox MINX MINY MAXX MAXY or --geometry FILE (see --help)"
+            )
         bbox = None if raw is None else tuple(float(v) for v in raw)
         return cls(
             bbox=bbox,  # type: ignore[arg-type]
@@ -88,6 +92,7 @@ class ServiceOptions:
     quiet: bool
     yes_cost: bool = False
     confirm_above: float = CONFIRM_PU
+    cache_max_bytes: int | None = None
 
     @classmethod
     def from_kwargs(cls, kwargs: Kwargs) -> ServiceOptions:
@@ -100,18 +105,24 @@ class ServiceOptions:
             quiet=kwargs.pop("quiet"),
             yes_cost=kwargs.pop("yes_cost"),
             confirm_above=kwargs.pop("confirm_above"),
+            cache_max_bytes=_optional_size(kwargs.pop("cache_max_size"), "--cache-max-size"),
         )
 
     @property
-    def cache(self) -> bool | Path:
-        """The ``cache`` argument of :func:`s2raster.load`.
+    def cache(self) -> Any:
+        """The ``cache`` argument of :func:`s2raster.load` (False, True, a directory, or a
+        :class:`~s2raster.cache.TileCache` bounded by --cache-max-size).
 
         With ``--emulator`` the default is no cache: each run's emulator has a new port, so
         its tiles could never be found again (an explicit ``--cache-dir`` is still honoured).
         """
         if self.no_cache or (self.endpoint.emulator and self.cache_dir is None):
             return False
-        return self.cache_dir if self.cache_dir is not None else True
+        if self.cache_max_bytes is None:
+            return self.cache_dir if self.cache_dir is not None else True
+        from s2raster.cache import TileCache, default_directory
+
+        return TileCache(self.cache_dir or default_directory(), max_bytes=self.cache_max_bytes)
 
 
 @dataclass(frozen=True)
@@ -141,8 +152,78 @@ class JobOptions:
         )
 
 
+@dataclass(frozen=True)
+class SeriesOptions:
+    """A time series: --per-date, --composite, --cloud-mask, --groupby, --min-clear."""
+
+    per_date: bool
+    composite: str | None
+    cloud_mask: bool
+    groupby: str | None
+    min_clear: float | None
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Kwargs) -> SeriesOptions:
+        """Pop the group's values from click's keyword arguments."""
+        return cls(
+            per_date=kwargs.pop("per_date"),
+            composite=kwargs.pop("composite"),
+            cloud_mask=kwargs.pop("cloud_mask"),
+            groupby=kwargs.pop("groupby"),
+            min_clear=kwargs.pop("min_clear"),
+        )
+
+    @property
+    def series_groupby(self) -> str | None:
+        """The grouping of the job: --groupby, else ``solar_day`` for --per-date and
+        --composite; None for one mosaic."""
+        if self.groupby is not None:
+            return self.groupby
+        return "solar_day" if self.per_date or self.composite is not None else None
+
+
 def parse_list(value: str | None) -> tuple[str, ...]:
     """``"B02, B03,,B04"`` -> ``("B02", "B03", "B04")``; None -> ()."""
     if not value:
         return ()
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+_SIZE_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_size(text: str, option: str) -> int:
+    """``"2G"``, ``"500MB"``, ``"10 GiB"`` -> bytes (K/M/G/T: powers of 1000; KiB...: 1024)."""
+    value = text.strip().upper().replace(" ", "")
+    binary = value.endswith("IB")
+    value = value.removesuffix("IB" if binary else "B")
+    unit = value[-1:] if value[-1:] in "KMGT" else ""
+    number = value[: len(value) - len(unit)]
+    try:
+        amount = float(number)
+    except ValueError:
+        amount = -1.0
+    if not (amount >= 0 and amount < 1e18):
+        raise click.BadParameter(f"{text!r} is not a size such as 2G or 500M", param_hint=option)
+    factor = 1024 ** " KMGT".index(unit or " ") if binary else _SIZE_UNITS[unit]
+    return int(amount * factor)
+
+
+def parse_age(text: str, option: str) -> float:
+    """``"30d"``, ``"12h"``, ``"90m"``, ``"45s"``, ``"2w"`` -> seconds."""
+    value = text.strip().lower()
+    unit = value[-1:] if value[-1:] in _AGE_UNITS else ""
+    try:
+        amount = float(value[: len(value) - len(unit)] if unit else value)
+    except ValueError:
+        amount = -1.0
+    if not unit or not (amount >= 0 and amount < 1e12):
+        raise click.BadParameter(
+            f"{text!r} is not an age such as 30d, 12h, 90m or 45s", param_hint=option
+        )
+    return amount * _AGE_UNITS[unit]
+
+
+def _optional_size(text: str | None, option: str) -> int | None:
+    return None if text is None else parse_size(text, option)

@@ -26,31 +26,38 @@ from s2raster.cli._parsed import (
     EndpointOptions,
     JobOptions,
     Kwargs,
+    SeriesOptions,
     ServiceOptions,
     parse_list,
 )
 from s2raster.cli.confirm import CONFIRM_PU
 from s2raster.contract import MOSAICKING_ORDERS
-from s2raster.errors import InputError
+from s2raster.grouping import GROUPBY
 
 __all__ = [
     "GEOTIFF_SUFFIXES",
     "AreaOptions",
     "EndpointOptions",
     "JobOptions",
+    "SeriesOptions",
     "ServiceOptions",
     "area_options",
+    "catalog_options",
     "check_output",
     "endpoint_options",
     "job_options",
     "max_pu_option",
     "parse_list",
+    "series_options",
     "service_options",
 ]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
+#: The methods of :func:`s2raster.composite` (kept here so ``--help`` imports no numpy; a
+#: test checks they agree).
+COMPOSITE_METHODS = ("median", "mean", "min", "max", "first", "last", "greenest")
 
 
 def _group(name: str, build: Callable[[Kwargs], object], *options: Decorator) -> Decorator:
@@ -90,7 +97,9 @@ def geometry_option(help_text: str) -> Decorator:
     )
 
 
-def area_options(*, time_required: bool = True, geometry: bool = False) -> Decorator:
+def area_options(
+    *, time_required: bool = True, geometry: bool = False, mosaicking: str = "mostRecent"
+) -> Decorator:
     """--bbox, --bbox-crs, --time, --crs, --collection, --mosaicking, --max-cloud, --yes.
 
     With ``geometry``, also --geometry FILE, and one of --bbox and --geometry is needed.
@@ -136,7 +145,7 @@ def area_options(*, time_required: bool = True, geometry: bool = False) -> Decor
         click.option(
             "--mosaicking",
             type=click.Choice(MOSAICKING_ORDERS),
-            default="mostRecent",
+            default=mosaicking,
             show_default=True,
             help="Which scene wins where several cover a pixel.",
         ),
@@ -185,6 +194,60 @@ def endpoint_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return _group("endpoint", EndpointOptions.from_kwargs, *options)(func)
 
 
+def catalog_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--emulator, --profile, --base-url, --token-url: where the catalog is searched."""
+    options = _endpoint_options(
+        "Search the built-in local emulator's catalog (SYNTHETIC data) instead."
+    )
+    return _group("endpoint", EndpointOptions.from_kwargs, *options)(func)
+
+
+def groupby_option(*, with_none: bool = False) -> Decorator:
+    """--groupby: solar_day (one step per local solar day) or time (one per overpass)."""
+    choices = (*GROUPBY, "none") if with_none else GROUPBY
+    return click.option(
+        "--groupby",
+        type=click.Choice(choices),
+        default=None,
+        help=(
+            "Time steps: solar_day (one per local solar day, the tiles and passes of a day "
+            "together) or time (one per overpass). Default: solar_day"
+            + ("; none lists every catalog item." if with_none else " with --per-date/--composite.")
+        ),
+    )
+
+
+def series_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--per-date, --composite, --cloud-mask, --groupby, --min-clear."""
+    return _group(
+        "series",
+        SeriesOptions.from_kwargs,
+        click.option(
+            "--per-date",
+            is_flag=True,
+            help="One GeoTIFF per date: put {time} in -o (e.g. -o ndvi_{time}.tif).",
+        ),
+        click.option(
+            "--composite",
+            type=click.Choice(COMPOSITE_METHODS),
+            default=None,
+            help="Combine the dates into one image, pixel by pixel (greenest: highest NDVI).",
+        ),
+        click.option(
+            "--cloud-mask",
+            is_flag=True,
+            help="Mask clouds and their shadows with SCL (3, 8, 9, 10), fetched with the bands.",
+        ),
+        groupby_option(),
+        click.option(
+            "--min-clear",
+            type=click.FloatRange(0, 1),
+            default=None,
+            help="With --cloud-mask: drop the dates less clear than this share (0..1).",
+        ),
+    )(func)
+
+
 def service_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The endpoint options and --concurrency, --cache-dir/--no-cache, -q."""
     options = _endpoint_options("Use the built-in local emulator: SYNTHETIC data, not Sentinel-2.")
@@ -206,6 +269,12 @@ def service_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Tile cache directory. Default: the user cache directory (none with --emulator).",
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the tile cache."),
+        click.option(
+            "--cache-max-size",
+            metavar="SIZE",
+            default=None,
+            help="Keep the tile cache under SIZE (e.g. 5G): least recently used tiles go first.",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar, no notices."),
         click.option(
             "--yes-cost",
@@ -265,15 +334,9 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return area_options(geometry=True)(decorated)
 
 
-def check_output(path: Path, suffixes: tuple[str, ...]) -> Path:
-    """Refuse an output with an unknown extension or in a missing directory."""
-    if path.suffix.lower() not in suffixes:
-        wanted = " or ".join(suffixes)
-        raise InputError(f"output {str(path)!r} must end with {wanted}: rename it with -o")
-    if not path.parent.is_dir():
-        raise InputError(
-            f"output directory {str(path.parent)!r} does not exist: create it or change -o"
-        )
-    if path.is_dir():
-        raise InputError(f"output {str(path)!r} is a directory: give a file name with -o")
-    return path
+def check_output(path: Path, suffixes: tuple[str, ...], *, nbytes: int = 0) -> Path:
+    """Refuse an output that could not be written, before anything is downloaded: a wrong
+    extension, a directory, a missing, read-only or full folder (with the true reason)."""
+    from s2raster.output import check_output_path
+
+    return check_output_path(path, param="output (-o)", suffixes=suffixes, nbytes=nbytes)

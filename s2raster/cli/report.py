@@ -17,6 +17,9 @@ from s2raster.errors import InputError
 
 if TYPE_CHECKING:
     from s2raster._load import LoadStats
+    from s2raster.cache import CacheInfo
+    from s2raster.cost import QuotaShare
+    from s2raster.fieldstats import StatsDone, StatsPlan
     from s2raster.grid import Grid
     from s2raster.job import Estimate
     from s2raster.ledger import ServiceUsage
@@ -64,10 +67,12 @@ def plan_lines(plan: Plan) -> list[str]:
     cols = max(t.index_col for t in plan.tiles) + 1
     quota = plan.quota
     query = plan.query
+    per = " per date" if plan.groupby is not None else ""
     lines = [
         f"grid:       {grid_line(plan.grid)}",
         f"centre:     {centre_text(plan.grid)} (lon/lat)",
-        f"tiles:      {len(plan.tiles)} ({rows} x {cols}), one Process API request each",
+        f"tiles:      {len(plan.tiles)} ({rows} x {cols}), one Process API request each{per}",
+        *date_lines(plan),
         f"bands:      {','.join(query.bands)} ({query.collection}, {query.mosaicking})",
         f"estimated:  {plan.estimated_pu:.2f} processing units ({query.sample_type} "
         f"responses), up to {human_bytes(plan.download_bytes)} to download",
@@ -92,6 +97,15 @@ def plan_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def date_lines(plan: Plan) -> list[str]:
+    """``dates: 18 (solar_day), 2024-06-03 .. 2024-08-27: 72 requests`` for a series."""
+    if plan.groupby is None:
+        return []
+    n = len(plan.dates)
+    span = f", {plan.dates[0].solar_day} .. {plan.dates[-1].solar_day}" if n else ""
+    return [f"dates:      {n} ({plan.groupby}){span}: {len(plan.requests)} requests in all"]
+
+
 def plan_report(plan: Plan) -> str:
     """The plan as text, with a note when a fetch of it would need --yes."""
     from s2raster.plan import MAX_PIXELS, needs_confirmation
@@ -111,6 +125,8 @@ def estimate_line(plan: Plan, cost: Estimate) -> str:
     minute = cost.pu / FREE_QUOTA["pu_per_minute"]
     month = cost.pu / FREE_QUOTA["pu_per_month"]
     cached = f", {cost.cached} more cached (free)" if cost.cached else ""
+    if plan.groupby:
+        cached = f", {len(plan.dates)} date(s) x {len(plan.tiles)} tile(s){cached}"
     other = other_sample_type(plan.query.sample_type)
     return (
         f"Estimated cost: {cost.pu:.2f} processing units for {n} "
@@ -119,6 +135,16 @@ def estimate_line(plan: Plan, cost: Estimate) -> str:
         f"{FREE_QUOTA['pu_per_month']:,.0f} a month; {other} responses: "
         f"{cost.pu_by_sample_type[other]:.2f}); output {plan.grid.crs}, centre "
         f"{centre_text(plan.grid)}"
+    )
+
+
+def cost_line(pu: float, n: int, quota: QuotaShare) -> str:
+    """The estimated cost of ``n`` requests (e.g. statistics) and its share of the quota."""
+    return (
+        f"Estimated cost: {pu:.2f} processing units for {n} "
+        f"request{'' if n == 1 else 's'} ({_pct(quota.minute_pu)} of a free account's "
+        f"{FREE_QUOTA['pu_per_minute']:g} PU a minute, {_pct(quota.month_pu)} of its "
+        f"{FREE_QUOTA['pu_per_month']:,.0f} a month; cached responses cost nothing)"
     )
 
 
@@ -141,6 +167,67 @@ def fetch_lines(
     if synthetic:
         lines.append(SYNTHETIC_LINE)
     return lines
+
+
+def stats_plan_line(plan: StatsPlan) -> str:
+    """What a statistics job is: zones, intervals, the path."""
+    how = "from pixels (Process API tiles, --local)" if plan.local else "by the Statistical API"
+    return f"{plan.zones} zone(s) x {plan.intervals} interval(s), {how}"
+
+
+def stats_lines(done: StatsDone) -> list[str]:
+    """The summary of a finished ``stats``: file, rows, requests, PU spent, cache hits."""
+    usage = done.usage
+    lines = [
+        f"{done.path}: {done.rows} rows, {usage.requests} request(s), "
+        f"{usage.processing_units_spent:.2f} processing units spent, "
+        f"{usage.cache_hits} cache hit(s)"
+    ]
+    if done.synthetic:
+        lines.append(SYNTHETIC_LINE)
+    return lines
+
+
+def series_lines(
+    *, paths: Sequence[Path], dates: int, composite: str | None, cloud_mask: bool
+) -> list[str]:
+    """What a series fetch wrote: the files per date, or the composite of how many dates."""
+    masked = ", clouds masked (SCL)" if cloud_mask else ""
+    if composite is not None:
+        return [f"{paths[0]}: {composite} of {dates} date(s){masked}"]
+    if not paths:
+        return []
+    first, last = paths[0], paths[-1]
+    span = f"{first}" if len(paths) == 1 else f"{first} .. {last.name}"
+    return [f"{len(paths)} file(s), one per date{masked}: {span}"]
+
+
+def dates_lines(frame: Any, *, groupby: str | None) -> list[str]:
+    """The table of ``s2raster dates`` and a summary line (a pandas DataFrame in)."""
+    if frame.empty:
+        return []
+    shown = frame.assign(
+        solar_day=frame["solar_day"].dt.strftime("%Y-%m-%d"),
+        time=frame["time"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z",
+        cloud_cover=frame["cloud_cover"].map(lambda v: "" if v != v else f"{v:.1f}"),
+    )
+    what = "catalog items" if groupby is None else f"dates ({groupby})"
+    items = int(frame["acquisitions"].sum())
+    return [
+        *shown.to_string(index=False).splitlines(),
+        f"{len(frame)} {what}, {items} acquisition(s); nothing downloaded, no processing units",
+    ]
+
+
+def dates_line(dates: Sequence[str], mosaicking: str) -> str:
+    """The acquisition dates a mosaic drew from, and which of them wins per pixel."""
+    order = {
+        "leastCC": "the least cloudy wins per pixel",
+        "mostRecent": "the most recent wins per pixel",
+        "leastRecent": "the oldest wins per pixel",
+    }.get(mosaicking, mosaicking)
+    shown = ", ".join(dates[:12]) + (f" and {len(dates) - 12} more" if len(dates) > 12 else "")
+    return f"dates:      {shown or 'none'} ({mosaicking}: {order})"
 
 
 def mask_id(client_id: str) -> str:
@@ -220,3 +307,27 @@ def usage_summary(path: Path, month: datetime, rows: Sequence[ServiceUsage]) -> 
             for r in rows
         ],
     }
+
+
+def cache_lines(info: CacheInfo) -> list[str]:
+    """``s2raster cache info``: directory, tiles, size (and its limit), oldest/newest use."""
+    limit = "" if info.max_bytes is None else f" (limit {human_bytes(info.max_bytes)})"
+    lines = [
+        FIELD.format("directory:", str(info.directory)),
+        FIELD.format("tiles:", f"{info.entries}, {human_bytes(info.bytes)}{limit}"),
+    ]
+    if info.oldest is not None and info.newest is not None:
+        lines.append(
+            FIELD.format(
+                "last used:", f"{info.oldest:%Y-%m-%d %H:%M} .. {info.newest:%Y-%m-%d %H:%M} UTC"
+            )
+        )
+    if info.temporary:
+        lines.append(
+            FIELD.format(
+                "leftovers:",
+                f"{info.temporary} temporary file(s) of "
+                "interrupted writes (s2raster cache clear removes them)",
+            )
+        )
+    return lines

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -31,9 +30,11 @@ class Session:
     """What a download needs from the command line: the keyword arguments of ``load_plan``."""
 
     config: SHConfig
-    cache: bool | Path
+    cache: Any  # the ``cache`` argument of load: False, True, a directory or a TileCache
     concurrency: int
     progress: Callable[..., None]
+    plan: Plan | None = None
+    """The plan downloaded (a time series' plan has its dates: one request per date and tile)."""
 
 
 @contextmanager
@@ -68,24 +69,35 @@ def notice(message: str, *, quiet: bool) -> None:
 
 
 @contextmanager
-def download_session(service: ServiceOptions, plan: Plan) -> Iterator[Session]:
+def download_session(
+    service: ServiceOptions, plan: Plan, *, groupby: str | None = None
+) -> Iterator[Session]:
     """Open the service, print its notices (the cost of what is not cached), ask about a
-    large cost on a terminal, and show a progress bar over ``plan``'s tiles."""
+    large cost on a terminal, and show a progress bar over ``plan``'s requests.
+
+    With ``groupby`` the catalog is searched first (:func:`s2raster.plan_series`) so that
+    the estimate and the bar cover every date; the session's ``plan`` is that series plan.
+    """
     from s2raster.job import estimate
 
     quiet = service.quiet
     with service_config(service.endpoint) as (config, synthetic):
         if synthetic:
             notice(f"Note: --emulator: {SYNTHETIC_NOTICE}", quiet=quiet)
+        if groupby is not None:
+            from s2raster.acquisitions import plan_series
+
+            plan = plan_series(plan, groupby, config=config)
         cost = estimate(plan, service.cache, config.sh_base_url)
         notice(report.estimate_line(plan, cost), quiet=quiet)
         confirm_cost(
             cost.pu, cost.requests, threshold=service.confirm_above, confirmed=service.yes_cost
         )
-        with tile_progress(len(plan.tiles), quiet=quiet) as progress:
+        with tile_progress(len(plan.requests), quiet=quiet) as progress:
             yield Session(
                 config=config,
                 cache=service.cache,
                 concurrency=service.concurrency,
                 progress=progress,
+                plan=plan,
             )

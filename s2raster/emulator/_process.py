@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 from affine import Affine
 from rasterio.features import geometry_mask
-from rasterio.warp import transform
 
 from s2raster.bands import BANDS
 from s2raster.contract import processing_units
@@ -44,20 +43,22 @@ def process(
     *,
     content_type: str,
     accept: str,
-    charge_pu: Callable[[float], None] | None = None,
+    check_pu: Callable[[float], None] | None = None,
     timeout: float = 30.0,
     memory_mb: int = 512,
 ) -> Processed:
     """Serve one Process API request; raises :class:`ApiError` for every refusal.
 
-    ``charge_pu`` is called with the request's PU before any pixel is computed; it raises
-    the 429 :class:`ApiError` when the PU bucket is empty. ``timeout`` (s) bounds the whole
-    request (every evalscript call together), ``memory_mb`` each evalscript's memory; the
-    rasters of a request may take :func:`~s2raster.emulator.runtime._limits.raster_budget` of it.
+    ``check_pu`` is called with the request's PU before any pixel is computed; it raises
+    the 429 :class:`ApiError` when the PU bucket cannot afford them (the caller charges
+    them once the answer has succeeded: failed requests cost no PU). ``timeout`` (s)
+    bounds the whole request (every evalscript call together), ``memory_mb`` each
+    evalscript's memory; the rasters of a request may take
+    :func:`~s2raster.emulator.runtime._limits.raster_budget` of it.
     Any :class:`RequestError` is answered as a 400, never a 500.
     """
     try:
-        return _process(body, content_type, accept, charge_pu, timeout, memory_mb)
+        return _process(body, content_type, accept, check_pu, timeout, memory_mb)
     except ApiError:
         raise
     except RequestError as exc:
@@ -71,7 +72,7 @@ def _process(
     body: bytes,
     content_type: str,
     accept: str,
-    charge_pu: Callable[[float], None] | None,
+    check_pu: Callable[[float], None] | None,
     timeout: float,
     memory_mb: int,
 ) -> Processed:
@@ -87,7 +88,7 @@ def _process(
         request.mosaicking_order,
         request.max_cloud,
     )
-    tiles = earth.tiles_of(_lonlat_bbox(request))
+    tiles = earth.tiles_of(request.lonlat_bbox)
     scenes = [runtime.scene_from_acquisition(a, request.collection, tiles) for a in acquisitions]
     keep = _evalscript_call(  # preProcessScenes, filterScenes first: render only the kept
         runtime.select_scenes, request.evalscript, setup, scenes, time_range=time_range,
@@ -98,8 +99,8 @@ def _process(
     scenes = [scenes[k] for k in keep]
     _check_memory(request, setup, len(acquisitions), memory_mb)
     pu = request_pu(request, setup, len(acquisitions))
-    if charge_pu is not None:
-        charge_pu(pu)
+    if check_pu is not None:
+        check_pu(pu)
     samples = _samples(request, setup, acquisitions)
     result = _evalscript_call(
         runtime.run,
@@ -202,15 +203,6 @@ def _samples(
     if request.bounds.geometry is not None:
         _apply_geometry(samples, request)
     return samples
-
-
-def _lonlat_bbox(request: ProcessRequest) -> tuple[float, float, float, float]:
-    """The request's bbox in lon/lat (its corners' and edge midpoints' extent)."""
-    minx, miny, maxx, maxy = request.bounds.bbox
-    xs = [minx, (minx + maxx) / 2, maxx]
-    ys = [miny, (miny + maxy) / 2, maxy]
-    lons, lats = transform(request.crs, "EPSG:4326", xs * 3, [y for y in ys for _ in xs])
-    return min(lons), min(lats), max(lons), max(lats)
 
 
 def _renderable(transform: Affine) -> Affine:

@@ -32,17 +32,28 @@ def compute(
 ) -> xr.DataArray:
     """The spectral index ``name_or_expression`` of ``data``: lazy, NaN-safe, float32.
 
-    ``name_or_expression`` is a catalogue name (see :func:`catalogue`; exact or
-    case-insensitive), an expression over Sentinel-2 band names, ASI band symbols and
-    constants (``"(B08 - B04) / (B08 + B04 + 0.5)"``), or a list of them: then the result
-    has an ``index`` dimension (with a ``formula`` coordinate). ``data`` is a DataArray with
-    a ``band`` dimension (``(band, y, x)``, ``(time, band, y, x)``...) or a Dataset with one
-    variable per band; ``bands=`` names the bands of data that carry no names (see
-    :mod:`s2raster.indices._inputs`). ``constants`` override ASI's defaults (``L=0.5``);
-    ``kernel`` (``"RBF"``, ``"linear"``, ``"poly"``) is the kernel of kernel indices (kNDVI).
+    ``name_or_expression`` is a catalogue name (:func:`catalogue`; exact, or
+    case-insensitive when unambiguous), an expression over Sentinel-2 band names, ASI band
+    symbols and constants (``"(B08 - B04) / (B08 + B04 + 0.5)"``), or a list of them: then
+    the result has an ``index`` dimension and a ``formula`` coordinate along it.
+
+    ``data`` is a DataArray with a ``band`` dimension (``(band, y, x)``, ``(time, band, y,
+    x)``, anywhere) or a Dataset with one variable per band. Band names come from the band
+    coordinate (``B04``, ``B4``, STAC common names such as ``red``, ``nir08``), else from
+    rioxarray's band descriptions (``long_name``), or from the Dataset's variable names or
+    their ``long_name``; ``bands=`` names them otherwise: one name per band in order
+    (``['B04', 'B08']``) or a mapping from band coordinate value or variable name
+    (``{1: 'B04', 2: 'B08'}``).
+
+    ``constants`` override the defaults (ASI's; SAVI's ``L`` is 0.5) for every index that
+    uses them (``L=0.25``); a constant no index uses is an error, as is one without a
+    default left out (NIRvP's ``PAR``). ``kernel`` (``"RBF"`` by default, ``"linear"``,
+    ``"poly"``) is the kernel of kernel indices (kNDVI: ``sigma``; poly: ``p``, ``c``).
+    Data in DN (``units`` ``"DN"``) are refused for formulas that are not scale-free.
 
     The result has data's dims without ``band``, its coordinates (``spatial_ref``) and
-    attrs, ``name`` and ``long_name`` the index name, ``formula`` the formula evaluated.
+    attrs, ``name`` and ``long_name`` the index name, ``formula`` the formula evaluated
+    (Sentinel-2 bands, constants filled in), ``units`` "1".
     """
     many = not isinstance(name_or_expression, str)
     texts = _texts(name_or_expression)

@@ -71,7 +71,7 @@ def serve(raw: bytes, **options: Any) -> Processed:
 
 def refused(raw: bytes, charged: list[float] | None = None, **options: Any) -> ApiError:
     with pytest.raises(ApiError) as info:
-        serve(raw, charge_pu=None if charged is None else charged.append, **options)
+        serve(raw, check_pu=None if charged is None else charged.append, **options)
     return info.value
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from process_helpers import error_message, payload, post, userdata
 from rasterio.io import MemoryFile
-from test_evalscript_workbench import error_message, payload, post, userdata
 
 from s2raster.emulator import Emulator
 from s2raster.emulator.earth import tiles_of

@@ -1,74 +1,20 @@
 """The emulator as an evalscript workbench: what a script author meets, over real HTTP.
 
-console.log in the request log, every kind of script the Process API takes, the service's
-wordings, inputMetadata and the scenes objects, zero-area boxes, PU only for successes.
+console.log in the request log, the service's wordings, zero-area boxes, PU only for
+successes (script kinds, scenes and utilities have their own test files).
 """
 
 from __future__ import annotations
 
 import io
-import json
-import tarfile
-from typing import Any
 
 import pytest
 import requests
+import tifffile
+from process_helpers import error_message, payload, post
 from rasterio.io import MemoryFile
 
-from s2raster.emulator import Emulator
-
-UTM = "http://www.opengis.net/def/crs/EPSG/0/32633"
-BOX = [400000.0, 5080000.0, 400160.0, 5080160.0]
-
-
-def payload(
-    evalscript: str,
-    *,
-    responses: tuple[tuple[str, str], ...] = (("default", "image/tiff"),),
-    bbox: list[float] | None = None,
-    crs: str = UTM,
-    size: tuple[int, int] = (16, 16),
-    time: tuple[str, str] = ("2023-06-01T00:00:00Z", "2023-06-30T23:59:59Z"),
-) -> dict[str, Any]:
-    return {
-        "input": {
-            "bounds": {"bbox": bbox or BOX, "properties": {"crs": crs}},
-            "data": [
-                {
-                    "type": "sentinel-2-l2a",
-                    "dataFilter": {"timeRange": {"from": time[0], "to": time[1]}},
-                }
-            ],
-        },
-        "output": {
-            "width": size[0],
-            "height": size[1],
-            "responses": [{"identifier": i, "format": {"type": m}} for i, m in responses],
-        },
-        "evalscript": evalscript,
-    }
-
-
-def post(emulator: Emulator, token: str, body: dict[str, Any], **headers: str) -> requests.Response:
-    return requests.post(
-        emulator.base_url + "/api/v1/process",
-        json=body,
-        headers={"Authorization": f"Bearer {token}", **headers},
-        timeout=60,
-    )
-
-
-def userdata(response: requests.Response) -> Any:
-    with tarfile.open(fileobj=io.BytesIO(response.content)) as tar:
-        member = tar.extractfile("userdata.json")
-        assert member is not None
-        return json.load(member)
-
-
-def error_message(response: requests.Response) -> str:
-    assert response.status_code == 400, response.text
-    return str(response.json()["error"]["message"])
-
+from s2raster.emulator import Emulator, RateLimit
 
 # -- console.log ---------------------------------------------------------------------------
 
@@ -160,7 +106,9 @@ def test_a_bbox_without_area_is_served(emulator: Emulator, token: str, bbox: lis
     with MemoryFile(response.content) as memfile, memfile.open() as tif:
         data = tif.read()
         assert (tif.width, tif.height, tif.count) == (10, 20, 2)
-        assert (tif.transform.c, tif.transform.f) == (bbox[0], bbox[3])
+    with tifffile.TiffFile(io.BytesIO(response.content)) as raw:  # origin kept, scale 0
+        assert raw.pages[0].tags[33922].value[3:5] == (bbox[0], bbox[3])
+        assert raw.pages[0].tags[33550].value[:2] == pytest.approx(((bbox[2] - bbox[0]) / 10, 0))
     assert (data[1] == 1).all()
     if bbox[0] == bbox[2]:
         assert (data[0] == data[0, 0, 0]).all()  # every pixel is the point
@@ -175,3 +123,52 @@ def test_a_bbox_without_area_needs_both_sides(emulator: Emulator, token: str) ->
 def test_a_reversed_bbox_is_still_refused(emulator: Emulator, token: str) -> None:
     body = payload(FLOAT_B04, bbox=[14.52, 46.05, 14.51, 46.06], crs=CRS84)
     assert "is reversed" in error_message(post(emulator, token, body))
+
+
+# -- PU only for answers that succeed -------------------------------------------------------
+
+COSTLY = """//VERSION=3
+function setup() {
+  return { input: ["B02", "B03", "B04", "B05", "B06", "B07"],
+           output: { bands: 1, sampleType: "FLOAT32" } };
+}
+function evaluatePixel(s) { %s return [s.B02]; }
+"""
+
+
+def test_failed_answers_cost_no_pu() -> None:
+    """Only answers that succeed are charged (forum.sentinel-hub.com/t/8868: "If you hit the
+    rate limit error, or there is a sporadic error in our system, processing units are not
+    counted"). A bucket of 1.5 PU refills 1 PU in 40 s; each request costs 1.2 PU."""
+    size = (256, 308)  # 6 bands, FLOAT32: 1.2 PU
+    with Emulator(rate_limit=RateLimit(pu_per_minute=1.5)) as emu:
+        token = emu_token(emu)
+        failing = payload(COSTLY % "if (s.B02 > -1) throw new Error('broken');", size=size)
+        for _ in range(3):  # would take 3.6 PU if charged
+            assert post(emu, token, failing).status_code == 400
+        ok = post(emu, token, payload(COSTLY % "", size=size))
+        assert ok.status_code == 200, ok.text
+        assert float(ok.headers["x-processingunits-spent"]) == pytest.approx(1.2, rel=0.01)
+        again = post(emu, token, payload(COSTLY % "", size=size))
+        assert again.status_code == 429
+        assert [r.pu for r in emu.log if r.path == "/api/v1/process"] == [
+            0,
+            0,
+            0,
+            pytest.approx(1.2, rel=0.01),
+            0,
+        ]
+
+
+def emu_token(emu: Emulator) -> str:
+    response = requests.post(
+        emu.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": emu.client_id,
+            "client_secret": emu.client_secret,
+        },
+        timeout=10,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])

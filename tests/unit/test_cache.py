@@ -46,12 +46,14 @@ def test_put_lookup_round_trip(tmp_path: Path) -> None:
     cache.put(key, FetchResult(b"tiff-bytes", 1.25, True), base_url=URL + "/")
     assert cache.contains(key)
     hit = cache.lookup(key)
-    assert hit == CacheEntry(tmp_path / "c" / "ab" / f"{key}.tif", synthetic=True)
+    digest = hashlib.sha256(b"tiff-bytes").hexdigest()
+    assert hit == CacheEntry(tmp_path / "c" / "ab" / f"{key}.tif", synthetic=True, sha256=digest)
     assert hit.path.read_bytes() == b"tiff-bytes"
     meta = json.loads((tmp_path / "c" / "ab" / f"{key}.json").read_text())
     assert meta["processing_units"] == 1.25
     assert meta["synthetic"] is True
     assert meta["size"] == len(b"tiff-bytes")
+    assert meta["sha256"] == digest
     assert meta["base_url"] == URL
     assert meta["created"].endswith("Z")
     assert sorted(p.name for p in (tmp_path / "c" / "ab").iterdir()) == [

@@ -22,7 +22,16 @@ BBOX = ["14.45", "46.02", "14.50", "46.05"]  # ~390 x 340 px at 10 m: one tile
 TIME = "2024-06-01/2024-06-30"
 #: ~2690 x 60 px at 10 m: two tiles side by side.
 STRIP = ["14.10", "46.020", "14.45", "46.025"]
-COMMANDS = [[], ["fetch"], ["plan"], ["truecolor"], ["indices"], ["emulator"], ["config"]]
+COMMANDS = [
+    [],
+    ["fetch"],
+    ["plan"],
+    ["stats"],
+    ["truecolor"],
+    ["indices"],
+    ["emulator"],
+    ["config"],
+]
 COMMANDS += [["config", "check"]]
 #: What ``--help`` must not import (the scientific stack).
 HEAVY = ("sentinelhub", "xarray", "dask", "rasterio", "numpy", "pyproj")

@@ -25,7 +25,12 @@ ATTRS = {"collection": "sentinel-2-l2a", "synthetic": 0, "source": "CDSE"}
 
 
 def _array(
-    height: int, width: int, bands: int, dtype: str, chunks: tuple[int, ...] | None
+    height: int,
+    width: int,
+    bands: int,
+    dtype: str,
+    chunks: tuple[int, ...] | None,
+    names: tuple[str, ...] | None = None,
 ) -> xr.DataArray:
     grid = Grid(
         "EPSG:32633", Affine(10.0, 0.0, 399_960.0, 0.0, -10.0, 5_000_040.0), (height, width)
@@ -40,13 +45,13 @@ def _array(
     else:
         values = rng.integers(0, 255, (bands, height, width)).astype(dtype)
     data = values if chunks is None else dsa.from_array(values, chunks=chunks)
-    return to_dataarray(data, grid, [f"b{i}" for i in range(bands)], ATTRS)
+    return to_dataarray(data, grid, list(names or [f"b{i}" for i in range(bands)]), ATTRS)
 
 
 def _gdal_path(da: xr.DataArray, path: Path, **options: object) -> Path:
     """The same call through GDAL's path (intermediate file, overviews, COG driver)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("s2raster.cog._stream_codec", lambda compression: None)
+        mp.setattr("s2raster.cog.stream_codec", lambda compression, dtype: None)
         return write_geotiff(da, path, **options)  # type: ignore[arg-type]
 
 
@@ -57,6 +62,14 @@ CASES = {
     "numpy": (300, 260, 2, "float32", None),
     "one band, one tile": (100, 90, 1, "float32", (1, 64, 64)),
     "uint8": (257, 300, 3, "uint8", (3, 100, 100)),
+    "Sentinel-2 bands (no predictor)": (
+        300,
+        260,
+        4,
+        "float32",
+        (4, 128, 100),
+        ("B02", "B03", "B04", "B08"),
+    ),
 }
 
 
@@ -74,6 +87,20 @@ def test_streamed_cog_equals_gdals(case: str, tmp_path: Path) -> None:
         assert np.array_equal(a.read(), b.read(), equal_nan=True)
         assert a.overviews(1) == b.overviews(1)
         assert a.tags() == b.tags()
+        assert a.compression == b.compression
+        assert a.tags(ns="IMAGE_STRUCTURE").get("PREDICTOR") == b.tags(ns="IMAGE_STRUCTURE").get(
+            "PREDICTOR"
+        )
+        assert a.colorinterp == b.colorinterp
+        assert (a.scales, a.offsets, a.units) == (b.scales, b.offsets, b.units)
+        for i in range(1, a.count + 1):
+            mine, gdals = a.tags(i), b.tags(i)
+            assert mine.keys() == gdals.keys()
+            for key, value in gdals.items():
+                if key.startswith("STATISTICS_"):  # exact (ours) vs GDAL's; same figures
+                    assert float(mine[key]) == pytest.approx(float(value), rel=1e-9, abs=1e-12)
+                else:
+                    assert mine[key] == value
         assert a.descriptions == b.descriptions
         assert (a.crs, a.transform, a.dtypes, a.block_shapes) == (
             b.crs,
@@ -169,3 +196,20 @@ def test_halve_averages_what_has_data(shape: tuple[int, int, int]) -> None:
                     assert np.isnan(out[b, i, j])
                 else:
                     assert out[b, i, j] == pytest.approx(float(np.nanmean(block)), rel=1e-6)
+
+
+@pytest.mark.parametrize(("dtype", "predictor"), [("uint16", 2), ("float32", 3), ("int16", 2)])
+def test_predictors_read_back_exactly(tmp_path: Path, dtype: str, predictor: int) -> None:
+    da = _array(300, 260, 2, "float32", (2, 128, 100))
+    if dtype != "float32":
+        da = (
+            da.fillna(0).astype(dtype)
+            if dtype == "uint16"
+            else (da.fillna(0) * 100 - 50).astype(dtype)
+        )
+    path = write_geotiff(da, tmp_path / "p.tif", blocksize=128, predictor=predictor)
+    assert cog_validate(path, quiet=True)[0]
+    with rasterio.open(path) as src:
+        assert src.profile["interleave"] == "band"  # streamed
+        assert src.tags(ns="IMAGE_STRUCTURE")["PREDICTOR"] == str(predictor)
+        assert np.array_equal(src.read(), da.values, equal_nan=True)

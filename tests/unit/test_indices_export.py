@@ -57,3 +57,16 @@ def test_one_index(da: xr.DataArray, tmp_path: Path) -> None:
     with rasterio.open(to_geotiff(indices.ndvi(da), tmp_path / "2d.tif", cog=False)) as src:
         assert src.descriptions == ("NDVI",)
         assert src.tags()["formula"] == NDVI
+
+
+def test_rioxarray_round_trip(da: xr.DataArray, tmp_path: Path) -> None:
+    """A GeoTIFF read back with rioxarray (band 1..n, descriptions as long_name) computes."""
+    import rioxarray
+
+    path = to_geotiff(da, tmp_path / "bands.tif", cog=False)
+    back = rioxarray.open_rasterio(path)
+    assert list(back["band"].values) == [1, 2, 3, 4]
+    np.testing.assert_array_equal(indices.ndvi(back).values, indices.ndvi(da).values)
+    as_vars = rioxarray.open_rasterio(path, band_as_variable=True)
+    np.testing.assert_array_equal(indices.evi(as_vars).values, indices.evi(da).values)
+    assert indices.ndvi(back).rio.crs == back.rio.crs

@@ -125,6 +125,7 @@ def test_stats_progress_and_attrs(fake: FakeFetch) -> None:
         "bytes": 0,
         "synthetic": False,
         "throttled": 0,
+        "cache_mismatches": 0,
     }
     da.compute()
     n = len(fake.calls)

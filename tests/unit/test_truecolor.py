@@ -77,12 +77,13 @@ def test_write_geotiff_is_georeferenced(image: tuple[np.ndarray, Grid], tmp_path
     pixels, grid = image
     out = write_image(tmp_path / "rgb.tif", pixels, grid, synthetic=True)
     with rasterio.open(out) as ds:
-        assert ds.count == 3
+        assert ds.count == 4  # R, G, B and alpha (no data transparent)
         assert ds.crs.to_epsg() == 32633
         assert ds.transform.almost_equals(grid.transform)
-        assert ds.dtypes == ("uint8",) * 3  # an RGB image, not float reflectance
+        assert ds.dtypes == ("uint8",) * 4  # an RGB image, not float reflectance
         assert ds.nodata is None
-        np.testing.assert_array_equal(ds.read(), pixels)
+        np.testing.assert_array_equal(ds.read([1, 2, 3]), pixels)
+        assert (ds.read(4) == 255).all()
         assert ds.tags().get("S2RASTER_SYNTHETIC") == "1"
 
 
