@@ -113,18 +113,27 @@ class BandStats:
         self._lock = threading.Lock()
 
     def add(self, data: np.ndarray, band0: int) -> None:
+        """Count the block ``data`` (bands ``band0 ..``), a few rows at a time (so the
+        float64 temporaries stay a few MB whatever the block)."""
+        rows = max(1, 2**19 // max(data.shape[2], 1))
         for i, band in enumerate(data, start=band0):
-            values = band[~np.isnan(band)] if band.dtype.kind == "f" else band.ravel()
-            if not values.size:
-                continue
-            v = values.astype(np.float64, copy=False)
-            parts = (v.size, float(v.sum()), float(np.dot(v, v)), float(v.min()), float(v.max()))
+            n, total, squares, low, high = 0, 0.0, 0.0, np.inf, -np.inf
+            for top in range(0, band.shape[0], rows):
+                strip = band[top : top + rows]
+                values = strip[~np.isnan(strip)] if strip.dtype.kind == "f" else strip.ravel()
+                if not values.size:
+                    continue
+                v = values.astype(np.float64, copy=False)
+                n += v.size
+                total += float(v.sum())
+                squares += float(np.dot(v, v))
+                low, high = min(low, float(v.min())), max(high, float(v.max()))
             with self._lock:
-                self.count[i] += parts[0]
-                self.total[i] += parts[1]
-                self.squares[i] += parts[2]
-                self.low[i] = min(self.low[i], parts[3])
-                self.high[i] = max(self.high[i], parts[4])
+                self.count[i] += n
+                self.total[i] += total
+                self.squares[i] += squares
+                self.low[i] = min(self.low[i], low)
+                self.high[i] = max(self.high[i], high)
 
     def write(self, dst: DatasetWriter) -> None:
         """The ``STATISTICS_*`` tags of every band with data (not of alpha bands)."""

@@ -3,8 +3,8 @@
 Private to :mod:`s2raster.cog`. A numpy array goes in strips; a dask array is stored with
 ``dask.array.store`` on the threaded scheduler, or, when the current scheduler is a
 ``distributed`` client, computed on the cluster block by block and written in this process
-as the blocks arrive (a few at a time, by a small thread pool: compression releases the
-GIL), so only the blocks being written are ever held here.
+as the blocks arrive (by a small thread pool: compression releases the GIL), so only the
+blocks being written (as many as writer threads) are ever held here.
 
 ``target`` needs ``shape``, ``__setitem__((slice, slice, slice), block)`` and ``close()``
 (after which late writes are dropped, for stores that fail half-way).
@@ -90,19 +90,19 @@ def _feed_distributed(client: Any, data: Any, target: Target) -> None:
     keys = dict(_blocks(data))
     futures = client.compute([delayed[index] for index in keys])
     where = dict(zip(futures, keys.values(), strict=True))
-    threads = max(2, os.cpu_count() or 2)
+    threads = max(2, min(4, os.cpu_count() or 2))
     pending: set[Future[None]] = set()
     try:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             for future in as_completed(futures):  # type: ignore[no-untyped-call]
-                block = future.result()
-                future.release()
-                pending.add(pool.submit(target.__setitem__, where[future], block))
-                del block
-                if len(pending) >= 2 * threads:
+                while len(pending) >= threads:  # at most ``threads`` blocks held here
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for finished in done:
                         finished.result()
+                block = future.result()  # the next block comes over only now
+                future.release()
+                pending.add(pool.submit(target.__setitem__, where[future], block))
+                del block
             for finished in pending:
                 finished.result()
     except BaseException:
