@@ -117,7 +117,7 @@ def child(mode: str, size: int, chunk: int, out: Path, options: dict[str, object
 
     da = make_array(size, chunk)
     if mode == "gdal":
-        s2raster.cog._stream_codec = lambda _: None  # type: ignore[assignment]
+        s2raster.cog.stream_codec = lambda *_: None  # type: ignore[assignment]
     start = time.perf_counter()
     cpu0 = _cpu()
     if mode == "compute":
