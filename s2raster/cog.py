@@ -1,10 +1,19 @@
 """Writing GeoTIFFs and Cloud-Optimized GeoTIFFs block by block, atomically.
 
-The array (numpy or dask, ``(band, y, x)``) is computed and written window by window
-into a tiled GeoTIFF in a hidden temporary folder beside the target, overviews are built
-on disk, the COG driver copies it into its final layout (streaming from disk), and the
-result is renamed onto the target. Peak memory stays near a few chunks plus the bounded
-GDAL block cache, whatever the area; a failure leaves neither the target nor temp files.
+The array (numpy or dask, ``(band, y, x)``) is computed block by block (on the threaded
+scheduler, or on the ``distributed`` cluster of the current client: :mod:`s2raster._feed`)
+and written in a hidden temporary folder beside the target, then renamed onto it; a failure
+leaves neither the target nor temp files. Two ways:
+
+- a COG in DEFLATE (or uncompressed), the default, is *streamed* (:mod:`s2raster._cogstream`):
+  every tile is compressed as soon as its pixels are in, by the task that brought them (in
+  parallel, while other tiles download), overview level 1 and the band statistics are made
+  from each block as it arrives, and at the end the compressed tiles are copied into the COG
+  layout under GDAL-written metadata: nothing is compressed twice;
+- any other codec, or a plain GeoTIFF, goes through GDAL: an uncompressed tiled
+  intermediate, overviews and statistics made on it, and the COG (or GTiff) driver's copy.
+
+Peak memory stays near a few blocks plus the bounded GDAL block cache, whatever the area.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -26,6 +35,8 @@ from rasterio.enums import Resampling
 from rasterio.io import DatasetWriter
 from rasterio.windows import Window
 
+from s2raster._cogstream import stream_codec, write_streamed
+from s2raster._feed import feed, strip_rows
 from s2raster.errors import ExportError, InputError, S2RasterError
 from s2raster.output import check_output_path, temp_folder
 from s2raster.tags import (
@@ -44,8 +55,9 @@ __all__ = ["overview_factors", "write_geotiff"]
 CACHE_MB = 32
 #: Above this many samples (pixels x bands) statistics are computed from the overviews.
 EXACT_STATS_SAMPLES = 100_000_000
-#: Largest strip of a numpy array handed to GDAL at once (bytes).
-_STRIP_BYTES = 64 * 2**20
+#: DEFLATE effort when ``level`` is not given: on band-interleaved Sentinel-2 reflectance,
+#: level 1 files are within 1 % of level 6's for a fifth of the CPU (bench_export --codecs).
+DEFAULT_LEVEL = 1
 _CODECS = {"DEFLATE", "LZW", "ZSTD", "LZMA", "NONE", "PACKBITS", "LERC", "LERC_DEFLATE"}
 _PREDICTOR_CODECS = {"DEFLATE", "LZW", "ZSTD", "LZMA"}
 _COG_PREDICTOR = {1: "NO", 2: "STANDARD", 3: "FLOATING_POINT"}
@@ -80,8 +92,10 @@ def write_geotiff(
     3 floating point) defaults to 3 for float data other than Sentinel-2 bands (indices:
     about 19 % smaller) and none otherwise (reflectance, multiples of 1e-4, compresses
     18-30 % worse with it; ``benchmarks/bench_predictor.py``);
-    ``level`` is the codec's effort (DEFLATE 1-12, default 6: 1 halves the CPU time for
-    files about 2 % larger).
+    ``level`` is the codec's effort (DEFLATE 1-12, default 1: on band-interleaved reflectance
+    its files are within about 1 % of level 6's for a fifth of the CPU; other codecs: the
+    driver's default). A COG in DEFLATE or uncompressed is written band-interleaved, its
+    tiles compressed while the array is computed.
     The write is atomic: on any failure neither ``path`` nor temporary files remain.
     """
     _check_options(cog, blocksize, overviews, num_threads)
@@ -93,23 +107,31 @@ def write_geotiff(
     compression = _compression(compress, predictor, level, cog)
     creation = _creation_options(compression, blocksize, overviews, cog, num_threads)
     target = check_output_path(path, param="path", nbytes=da.nbytes * 4 // 3)
+    bands = band_metadata(da, names)
+
+    def describe(dst: DatasetWriter) -> None:  # after the pixels: ``tags`` may record a cost
+        extra = tags() if callable(tags) else tags
+        _describe(dst, bands, export_tags(da.attrs, extra, n_bands=len(names)))
+
     try:
         with (
             temp_folder(target) as workdir,
             rasterio.Env(GDAL_CACHEMAX=CACHE_MB, GDAL_NUM_THREADS=str(num_threads)),
         ):
-            raw = workdir / "raw.tif"
-            with rasterio.open(raw, "w", **_raw_profile(da, crs, transform, blocksize)) as dst:
-                _write_data(da, dst)
-                extra = tags() if callable(tags) else tags
-                _describe(
-                    dst, band_metadata(da, names), export_tags(da.attrs, extra, n_bands=len(names))
-                )
-            if overviews:
-                _build_overviews(raw, blocksize)
-            _statistics(raw)
             final = workdir / "final.tif"
-            rasterio.shutil.copy(raw, final, driver="COG" if cog else "GTiff", **creation)
+            codec = stream_codec(compression, np.dtype(da.dtype)) if cog else None
+            if codec is not None:
+                profile = _raw_profile(da, crs, transform, blocksize)
+                write_streamed(da, final, profile, describe, overviews, codec, workdir)
+            else:
+                raw = workdir / "raw.tif"
+                with rasterio.open(raw, "w", **_raw_profile(da, crs, transform, blocksize)) as dst:
+                    feed(da.data, _Target(dst), strip_rows=strip_rows(da.shape, da.dtype, 1))
+                    describe(dst)
+                if overviews:
+                    _build_overviews(raw, blocksize)
+                _statistics(raw)
+                rasterio.shutil.copy(raw, final, driver="COG" if cog else "GTiff", **creation)
             final.replace(target)
     except rasterio.errors.RasterioError as exc:
         raise ExportError(f"cannot write {target}: {exc}") from exc
@@ -187,6 +209,8 @@ def _compression(
     ):
         raise InputError(f"level must be a whole number (DEFLATE 1-12), got {level!r}")
     options: dict[str, Any] = {"COMPRESS": codec}
+    if level is None and codec == "DEFLATE":
+        level = DEFAULT_LEVEL
     if predictor is not None and codec in _PREDICTOR_CODECS:
         options["PREDICTOR"] = _COG_PREDICTOR[predictor] if cog else predictor
     if level is not None and codec in _LEVEL_OPTION:
@@ -258,31 +282,6 @@ def _statistics(path: Path) -> None:
         write_statistics(dst, approx=dst.width * dst.height * dst.count > EXACT_STATS_SAMPLES)
 
 
-def _write_data(da: xr.DataArray, dst: DatasetWriter) -> None:
-    data = da.data
-    if isinstance(data, np.ndarray):
-        _write_numpy(data, dst)
-        return
-    import dask.array as dsa
-
-    target = _Target(dst)
-    try:
-        dsa.store(data, cast(Any, target), lock=False, scheduler="threads")
-    finally:
-        # When a chunk fails, dask raises here while pool threads may still be storing
-        # others: no write may touch the dataset once it is closed.
-        target.close()
-
-
-def _write_numpy(data: np.ndarray, dst: DatasetWriter) -> None:
-    row_bytes = max(data.shape[0] * data.shape[2] * data.dtype.itemsize, 1)
-    step = max(_STRIP_BYTES // row_bytes, 1)
-    for row in range(0, data.shape[1], step):
-        strip = data[:, row : row + step]
-        window = Window(0, row, data.shape[2], strip.shape[1])
-        dst.write(np.ascontiguousarray(strip, dtype=dst.dtypes[0]), window=window)
-
-
 class _Target:
     """A dask.array.store target that writes each block into its window, one at a time.
 
@@ -292,7 +291,7 @@ class _Target:
 
     def __init__(self, dst: DatasetWriter) -> None:
         self.dst = dst
-        self.shape = (dst.count, dst.height, dst.width)
+        self.shape: tuple[int, int, int] = (dst.count, dst.height, dst.width)
         self.dtype = np.dtype(dst.dtypes[0])
         self.ndim = 3
         self.lock = threading.Lock()

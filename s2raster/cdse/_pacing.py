@@ -13,9 +13,10 @@ hold what it costs, so a large job streams at the quota's rate instead of bursti
   difference (:meth:`Pacer.settle`);
 - reservations are taken in order, so a bucket's deficit is the queue: the n-th waiting
   request sleeps until the refill covers everything reserved before it;
-- the service debits a request when it reaches it, a little after the client reserved it;
-  while a bucket is full that lag loses refill on the service's side only, so the client's
-  buckets stop :data:`LAG_S` seconds of refill short of full;
+- the service debits a request when it reaches it, a little after the client reserved it,
+  and that lag varies (a request the service parses faster than the one before it would
+  find the bucket short), so a request waits until the bucket holds its cost plus
+  :data:`LAG_S` seconds of refill: that reserve is never spent, the rate stays the same;
 - a 429 still happens (another program spending the same account): sentinelhub-py retries
   it after ``retry-after``; :meth:`Pacer.throttled` puts the client's buckets that far below
   empty and moves every request still waiting that much later, so the waiting threads do
@@ -35,9 +36,9 @@ from s2raster.cost import Quota
 
 #: Seconds added to every wait, so a request never reaches the service a hair early.
 MARGIN_S = 0.01
-#: How much later than its reservation the service may debit a request (seconds): the
-#: client's buckets hold that much refill less than the service's.
-LAG_S = 0.5
+#: How much the service's lag in debiting requests may vary (seconds): each request waits
+#: for that much refill on top of its cost.
+LAG_S = 1.0
 #: A waiting request looks at its (possibly moved) time at least this often (seconds).
 POLL_S = 0.5
 
@@ -47,8 +48,8 @@ class _Bucket:
 
     def __init__(self, per_minute: float, burst: float, now: float) -> None:
         self.rate = per_minute / 60.0
-        full = per_minute * burst
-        self.capacity = max(full - LAG_S * self.rate, full / 2)
+        self.capacity = per_minute * burst
+        self.spare = LAG_S * self.rate  # never spent: absorbs the lag
         self.tokens = self.capacity
         self.stamp = now
 
@@ -59,7 +60,7 @@ class _Bucket:
     def reserve(self, amount: float, now: float) -> float:
         """Take ``amount`` (the balance may go negative: a queue); seconds to wait first."""
         self.refill(now)
-        need = min(amount, self.capacity)  # a request above the capacity waits for a full one
+        need = min(amount + self.spare, self.capacity)  # at most a full bucket
         wait = (need - self.tokens) / self.rate + MARGIN_S if self.tokens < need else 0.0
         self.tokens -= amount
         return wait

@@ -153,3 +153,47 @@ def test_a_worker_with_other_credentials_refuses(
     finally:
         for worker, value in old.items():
             client.run(swap, value, workers=[worker])
+
+
+def test_to_geotiff_on_the_cluster_writes_the_same_cog(
+    emulator: Emulator, client: Client, tmp_path: Path
+) -> None:
+    """Blocks computed by the workers, compressed and laid out in this process."""
+    import rasterio
+    from rio_cogeo.cogeo import cog_validate
+
+    from s2raster.export import to_geotiff
+
+    da = _load(emulator, cache=tmp_path / "cache")
+    on_cluster = to_geotiff(da, tmp_path / "cluster.tif")
+    load_id = next(iter(dict(da.data.__dask_graph__()).values()))[0].reader.load_id
+
+    def knows(load: str) -> bool:
+        from s2raster import _runtime
+
+        return load in _runtime._remote
+
+    assert any(client.run(knows, load_id).values())  # the tiles were read on the workers
+    import dask
+
+    with dask.config.set(scheduler="threads"):
+        threaded = to_geotiff(da, tmp_path / "threads.tif")
+    assert cog_validate(on_cluster, quiet=True)[0]
+    with rasterio.open(on_cluster) as a, rasterio.open(threaded) as b:
+        assert np.array_equal(a.read(), b.read(), equal_nan=True)
+
+
+def test_a_time_series_on_the_cluster_equals_the_threaded_one(
+    emulator: Emulator, client: Client
+) -> None:
+    """One task per (date, tile); the same values as on the threaded scheduler."""
+    kwargs = {"cache": False, "groupby": "solar_day"}
+    series = load(BBOX, "2024-06-01/2024-06-20", ["B04"], config=emulator.config(),
+                  tile_px=TILE_PX, ledger=False, **kwargs)  # fmt: skip
+    graph = dict(series.data.__dask_graph__())
+    assert len(graph) == series.sizes["time"] * 6
+    for secret in (emulator.client_secret.encode(), emulator.client_id.encode()):
+        assert secret not in cloudpickle.dumps(graph)
+    on_cluster = series.compute()
+    threaded = series.compute(scheduler="threads")
+    assert np.array_equal(on_cluster.values.view(np.uint32), threaded.values.view(np.uint32))

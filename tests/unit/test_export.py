@@ -404,17 +404,24 @@ def test_failing_chunk_never_writes_to_a_closed_dataset(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
+@pytest.mark.parametrize("compress", ["DEFLATE", "LZW"])  # streamed, through GDAL's copy
 def test_failure_keeps_previous_file(
-    monkeypatch: pytest.MonkeyPatch, da: xr.DataArray, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, da: xr.DataArray, tmp_path: Path, compress: str
 ) -> None:
+    import s2raster._tiff
+
     def disk_full(*args: object, **kwargs: object) -> None:
         raise rasterio.errors.RasterioIOError("No space left on device")
 
+    def disk_full_os(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(rasterio.shutil, "copy", disk_full)
+    monkeypatch.setattr(s2raster._tiff, "_copy", disk_full_os)
     path = tmp_path / "x.tif"
     path.write_bytes(b"previous")
     with pytest.raises(ExportError, match="No space left"):
-        to_geotiff(da, path)
+        to_geotiff(da, path, compress=compress)
     assert path.read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.tif"]
 

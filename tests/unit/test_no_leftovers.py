@@ -125,7 +125,12 @@ def test_kill_9_then_rerun_leaves_nothing(tmp_path: Path) -> None:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "writing"
         deadline = time.time() + 120
-        while not list(tmp_path.glob(f"{temp_prefix(target)}*/raw.tif")):
+        # the GDAL path's intermediate, or the streamed COG's tile spool
+        while not [
+            f
+            for name in ("raw.tif", "tiles.bin")
+            for f in tmp_path.glob(f"{temp_prefix(target)}*/{name}")
+        ]:
             assert time.time() < deadline, "the writer never started writing"
             time.sleep(0.05)
         time.sleep(0.3)

@@ -34,9 +34,9 @@ def test_a_full_bucket_lets_most_of_a_minute_of_pu_through_at_once() -> None:
     clock = Clock()
     p = pacer(Quota(requests_per_minute=None, pu_per_minute=300), clock)
     for _ in range(4):
-        assert p.wait(74.0) == 0.0  # 296 PU: a minute's worth less LAG_S of refill
+        assert p.wait(73.0) == 0.0  # 292 PU: each finds its cost + LAG_S of refill (5 PU)
     assert clock.slept == []
-    assert p.wait(5.0) > 0
+    assert p.wait(5.0) > 0  # 8 PU left, 10 needed
 
 
 def test_a_long_job_streams_at_the_pu_rate() -> None:
@@ -46,56 +46,56 @@ def test_a_long_job_streams_at_the_pu_rate() -> None:
     n, pu = 50, 30.0
     for _ in range(n):
         p.wait(pu)
-    # the first 300 PU (less LAG_S of refill) pass at once, the rest at 5 PU a second
-    expected = (n * pu - (300 - 5 * LAG_S)) / 5
-    assert clock.now - start == pytest.approx(expected, abs=n * MARGIN_S + 1e-6)
+    # about a minute's worth passes at once, the rest at 5 PU a second
+    expected = (n * pu - 300) / 5
+    assert clock.now - start == pytest.approx(expected, abs=pu / 5 + LAG_S + n * MARGIN_S)
 
 
 def test_the_request_bucket_paces_cheap_requests() -> None:
     clock = Clock()
-    p = pacer(Quota(requests_per_minute=60, pu_per_minute=300, burst=1 / 60), clock)
+    p = pacer(Quota(requests_per_minute=60, pu_per_minute=300, burst=2 / 60), clock)
     start = clock.now
     for _ in range(11):
         p.wait(0.01)
-    assert clock.now - start == pytest.approx(10, abs=11 * MARGIN_S + 1e-6)  # 1 a second
+    assert clock.now - start == pytest.approx(10, abs=1 + 11 * MARGIN_S)  # 1 a second
 
 
 def test_a_request_above_the_capacity_waits_for_a_full_bucket() -> None:
     clock = Clock()
-    p = pacer(Quota(requests_per_minute=None, pu_per_minute=600, burst=1 / 60), clock)  # 5 PU
-    assert p.wait(50.0) == 0.0  # full: goes, the balance is -45
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=600, burst=1 / 60), clock)  # 10 PU
+    assert p.wait(50.0) == 0.0  # full: goes, the balance is -40
     waited = p.wait(5.0)
-    assert waited == pytest.approx(5.0 + MARGIN_S)  # until the balance is back to 5 (10 PU/s)
+    assert waited == pytest.approx(5.0 + MARGIN_S)  # until it is full again (10 PU/s)
 
 
 def test_settle_gives_back_what_the_service_did_not_charge() -> None:
     clock = Clock()
-    p = pacer(Quota(requests_per_minute=None, pu_per_minute=600, burst=1 / 60), clock)  # 5 PU
-    p.wait(4.0)
-    p.settle(4.0, 1.0)  # the header said 1: 3 back
-    assert p.wait(3.5) == 0.0
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=600, burst=2 / 60), clock)  # 20 PU
+    p.wait(8.0)  # 12 left
+    p.settle(8.0, 1.0)  # the header said 1: 7 back
+    assert p.wait(9.0) == 0.0  # 19 >= 9 + 10
 
 
 def test_settle_charges_more_when_the_service_did() -> None:
     clock = Clock()
-    p = pacer(Quota(requests_per_minute=None, pu_per_minute=600, burst=1 / 60), clock)  # 5 PU
-    p.wait(2.0)
-    p.settle(2.0, 4.0)  # 1 PU left
-    assert p.wait(2.0) == pytest.approx(0.1 + MARGIN_S)
+    p = pacer(Quota(requests_per_minute=None, pu_per_minute=600, burst=2 / 60), clock)  # 20 PU
+    p.wait(2.0)  # 18 left
+    p.settle(2.0, 8.0)  # 12 left
+    assert p.wait(4.0) == pytest.approx(0.2 + MARGIN_S)  # 14 needed at 10 PU/s
 
 
 def test_a_429_empties_the_buckets_for_every_thread() -> None:
     clock = Clock()
     p = pacer(Quota(requests_per_minute=300, pu_per_minute=300), clock)
     p.throttled()
-    assert p.wait(5.0) == pytest.approx(1.0 + MARGIN_S)  # 5 PU at 5 PU/s
+    assert p.wait(5.0) == pytest.approx(1.0 + LAG_S + MARGIN_S)  # 5 PU + reserve at 5 PU/s
 
 
 def test_a_429_puts_the_buckets_retry_after_below_empty() -> None:
     clock = Clock()
     p = pacer(Quota(requests_per_minute=None, pu_per_minute=300), clock)
     p.throttled(2.0)  # the service needs 2 s more
-    assert p.wait(5.0) == pytest.approx(3.0 + MARGIN_S)
+    assert p.wait(5.0) == pytest.approx(3.0 + LAG_S + MARGIN_S)
 
 
 def test_a_429_moves_the_requests_still_waiting() -> None:
@@ -103,7 +103,7 @@ def test_a_429_moves_the_requests_still_waiting() -> None:
     it does not fire with the retried one."""
     clock = Clock()
     p = pacer(Quota(requests_per_minute=None, pu_per_minute=300), clock)
-    p.wait(297.5)  # the bucket is empty now
+    p.wait(295.0)  # the bucket is empty now
     fired = []
 
     def sleep(seconds: float) -> None:
@@ -113,15 +113,15 @@ def test_a_429_moves_the_requests_still_waiting() -> None:
         clock.sleep(seconds)
 
     p._sleep = sleep
-    waited = p.wait(5.0)  # 1 s at 5 PU/s, and the 3 s pause
+    waited = p.wait(5.0)  # 1 s to hold 5 PU + the 5 PU spare, and the 3 s pause
     assert waited == pytest.approx(4.0 + MARGIN_S)
 
 
 def test_share_scales_the_quota() -> None:
     clock = Clock()
     p = pacer(Quota(requests_per_minute=None, pu_per_minute=300), clock, share=0.5)
-    assert p.wait(150.0 - 2.5 * LAG_S) == 0.0
-    assert p.wait(2.5) == pytest.approx(1.0 + MARGIN_S)  # 2.5 PU/s
+    assert p.wait(150.0 - 2.5 * LAG_S) == 0.0  # 2.5 left
+    assert p.wait(2.5) == pytest.approx(1.0 + MARGIN_S)  # 2.5 + 2.5 spare at 2.5 PU/s
 
 
 def test_no_limits_never_wait() -> None:

@@ -1,0 +1,177 @@
+"""Scale: a full Sentinel-2 tile footprint (10980 x 10980 px x 4 bands at 10 m) to a COG.
+
+The emulator runs in another process (``s2raster emulator``); each measured run is a fresh
+process (clean ``ru_maxrss``): ``load`` + ``to_geotiff`` into a new tile cache, then the same
+again from that cache. Once on the threaded scheduler and once on a ``distributed``
+LocalCluster of 2 worker processes (the credentials in their environment), each with FLOAT32
+and with UINT16 responses. Figures:
+
+- wall time against the emulator's own render time (its CPU seconds during the run, read
+  from /proc) divided by the concurrency;
+- peak RSS of the process that writes the file (and of the workers) against the array's
+  size (goal <= 0.25);
+- the cached rerun's wall time against the first run's (goal <= 0.2);
+- the PU of the tiled job against one ideal request of the same pixels (goal <= 1.02).
+
+    python benchmarks/bench_scale.py [--size 10980] [--concurrency 2]
+        [--schedulers threads,cluster] [--sample-types FLOAT32,UINT16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_load import start_emulator
+
+CHILD = r"""
+import json, os, resource, sys, time
+from pathlib import Path
+
+args = json.loads(sys.argv[1])
+client = None
+if args["scheduler"] == "cluster":
+    from distributed import Client, LocalCluster
+    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                           dashboard_address=None, local_directory=args["tmp"])
+    client = Client(cluster)
+import s2raster
+from s2raster.cdse import cdse_config
+
+config = cdse_config(base_url=args["base_url"], token_url=args["token_url"], loopback_http=True)
+x0, y0, size = 399960.0, 5090220.0, args["size"]
+bbox = (x0, y0, x0 + size * 10, y0 + size * 10)
+st = s2raster.LoadStats()
+t0 = time.perf_counter()
+da = s2raster.load(bbox, "2024-06-01/2024-06-30", ["B02", "B03", "B04", "B08"],
+                   bbox_crs="EPSG:32633", crs="EPSG:32633", resolution=10, config=config,
+                   cache=args["cache"], concurrency=args["concurrency"], stats=st,
+                   sample_type=args["sample_type"], ledger=False)
+tasks = len(dict(da.data.__dask_graph__()))
+out = s2raster.to_geotiff(da, Path(args["out"]), cog=True, stats=st)
+wall = time.perf_counter() - t0
+workers_mb = 0.0
+if client is not None:
+    def peak():
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers_mb = max(client.run(peak).values())
+    client.close()
+    cluster.close()
+print(json.dumps({
+    "shape": list(da.shape), "array_mb": da.nbytes / 2**20, "wall_s": wall, "tasks": tasks,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "workers_peak_rss_mb": workers_mb,
+    "requests": st.requests, "cache_hits": st.cache_hits, "pu": st.processing_units_spent,
+    "file_mb": out.stat().st_size / 2**20,
+}))
+"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_child(settings: dict[str, object], env: dict[str, str]) -> dict[str, float]:
+    res = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(settings)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env},
+    )
+    if res.returncode:
+        raise RuntimeError(res.stderr[-3000:])
+    return json.loads(res.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def ideal_pu(size: int, sample_type: str) -> float:
+    from s2raster.contract import processing_units
+
+    return processing_units(size, size, 4, float32=sample_type == "FLOAT32")
+
+
+def measure(
+    proc: subprocess.Popen[str], env: dict[str, str], settings: dict[str, object]
+) -> dict[str, float]:
+    before = cpu_seconds(proc.pid)
+    t0 = time.perf_counter()
+    result = run_child(settings, env)
+    result["process_wall_s"] = time.perf_counter() - t0
+    result["emulator_cpu_s"] = cpu_seconds(proc.pid) - before
+    return result
+
+
+def report(name: str, first: dict[str, float], again: dict[str, float], args: argparse.Namespace,
+           sample_type: str) -> None:  # fmt: skip
+    render = first["emulator_cpu_s"] / args.concurrency
+    ideal = ideal_pu(args.size, sample_type)
+    workers = (
+        f", workers' peak {first['workers_peak_rss_mb']:.0f} MB"
+        if first["workers_peak_rss_mb"]
+        else ""
+    )
+    print(
+        f"{name}: {first['tasks']:.0f} tasks, {first['requests']:.0f} requests, "
+        f"{first['pu']:.1f} PU (one ideal request: {ideal:.1f}; ratio "
+        f"{first['pu'] / ideal:.3f}), first run {first['wall_s']:.1f} s against the "
+        f"emulator's {first['emulator_cpu_s']:.1f} CPU s / {args.concurrency} = {render:.1f} s "
+        f"(ratio {first['wall_s'] / render:.2f}), peak RSS {first['peak_rss_mb']:.0f} MB = "
+        f"{first['peak_rss_mb'] / first['array_mb']:.2f} of the {first['array_mb']:.0f} MB "
+        f"array{workers}; cached rerun {again['wall_s']:.1f} s ({again['cache_hits']:.0f} hits, "
+        f"{again['requests']:.0f} requests) = {again['wall_s'] / first['wall_s']:.2f} of the "
+        f"first, peak RSS {again['peak_rss_mb'] / again['array_mb']:.2f}; COG "
+        f"{first['file_mb']:.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10980)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--schedulers", default="threads,cluster")
+    parser.add_argument("--sample-types", default="FLOAT32,UINT16")
+    args = parser.parse_args()
+    proc, emu = start_emulator()
+    env = {"SH_CLIENT_ID": emu["SH_CLIENT_ID"], "SH_CLIENT_SECRET": emu["SH_CLIENT_SECRET"]}
+    results = {}
+    print(f"cpu count {os.cpu_count()}; {args.size} x {args.size} px x 4 bands at 10 m")
+    try:
+        for scheduler in args.schedulers.split(","):
+            for sample_type in args.sample_types.split(","):
+                with tempfile.TemporaryDirectory() as tmp:
+                    settings: dict[str, object] = {
+                        "base_url": emu["SH_BASE_URL"],
+                        "token_url": emu["SH_TOKEN_URL"],
+                        "size": args.size,
+                        "cache": str(Path(tmp) / "cache"),
+                        "concurrency": args.concurrency,
+                        "out": str(Path(tmp) / "out.tif"),
+                        "tmp": tmp,
+                        "scheduler": scheduler,
+                        "sample_type": sample_type,
+                    }
+                    first = measure(proc, env, settings)
+                    again = measure(proc, env, settings)
+                name = f"{scheduler}, {sample_type}"
+                report(name, first, again, args, sample_type)
+                sys.stdout.flush()
+                results[name] = {"first": first, "cached": again}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

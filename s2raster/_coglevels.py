@@ -1,0 +1,233 @@
+"""The resolution levels of a COG being written: tiles compressed as soon as they are whole.
+
+Private to :mod:`s2raster.cog` (its streaming path). A :class:`Level` receives blocks of
+pixels in any order and from any thread (the dask tasks that computed them). A tile that a
+block covers whole is compressed at once from the block; the parts of a tile that straddles
+blocks wait in a sparse, tile-major staging file until the last part arrives, then the tile
+is compressed. Compressed tiles (one per band: band-interleaved, which compresses Sentinel-2
+reflectance about 13 % better than pixel interleave) go to a spool file shared by all levels;
+:mod:`s2raster._tiff` lays them out as a COG at the end. DEFLATE is libdeflate's (the
+``deflate`` package: the library GDAL's DEFLATE uses, same levels 1-12, zlib streams); it
+releases the GIL, so tiles compress in parallel, overlapping the downloads.
+
+Overviews are averages of 2 x 2 pixels, no-data (NaN) left out, each level from the one
+above it (as GDAL's ``AVERAGE``). Level 1 is made from each block as it arrives (blocks
+start on even rows and columns); the smaller levels at the end from level 1, which keeps
+all its pixels in its staging file (a quarter of the raster).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import deflate
+import numpy as np
+
+__all__ = ["Level", "Spool", "halve"]
+
+
+class Spool:
+    """An append-only file of compressed tiles; :meth:`append` returns where each went."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def append(self, data: bytes | bytearray) -> tuple[int, int]:
+        """Write ``data``; return its ``(offset, size)``. Thread-safe (distinct offsets)."""
+        with self._lock:
+            offset = self._size
+            self._size += len(data)
+        os.pwrite(self._fd, data, offset)
+        return offset, len(data)
+
+    @property
+    def fd(self) -> int:
+        return self._fd
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How a tile's bytes are compressed: ``DEFLATE`` (a zlib stream, TIFF compression 8;
+    ``level`` 1-12 as GDAL's) or ``NONE``; ``predictor`` 1 (none), 2 (horizontal
+    differencing, integers) or 3 (floating point), as libtiff applies them to each row."""
+
+    name: str
+    level: int
+    predictor: int = 1
+
+    @property
+    def tiff_code(self) -> int:
+        return 8 if self.name == "DEFLATE" else 1
+
+    def encode(self, data: np.ndarray) -> bytes | bytearray:
+        raw = _predict(np.ascontiguousarray(data), self.predictor).tobytes()
+        return deflate.zlib_compress(raw, self.level) if self.name == "DEFLATE" else raw
+
+
+def _predict(tile: np.ndarray, predictor: int) -> np.ndarray:
+    """A 2-D tile (one band) with libtiff's predictor applied along each row."""
+    if predictor == 1:
+        return tile
+    if predictor == 2:  # each sample minus the one before it (wrapping integers)
+        diffs: np.ndarray = tile.copy()
+        diffs[:, 1:] = tile[:, 1:] - tile[:, :-1]
+        return diffs
+    # 3: each row's bytes split into planes, most significant first (libtiff's fpDiff),
+    # then each byte minus the one before it
+    rows, cols = tile.shape
+    size = tile.dtype.itemsize
+    planes = tile.astype(tile.dtype.newbyteorder(">"), copy=False).view(np.uint8)
+    planes = planes.reshape(rows, cols, size).transpose(0, 2, 1).reshape(rows, cols * size)
+    out: np.ndarray = planes.copy()
+    out[:, 1:] = planes[:, 1:] - planes[:, :-1]
+    return out
+
+
+class Level:
+    """One resolution level: ``shape`` (bands, height, width) in tiles of ``block`` px."""
+
+    def __init__(
+        self,
+        shape: tuple[int, int, int],
+        dtype: np.dtype[np.generic],
+        block: int,
+        spool: Spool,
+        codec: Codec,
+        staging: Path,
+        *,
+        keep_all: bool,
+    ) -> None:
+        self.bands, self.height, self.width = shape
+        self.dtype = np.dtype(dtype)
+        self.block = block
+        self.spool, self.codec, self.keep_all = spool, codec, keep_all
+        self.rows, self.cols = math.ceil(self.height / block), math.ceil(self.width / block)
+        self.fill = np.nan if self.dtype.kind == "f" else 0
+        self._tile_bytes = self.bands * block * block * self.dtype.itemsize
+        self._fd = os.open(staging, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._missing = {
+            (r, c): self._area(r, c) * self.bands
+            for r in range(self.rows)
+            for c in range(self.cols)
+        }
+        self._locks = {key: threading.Lock() for key in self._missing}
+        #: ``(band, row, col)`` -> ``(offset, size)`` of the compressed tile in the spool.
+        self.tiles: dict[tuple[int, int, int], tuple[int, int]] = {}
+
+    def _area(self, r: int, c: int) -> int:
+        b = self.block
+        return (min(b, self.height - r * b)) * (min(b, self.width - c * b))
+
+    def write(self, top: int, left: int, data: np.ndarray, band0: int = 0) -> None:
+        """Put ``data`` (bands ``band0 ..``, h, w) at ``(top, left)``; compress the tiles it
+        completes. Each pixel of each band must be written once."""
+        nb, h, w = data.shape
+        b = self.block
+        for r in range(top // b, math.ceil((top + h) / b)):
+            for c in range(left // b, math.ceil((left + w) / b)):
+                t0, l0 = r * b, c * b
+                t1, l1 = min(t0 + b, self.height), min(l0 + b, self.width)
+                y0, y1 = max(t0, top), min(t1, top + h)
+                x0, x1 = max(l0, left), min(l1, left + w)
+                part = data[:, y0 - top : y1 - top, x0 - left : x1 - left]
+                whole = (y0, y1, x0, x1) == (t0, t1, l0, l1) and nb == self.bands
+                if whole and not self.keep_all:
+                    tile = np.full((self.bands, b, b), self.fill, self.dtype)
+                    tile[:, : y1 - y0, : x1 - x0] = part
+                    self._missing[(r, c)] = 0
+                    self._encode(r, c, tile)
+                else:
+                    self._stage(r, c, (band0, y0 - t0, x0 - l0), part)
+
+    def _stage(self, r: int, c: int, at: tuple[int, int, int], part: np.ndarray) -> None:
+        band0, dy, dx = at
+        nb, h, w = part.shape
+        with self._locks[(r, c)]:
+            tile = self._read_tile(r, c)
+            tile[band0 : band0 + nb, dy : dy + h, dx : dx + w] = part
+            os.pwrite(self._fd, tile.tobytes(), self._offset(r, c))
+            self._missing[(r, c)] -= nb * h * w
+            done = self._missing[(r, c)] == 0
+        if done:
+            self._encode(r, c, tile)
+
+    def _offset(self, r: int, c: int) -> int:
+        return (r * self.cols + c) * self._tile_bytes
+
+    def _read_tile(self, r: int, c: int) -> np.ndarray:
+        raw = os.pread(self._fd, self._tile_bytes, self._offset(r, c))
+        if len(raw) < self._tile_bytes:  # never written (a sparse hole): no data yet
+            return np.full((self.bands, self.block, self.block), self.fill, self.dtype)
+        tile: np.ndarray = np.frombuffer(raw, self.dtype).copy()
+        return tile.reshape(self.bands, self.block, self.block)
+
+    def _encode(self, r: int, c: int, tile: np.ndarray) -> None:
+        for band in range(self.bands):
+            self.tiles[(band, r, c)] = self.spool.append(self.codec.encode(tile[band]))
+
+    def read_rows(self, top: int, height: int) -> np.ndarray:
+        """Rows ``top .. top + height`` (bands, h, width) back from the staging file."""
+        b = self.block
+        out = np.empty((self.bands, height, self.width), self.dtype)
+        for r in range(top // b, math.ceil((top + height) / b)):
+            t0 = r * b
+            y0, y1 = max(t0, top), min(t0 + b, top + height)
+            for c in range(self.cols):
+                x1 = min(self.width, (c + 1) * b)
+                tile = self._read_tile(r, c)
+                out[:, y0 - top : y1 - top, c * b : x1] = tile[:, y0 - t0 : y1 - t0, : x1 - c * b]
+        return out
+
+    def complete(self) -> bool:
+        return all(v == 0 for v in self._missing.values())
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def halve(data: np.ndarray) -> np.ndarray:
+    """2 x 2 averages of ``data`` (bands, h, w), no-data (NaN) left out; an odd last row or
+    column averages what it has. Integers are rounded to the nearest. Band by band, so the
+    temporaries are a quarter of one band."""
+    bands, h, w = data.shape
+    out = np.empty((bands, (h + 1) // 2, (w + 1) // 2), data.dtype)
+    for band in range(bands):
+        out[band] = _halve_band(data[band])
+    return out
+
+
+def _halve_band(x: np.ndarray) -> np.ndarray:
+    is_float = np.dtype(x.dtype).kind == "f"
+    acc = x.dtype if is_float else np.dtype(np.float64)
+    shape = ((x.shape[0] + 1) // 2, (x.shape[1] + 1) // 2)
+    total = np.zeros(shape, acc)
+    count = np.zeros(shape, np.uint8)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            q = x[dy::2, dx::2]
+            window = (slice(0, q.shape[0]), slice(0, q.shape[1]))
+            if is_float:
+                valid = ~np.isnan(q)
+                total[window] += np.where(valid, q, 0)
+                count[window] += valid
+            else:
+                total[window] += q
+                count[window] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count  # 0 / 0: NaN where no pixel had data
+    result: np.ndarray = (
+        mean.astype(x.dtype, copy=False)
+        if is_float
+        else np.rint(np.nan_to_num(mean)).astype(x.dtype)
+    )
+    return result

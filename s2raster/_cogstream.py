@@ -1,0 +1,270 @@
+"""Write a COG while its pixels arrive: compress in the tasks, lay the file out at the end.
+
+Private to :mod:`s2raster.cog`. :class:`CogStream` is a ``dask.array.store`` target (and
+takes numpy strips too): each block is cut into the tiles of the full-resolution level and
+of overview level 1 (its 2 x 2 averages), and every tile is compressed by the thread that
+completes it (:mod:`s2raster._coglevels`), while other tasks are still downloading. When the
+last block is in, the smaller overviews are made from level 1 (a sixteenth of the raster
+and less), GDAL writes a one-pixel template with the metadata (and the band statistics,
+exact, summed from every block as it arrived), and :mod:`s2raster._tiff` copies the
+compressed tiles into their COG layout. Nothing is compressed twice.
+
+Memory: the blocks in flight, a tile per compressing thread, two rows of level-1 tiles at
+the end. Disk (temporary, beside the target): the compressed tiles, the straddling parts of
+full-resolution tiles (sparse), and level 1 uncompressed (a quarter of the raster).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import xarray as xr
+from rasterio.enums import ColorInterp
+from rasterio.io import DatasetWriter
+
+from s2raster._coglevels import Codec, Level, Spool, halve
+from s2raster._feed import feed, strip_rows
+from s2raster._tiff import LevelLayout, assemble
+
+__all__ = ["CogStream", "stream_codec", "write_streamed"]
+
+_PREDICTORS = {None: 1, "NO": 1, "STANDARD": 2, "FLOATING_POINT": 3}
+
+
+def stream_codec(compression: Mapping[str, Any], dtype: np.dtype[Any]) -> Codec | None:
+    """The streamed path's codec for these COG options, or None (GDAL's path): DEFLATE or
+    no compression; predictor 2 on integers, 3 on floats."""
+    name = compression["COMPRESS"]
+    predictor = _PREDICTORS.get(compression.get("PREDICTOR"))
+    if name not in ("DEFLATE", "NONE") or predictor is None:
+        return None
+    kind = np.dtype(dtype).kind
+    if (predictor == 2 and kind not in "iu") or (predictor == 3 and kind != "f"):
+        return None
+    return Codec(name, int(compression.get("LEVEL", 1)), predictor if name == "DEFLATE" else 1)
+
+
+def write_streamed(
+    da: xr.DataArray,
+    final: Path,
+    profile: Mapping[str, Any],
+    describe: Callable[[DatasetWriter], None],
+    overviews: bool,
+    codec: Codec,
+    workdir: Path,
+) -> None:
+    """Write the COG ``final`` from ``da`` through a :class:`CogStream` in ``workdir``.
+
+    ``profile`` is the GDAL profile of the raster (its georeferencing, nodata, tiling);
+    ``describe(dst)`` writes the metadata on the template (called once, after the pixels).
+    """
+    from s2raster.cog import overview_factors
+
+    bands, height, width = (int(n) for n in da.shape)
+    block = int(profile["blockxsize"])
+    data = da.data
+    stream = CogStream(
+        (bands, height, width),
+        np.dtype(da.dtype),
+        block=block,
+        codec=codec,
+        workdir=workdir,
+        factors=overview_factors(height, width, block) if overviews else [],
+        even_blocks=isinstance(data, np.ndarray) or even_blocks(data.chunks),
+    )
+
+    def template(path: Path) -> None:
+        one = {**profile, "width": 1, "height": 1, "tiled": False, "BIGTIFF": "NO"}
+        one.update(compress=codec.name)
+        if codec.predictor != 1:
+            one["predictor"] = codec.predictor
+        for key in ("blockxsize", "blockysize"):
+            one.pop(key, None)
+        with rasterio.open(path, "w", **one) as dst:
+            describe(dst)
+            stream.stats.write(dst)
+            if overviews:
+                dst.update_tags(ns="rio_overview", resampling="average")
+
+    try:
+        feed(data, stream, strip_rows=strip_rows(da.shape, da.dtype, 2 * block))
+        stream.finish(template, final)
+    finally:
+        stream.cleanup()
+
+
+class BandStats:
+    """Exact statistics of every band, summed from blocks in any order (thread-safe):
+    what GDAL writes as ``STATISTICS_*`` (no-data left out, population standard deviation)."""
+
+    def __init__(self, bands: int, pixels: int) -> None:
+        self.pixels = pixels
+        self.count = np.zeros(bands, np.int64)
+        self.total = np.zeros(bands, np.float64)
+        self.squares = np.zeros(bands, np.float64)
+        self.low = np.full(bands, np.inf)
+        self.high = np.full(bands, -np.inf)
+        self._lock = threading.Lock()
+
+    def add(self, data: np.ndarray, band0: int) -> None:
+        """Count the block ``data`` (bands ``band0 ..``), a few rows at a time (so the
+        float64 temporaries stay a few MB whatever the block)."""
+        rows = max(1, 2**19 // max(data.shape[2], 1))
+        for i, band in enumerate(data, start=band0):
+            n, total, squares, low, high = 0, 0.0, 0.0, np.inf, -np.inf
+            for top in range(0, band.shape[0], rows):
+                strip = band[top : top + rows]
+                values = strip[~np.isnan(strip)] if strip.dtype.kind == "f" else strip.ravel()
+                if not values.size:
+                    continue
+                v = values.astype(np.float64, copy=False)
+                n += v.size
+                total += float(v.sum())
+                squares += float(np.dot(v, v))
+                low, high = min(low, float(v.min())), max(high, float(v.max()))
+            with self._lock:
+                self.count[i] += n
+                self.total[i] += total
+                self.squares[i] += squares
+                self.low[i] = min(self.low[i], low)
+                self.high[i] = max(self.high[i], high)
+
+    def write(self, dst: DatasetWriter) -> None:
+        """The ``STATISTICS_*`` tags of every band with data (not of alpha bands)."""
+        interp = list(dst.colorinterp)
+        for i in range(len(self.count)):
+            n = int(self.count[i])
+            if not n or interp[i] == ColorInterp.alpha:
+                continue
+            mean = self.total[i] / n
+            std = math.sqrt(max(self.squares[i] / n - mean * mean, 0.0))
+            dst.update_tags(
+                i + 1,
+                STATISTICS_MINIMUM=f"{self.low[i]:.14g}",
+                STATISTICS_MAXIMUM=f"{self.high[i]:.14g}",
+                STATISTICS_MEAN=f"{mean:.14g}",
+                STATISTICS_STDDEV=f"{std:.14g}",
+                STATISTICS_VALID_PERCENT=f"{100.0 * n / self.pixels:.4g}",
+            )
+
+
+class CogStream:
+    """Tiles of a ``(bands, height, width)`` raster, compressed as they arrive.
+
+    ``factors`` are the overview factors (2, 4, ...); ``even_blocks`` says every block will
+    start on an even row and column (then level 1 is made from each block as it arrives,
+    else at the end from the full resolution, which is then kept whole on disk).
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, int, int],
+        dtype: np.dtype[np.generic],
+        *,
+        block: int,
+        codec: Codec,
+        workdir: Path,
+        factors: list[int],
+        even_blocks: bool,
+    ) -> None:
+        self.shape, self.ndim, self.dtype = shape, 3, np.dtype(dtype)
+        self.block, self.codec, self.workdir = block, codec, workdir
+        self.spool = Spool(workdir / "tiles.bin")
+        self.factors = factors
+        self.eager = bool(factors) and even_blocks
+        self.levels = [self._level(shape, 0, keep_all=bool(factors) and not even_blocks)]
+        if self.eager:
+            self.levels.append(self._level(_halved(shape), 1, keep_all=len(factors) > 1))
+        self.stats = BandStats(shape[0], shape[1] * shape[2])
+        self._active = 0
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def _level(self, shape: tuple[int, int, int], index: int, *, keep_all: bool) -> Level:
+        staging = self.workdir / f"level{index}.raw"
+        return Level(
+            shape, self.dtype, self.block, self.spool, self.codec, staging, keep_all=keep_all
+        )
+
+    # -- the dask.array.store target ------------------------------------------------------
+    def __setitem__(self, key: tuple[slice, slice, slice], value: np.ndarray) -> None:
+        bands, rows, cols = (k.indices(n)[0] for k, n in zip(key, self.shape, strict=True))
+        with self._cond:
+            if self._closed:  # a late block of a failed store: dropped
+                return
+            self._active += 1
+        try:
+            self.write(rows, cols, np.asarray(value, dtype=self.dtype), bands)
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    def write(self, top: int, left: int, data: np.ndarray, band0: int = 0) -> None:
+        """Add the block ``data`` (bands ``band0 ..``, h, w) at ``(top, left)``."""
+        self.levels[0].write(top, left, data, band0)
+        self.stats.add(data, band0)
+        if self.eager:
+            self.levels[1].write(top // 2, left // 2, halve(data), band0)
+
+    def close(self) -> None:
+        """Wait for the blocks being written, then drop any later one (after a failure)."""
+        with self._cond:
+            self._closed = True
+            self._cond.wait_for(lambda: self._active == 0)
+
+    # -- the end ------------------------------------------------------------------------------
+    def finish(self, template: Callable[[Path], None], out: Path) -> None:
+        """Make the remaining overviews, the GDAL template (``template(path)`` writes it)
+        and the COG ``out``."""
+        if not self.levels[0].complete():
+            raise RuntimeError("the raster was not written whole")
+        while len(self.levels) <= len(self.factors):
+            self._next_level()
+        path = self.workdir / "template.tif"
+        template(path)
+        layouts = [_layout(level) for level in self.levels]
+        assemble(path, layouts, self.spool.fd, out)
+
+    def _next_level(self) -> None:
+        source = self.levels[-1]
+        index = len(self.levels)
+        level = self._level(_halved((source.bands, source.height, source.width)), index,
+                            keep_all=index < len(self.factors))  # fmt: skip
+        step = 2 * self.block
+        for top in range(0, source.height, step):
+            rows = source.read_rows(top, min(step, source.height - top))
+            level.write(top // 2, 0, halve(rows))
+        self.levels.append(level)
+
+    def cleanup(self) -> None:
+        """Close the temporary files (the folder itself is removed by the caller)."""
+        for level in self.levels:
+            level.close()
+        self.spool.close()
+
+
+def _halved(shape: tuple[int, int, int]) -> tuple[int, int, int]:
+    bands, height, width = shape
+    return bands, math.ceil(height / 2), math.ceil(width / 2)
+
+
+def _layout(level: Level) -> LevelLayout:
+    order = [
+        level.tiles[(band, r, c)]
+        for band in range(level.bands)
+        for r in range(level.rows)
+        for c in range(level.cols)
+    ]
+    return LevelLayout(level.width, level.height, level.block, order)
+
+
+def even_blocks(chunks: Any) -> bool:
+    """Whether dask ``chunks`` (bands, rows, cols) start every block on an even row and column."""
+    return all(all(size % 2 == 0 for size in axis[:-1]) for axis in chunks[1:])
