@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _emulator import start_emulator
+
 CHILD = r"""
 import json, resource, sys, time
 from collections import Counter
@@ -33,6 +35,7 @@ import requests.adapters
 
 import s2raster
 from s2raster.cdse import cdse_config
+
 
 calls = Counter()  # HTTP calls by kind, counted where sentinelhub-py sends them
 send = requests.adapters.HTTPAdapter.send
@@ -72,25 +75,6 @@ print(json.dumps({
     "file_mb": path.stat().st_size / 1e6,
 }))
 """
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """Start ``s2raster emulator`` on a free port and read its four SH_* lines."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "s2raster.cli", "emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    env: dict[str, str] = {}
-    while len(env) < 4:
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the emulator exited before printing its settings")
-        key, _, value = line.strip().partition("=")
-        if key.startswith("SH_"):
-            env[key] = value
-    return proc, env
 
 
 def run_child(settings: dict[str, object]) -> dict[str, float]:

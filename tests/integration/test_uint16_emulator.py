@@ -43,9 +43,7 @@ def test_every_integer_band_is_bit_identical(emulator: Emulator, time: str) -> N
         b = u16.sel(band=band).values
         assert np.array_equal(a.view(np.uint32), b.view(np.uint32)), band
     assert np.isnan(f32.values).any() == np.isnan(u16.values).any()
-    assert u16_stats.processing_units_spent == pytest.approx(
-        f32_stats.processing_units_spent / 2
-    )
+    assert u16_stats.processing_units_spent == pytest.approx(f32_stats.processing_units_spent / 2)
     assert u16_stats.bytes < f32_stats.bytes
 
 
