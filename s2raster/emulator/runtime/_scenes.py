@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -45,19 +45,34 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def scene_from_acquisition(
-    acq: AcquisitionLike, collection: str = "sentinel-2-l2a"
-) -> dict[str, Any]:
-    """The ORBIT ``scenes.orbits`` entry of one acquisition (one tile in it)."""
-    when = acq.datetime.astimezone(timezone.utc) if acq.datetime.tzinfo else acq.datetime
-    day = when.strftime("%Y-%m-%dT00:00:00Z")
-    tile = {
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment
+
+
+def tile_scene(acq: AcquisitionLike, collection: str = "sentinel-2-l2a") -> dict[str, Any]:
+    """The ``tiles`` entry of one acquisition."""
+    when = _utc(acq.datetime)
+    return {
         "date": iso(when),
         "shId": zlib.crc32(acq.id.encode()) & 0x7FFFFFFF,
         "cloudCoverage": round(float(acq.cloud_cover), 2),
         "dataPath": _data_path(acq.tile_id, when, collection),
     }
-    return {"dateFrom": day, "dateTo": day, "tiles": [tile]}
+
+
+def scene_from_acquisition(
+    acq: AcquisitionLike, collection: str = "sentinel-2-l2a"
+) -> dict[str, Any]:
+    """The ORBIT ``scenes.orbits`` entry of one acquisition (one tile in it)."""
+    return orbit_scene([acq], collection)
+
+
+def orbit_scene(
+    acqs: Sequence[AcquisitionLike], collection: str = "sentinel-2-l2a"
+) -> dict[str, Any]:
+    """The ORBIT ``scenes.orbits`` entry of the acquisitions of one day (their tiles)."""
+    day = _utc(acqs[0].datetime).strftime("%Y-%m-%dT00:00:00Z")
+    return {"dateFrom": day, "dateTo": day, "tiles": [tile_scene(a, collection) for a in acqs]}
 
 
 def _data_path(tile_id: str, when: datetime, collection: str) -> str:
