@@ -1,36 +1,52 @@
-"""Spectral index speed: s2raster.indices vs spyndex vs plain xarray vs memory bandwidth.
+"""Spectral index speed on full Sentinel-2 tiles, against the memory-bandwidth bound.
 
-Data: 4 bands (B02 B03 B04 B08) x 4000 x 4000 float32 reflectance (256 MB), numpy-backed
-and dask-backed (chunks 2000 px, threaded scheduler; ``.compute()`` also joins the blocks
-into one array, ``.persist()`` does not). GB/s counts the bytes an index must
-move (its input bands read + its float32 result written); the memory-bandwidth reference
-is a numpy copy of as many bytes (into a new array, as an index result is, and into an
-existing one).
+Data: 10980 x 10980 float32 reflectance bands (482 MB each). To keep memory low, the bands
+are distinct windows of one random pool of two bands' size (each band a separate
+contiguous stream, far apart in memory: reading two of them is two DRAM streams).
 
-    /root/venv/bin/python benchmarks/bench_indices.py [--size 4000] [--repeat 5]
+Anchors: ``np.add(a, b, out=c)`` reads two bands and writes one (3 streams); the bound of
+an index reading k bands is that time x (k + 1) / 3 -- reading its inputs and writing its
+output once. "into" writes into an existing array, "fresh" into a new one (as any function
+returning a new array must: the kernel zeroes the new pages); on one thread or two, whichever
+streams faster. The anchors are timed in turn with each candidate (best of ``--repeat``
+rounds each), so a machine shared with other work slows both alike.
+
+Candidates for NDVI and EVI: ``s2raster.indices.compute`` (the compiled tape: numpy ufuncs
+over cache-sized pieces with preallocated scratch, two threads), the same on dask chunks
+(threaded scheduler; the chunks of the inputs are views, so no load cost), the tape on one
+thread, numexpr (the same formula tree; NaN-safe with ``where(d == 0, nan, n / d)`` per
+division, and unguarded), a plain numpy expression, and ``spyndex.computeIndex``. Then
+``compute`` over every catalogue index: the median (and quartiles) of time / bound.
+
+    PYTHONPATH=. python benchmarks/bench_indices.py [--size 10980] [--repeat 3]
+        [--catalogue-size N] [--no-catalogue]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numpy as np
 import xarray as xr
-from affine import Affine
 
 from s2raster import indices
-from s2raster.grid import Grid
-from s2raster.xr import to_dataarray
+from s2raster.indices._compiler import compile_tree, fold
+from s2raster.indices._compute import formulas
+from s2raster.indices._tree import Call, Compare, Name, Node, Num, Unary
 
-BANDS = ("B02", "B03", "B04", "B08")
-ASI = {"B": "B02", "G": "B03", "R": "B04", "N": "B08"}
+ORDER = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B11", "B12")
+SPYNDEX = {"B": "B02", "R": "B04", "N": "B08"}
+POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
 
 
 def best(func: Callable[[], Any], repeat: int) -> float:
-    """Best wall time of ``repeat`` runs (after one warm-up)."""
+    """Best wall time of ``repeat`` runs after one warm-up (results dropped at once)."""
     func()
     times = []
     for _ in range(repeat):
@@ -40,81 +56,220 @@ def best(func: Callable[[], Any], repeat: int) -> float:
     return min(times)
 
 
-def report(label: str, seconds: float, nbytes: int, pixels: int, ref: float | None) -> None:
-    gbs = nbytes / seconds / 1e9
-    extra = f"  {seconds / ref:5.2f}x copy time" if ref else ""
-    mpx = pixels / seconds / 1e6
-    print(f"  {label:38s} {seconds * 1e3:8.1f} ms {gbs:6.2f} GB/s {mpx:7.0f} Mpx/s{extra}")
-
-
-def make(size: int) -> xr.DataArray:
+def make_bands(size: int) -> dict[str, np.ndarray]:
+    """Twelve distinct (size, size) float32 windows of one random pool of 2 x size^2."""
     rng = np.random.default_rng(0)
-    values = rng.uniform(0.0, 0.5, size=(len(BANDS), size, size)).astype(np.float32)
-    values[0] *= 0.2  # low blue
-    grid = Grid("EPSG:32633", Affine(10.0, 0.0, 500_000.0, 0.0, -10.0, 5_000_000.0), (size, size))
-    return to_dataarray(values, grid, BANDS, {"units": "reflectance"})
+    n = size * size
+    pool = rng.uniform(0.01, 0.6, size=2 * n).astype(np.float32)
+    step = n // len(ORDER)
+    return {b: pool[i * step : i * step + n].reshape(size, size) for i, b in enumerate(ORDER)}
 
 
-def spyndex_call(name: str, da: xr.DataArray) -> Callable[[], Any]:
-    import spyndex
+def as_dataset(bands: dict[str, np.ndarray], names: Sequence[str]) -> xr.Dataset:
+    """The bands ``names`` as a Dataset, one variable each (no copy, unlike stacking)."""
+    return xr.Dataset({b: (("y", "x"), bands[b]) for b in names})
 
-    params: dict[str, Any] = {
-        s: da.sel(band=ASI[s]).values for s in spyndex.indices[name].bands if s in ASI
-    }
+
+def halves(func: Callable[..., Any], out: np.ndarray, *inputs: np.ndarray) -> None:
+    h = out.shape[0] // 2
+    jobs = [
+        POOL.submit(func, *(a[:h] for a in inputs), out=out[:h]),
+        POOL.submit(func, *(a[h:] for a in inputs), out=out[h:]),
+    ]
+    for job in jobs:
+        job.result()
+
+
+class Anchors:
+    """The 3-stream pass ``np.add(a, b)`` into an existing array and into a fresh one, on one
+    thread or two (whichever streams faster here), timed next to each candidate."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, repeat: int) -> None:
+        self.a, self.b, self.c = a, b, np.empty_like(a)
+        one = best(lambda: np.add(a, b, out=self.c), repeat)
+        two = best(lambda: halves(np.add, self.c, a, b), repeat)
+        self.threads = 1 if one <= two else 2
+
+    def into(self) -> None:
+        if self.threads == 1:
+            np.add(self.a, self.b, out=self.c)
+        else:
+            halves(np.add, self.c, self.a, self.b)
+
+    def fresh(self) -> None:
+        if self.threads == 1:
+            np.add(self.a, self.b)
+        else:
+            halves(np.add, np.empty_like(self.a), self.a, self.b)
+
+    def paired(self, func: Callable[[], Any], repeat: int) -> tuple[float, float, float]:
+        """Best seconds of ``func``, of into and of fresh, timed in turn (a busy machine
+        slows all three alike)."""
+        func()
+        times: list[list[float]] = [[], [], []]
+        for _ in range(repeat):
+            for i, f in enumerate((func, self.into, self.fresh)):
+                start = time.perf_counter()
+                f()
+                times[i].append(time.perf_counter() - start)
+        cand, into, fresh = (min(t) for t in times)
+        return cand, into, fresh
+
+
+# --- numexpr, compiled from the same formula tree ---------------------------------------------
+
+
+class NumexprKernel:
+    """The formula as one numexpr program (float32 constants; optionally NaN-safe divisions)."""
+
+    def __init__(self, tree: Node, inputs: Sequence[str], *, nan_safe: bool) -> None:
+        import numexpr  # type: ignore[import-untyped]
+
+        self.inputs, self.nan_safe = list(inputs), nan_safe
+        self.constants: dict[str, np.float32] = {}
+        self.text = self.emit(fold(tree))
+        signature = [(f"v{i}", float) for i in range(len(inputs))]
+        signature += [(k, float) for k in self.constants]  # numexpr 'float' is float32
+        self.program = numexpr.NumExpr(self.text, signature=signature)
+
+    def const(self, value: float) -> str:
+        key = f"c{len(self.constants)}"
+        self.constants[key] = np.float32(value)
+        return key
+
+    def emit(self, node: Node) -> str:
+        if isinstance(node, Num):
+            return self.const(node.value)
+        if isinstance(node, Name):
+            return f"v{self.inputs.index(node.id)}"
+        if isinstance(node, Unary):
+            return f"(-{self.emit(node.operand)})"
+        if isinstance(node, Call):
+            return f"{node.func}({self.emit(node.arg)})"
+        left = self.emit(node.left)
+        if isinstance(node, Compare):
+            test = f"{left} {node.op} {self.emit(node.right)}"
+            return f"where({test}, {self.const(1.0)}, {self.const(0.0)})"
+        if node.op == "**" and isinstance(node.right, Num) and node.right.value in (2, 0.5):
+            return f"({left}*{left})" if node.right.value == 2 else f"sqrt({left})"
+        right = self.emit(node.right)
+        if node.op == "/" and self.nan_safe and not isinstance(node.right, Num):
+            return f"where({right} == 0, {self.const(float('nan'))}, {left} / {right})"
+        return f"({left} {node.op} {right})"
+
+    def __call__(self, *arrays: np.ndarray) -> np.ndarray:
+        out = np.empty(arrays[0].shape, np.float32)
+        constants = self.constants.values()
+        self.program(*arrays, *constants, out=out, order="K", casting="safe", ex_uses_vml=False)
+        return out
+
+
+# --- the runs ---------------------------------------------------------------------------------
+
+
+def report(label: str, n_inputs: int, timed: tuple[float, float, float]) -> tuple[float, float]:
+    """Print a candidate's time and its ratios to the bound (into, fresh); return them."""
+    seconds, into, fresh = timed
+    scale = (n_inputs + 1) / 3
+    ratio_into, ratio_fresh = seconds / (into * scale), seconds / (fresh * scale)
+    ratios = f"{ratio_into:5.2f}x into  {ratio_fresh:5.2f}x fresh"
+    print(f"  {label:46s} {seconds * 1e3:8.0f} ms  {ratios}  (bound {into * scale * 1e3:.0f} ms)")
+    return ratio_into, ratio_fresh
+
+
+def plain_numpy(name: str, b: dict[str, np.ndarray]) -> Callable[[], Any]:
+    n, r, blue = b["B08"], b["B04"], b["B02"]
+    if name == "NDVI":
+        return lambda: (n - r) / (n + r)
+    return lambda: 2.5 * (n - r) / (n + 6.0 * r - 7.5 * blue + 1.0)
+
+
+def spyndex_call(name: str, b: dict[str, np.ndarray]) -> Callable[[], Any] | None:
+    try:
+        import spyndex  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    params: dict[str, Any] = {}
     for symbol in spyndex.indices[name].bands:
-        if symbol not in ASI:
-            params[symbol] = spyndex.constants[symbol].default
+        params[symbol] = (
+            b[SPYNDEX[symbol]] if symbol in SPYNDEX else spyndex.constants[symbol].default
+        )
     return lambda: spyndex.computeIndex(name, params)
 
 
-def plain_xarray(name: str, da: xr.DataArray) -> Callable[[], Any]:
-    n, r, b = (da.sel(band=x) for x in ("B08", "B04", "B02"))
-    if name == "NDVI":
-        return lambda: ((n - r) / (n + r)).values
-    return lambda: (2.5 * (n - r) / (n + 6 * r - 7.5 * b + 1)).values
+def _dask(name: str, lazy: xr.Dataset) -> Any:
+    return indices.compute(name, lazy).compute(scheduler="threads")
+
+
+def headline(bands: dict[str, np.ndarray], anchors: Anchors, repeat: int) -> None:
+    for name in ("NDVI", "EVI"):
+        (formula,) = formulas([name], {})
+        inputs = [bands[b] for b in formula.bands]
+        print(f"{name}: {formula.text}  ({len(inputs)} bands in, 1 out)")
+        data = as_dataset(bands, formula.bands)
+        runs: list[tuple[str, Callable[[], Any]]] = [
+            ("s2raster.indices.compute (tape, 2 threads)", partial(indices.compute, name, data))
+        ]
+        lazy = data.chunk({"y": 2048, "x": 2048})
+        runs.append(("compute on dask (2048 px chunks), .compute()", partial(_dask, name, lazy)))
+        tape = compile_tree(formula.tree, formula.bands)
+        runs.append(("compiled tape, 1 thread", partial(tape, *inputs, threads=1)))
+        for safe in (True, False):
+            kernel = NumexprKernel(formula.tree, formula.bands, nan_safe=safe)
+            label = f"numexpr ({'NaN-safe where()' if safe else 'unguarded: inf'})"
+            runs.append((label, partial(kernel, *inputs)))
+        runs.append(("plain numpy expression", plain_numpy(name, bands)))
+        call = spyndex_call(name, bands)
+        if call is not None:
+            runs.append(("spyndex.computeIndex", call))
+        with np.errstate(all="ignore"):
+            for label, func in runs:
+                report(label, len(inputs), anchors.paired(func, repeat))
+
+
+def catalogue(bands: dict[str, np.ndarray], anchors: Anchors, repeat: int) -> None:
+    ratios: dict[str, tuple[float, float]] = {}
+    for name in indices.catalogue().index:
+        constants: dict[str, Any] = {"PAR": 1500.0} if name == "NIRvP" else {}
+        (formula,) = formulas([name], constants)
+        run = partial(indices.compute, name, as_dataset(bands, formula.bands), **constants)
+        ratios[name] = report(name, len(formula.bands), anchors.paired(run, repeat))
+    for i, kind in enumerate(("into", "fresh")):
+        values = np.array([r[i] for r in ratios.values()])
+        q1, median, q3 = np.percentile(values, [25, 50, 75])
+        print(
+            f"catalogue: {len(values)} indices, time / bound ({kind}): median {median:.2f}x, "
+            f"quartiles {q1:.2f}x..{q3:.2f}x, best {values.min():.2f}x, worst {values.max():.2f}x"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=4000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--size", type=int, default=10980)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--catalogue-size", type=int, default=None)
+    parser.add_argument("--catalogue-repeat", type=int, default=1)
+    parser.add_argument("--no-catalogue", action="store_true")
+    parser.add_argument("--no-headline", action="store_true")
     args = parser.parse_args()
-    da = make(args.size)
-    # dask chunks as s2raster.load makes them: separate, contiguous (band, y, x) blocks
-    chunked = da.chunk({"band": -1, "y": 2000, "x": 2000})
-    lazy = chunked.copy(data=chunked.data.map_blocks(np.ascontiguousarray).persist())
-    pixels = args.size * args.size
-    band_bytes = pixels * 4
-    print(f"{len(BANDS)} bands x {args.size} x {args.size} float32 ({da.nbytes / 1e6:.0f} MB)")
-    for name, n_inputs in (("NDVI", 2), ("EVI", 3)):
-        nbytes = (n_inputs + 1) * band_bytes
-        src = np.ones(n_inputs * pixels // 2 + pixels // 2, dtype=np.float32)  # ~half in, half out
-        dst = np.empty_like(src)
-        copy_new = best(src.copy, args.repeat)
-        copy_into = best(lambda: np.copyto(dst, src), args.repeat)  # noqa: B023
-        print(f"{name}: reads {n_inputs} bands, writes 1 ({nbytes / 1e6:.0f} MB moved)")
-        report("numpy copy, new array (reference)", copy_new, nbytes, pixels, None)
-        report("numpy copy, existing array", copy_into, nbytes, pixels, None)
-        func = indices.INDICES[name].function
-        report("s2raster numpy", best(lambda: func(da), args.repeat), nbytes, pixels, copy_new)  # noqa: B023
-        dask_time = best(lambda: func(lazy).compute(scheduler="threads"), args.repeat)  # noqa: B023
-        report("s2raster dask, .compute()", dask_time, nbytes, pixels, copy_new)
-        blocks = best(lambda: func(lazy).persist(scheduler="threads"), args.repeat)  # noqa: B023
-        report("s2raster dask, blocks only (.persist)", blocks, nbytes, pixels, copy_new)
-        try:
-            spy = best(spyndex_call(name, da), args.repeat)
-            report("spyndex.computeIndex (numpy)", spy, nbytes, pixels, copy_new)
-        except ImportError:
-            print("  spyndex not installed (pip install spyndex)")
-        report(
-            "plain xarray expression",
-            best(plain_xarray(name, da), args.repeat),
-            nbytes,
-            pixels,
-            copy_new,
-        )
+    bands = make_bands(args.size)
+    anchors = Anchors(bands["B04"], bands["B08"], args.repeat)
+    mb = args.size**2 * 4 / 1e6
+    print(f"{args.size} x {args.size} float32 bands ({mb:.0f} MB each), {os.cpu_count()} cores")
+    print(
+        f"anchor np.add(a, b): {anchors.threads} thread(s); bound of k bands = its time x (k+1)/3"
+    )
+    if not args.no_headline:
+        headline(bands, anchors, args.repeat)
+    if args.no_catalogue:
+        return
+    if args.catalogue_size and args.catalogue_size != args.size:
+        del bands, anchors
+        bands = make_bands(args.catalogue_size)
+        anchors = Anchors(bands["B04"], bands["B08"], args.repeat)
+        print(f"catalogue at {args.catalogue_size} x {args.catalogue_size} px")
+    catalogue(bands, anchors, args.catalogue_repeat)
 
 
 if __name__ == "__main__":
-    with np.errstate(all="ignore"):
-        main()
+    main()

@@ -27,16 +27,16 @@ from s2raster.cdse import cdse_config
 
 args = json.loads(sys.argv[1])
 config = cdse_config(args["client_id"], args["client_secret"], base_url=args["base_url"],
-                     token_url=args["token_url"])
+                     token_url=args["token_url"], loopback_http=True)
 x0, y0, size = 399960.0, 5090220.0, args["size"]
 bbox = (x0, y0, x0 + size * 10, y0 + size * 10)
 t0 = time.perf_counter()
+st = s2raster.LoadStats()
 da = s2raster.load(bbox, "2024-06-01/2024-06-30", ["B02", "B03", "B04", "B08"],
                    bbox_crs="EPSG:32633", crs="EPSG:32633", resolution=10, config=config,
-                   cache=args["cache"], concurrency=args["concurrency"])
-out = s2raster.to_geotiff(da, Path(args["out"]), cog=True)
+                   cache=args["cache"], concurrency=args["concurrency"], stats=st)
+out = s2raster.to_geotiff(da, Path(args["out"]), cog=True, stats=st)
 wall = time.perf_counter() - t0
-st = s2raster.load_stats(da)
 print(json.dumps({
     "shape": list(da.shape), "array_gb": da.nbytes / 1e9, "wall_s": wall,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -96,6 +96,7 @@ def main() -> None:
             env["SH_CLIENT_SECRET"],
             base_url=env["SH_BASE_URL"],
             token_url=env["SH_TOKEN_URL"],
+            loopback_http=True,
         )
         x0, y0 = 399960.0, 5090220.0
         bbox = (x0, y0, x0 + args.size * 10, y0 + args.size * 10)

@@ -42,6 +42,8 @@ FREE_QUOTA: Final = {
 }
 #: The least a Process API request costs.
 MIN_PU: Final = 0.005
+#: The least a Statistical API request costs.
+MIN_STATISTICAL_PU: Final = 0.01
 
 
 def processing_units(
@@ -61,6 +63,17 @@ def processing_units(
     area = max(0.01, width * height / 512**2)
     pu = area * max(n_bands, 0) / 3 * (2 if float32 else 1) * max(n_samples, 1)
     return max(MIN_PU, pu)
+
+
+def statistical_units(width: int, height: int, n_bands: int, n_intervals: int) -> float:
+    """PU of one Statistical API request: a FLOAT32 Process request of ``width`` x ``height``
+    px and ``n_bands`` input bands (``dataMask`` not counted) with one sample per time
+    interval ("Statistical API is also a multi-temporal request"), at least 0.01 PU.
+
+    Source: https://documentation.dataspace.copernicus.eu/APIs/SentinelHub/Overview/ProcessingUnit.html
+    """
+    pu = processing_units(width, height, n_bands, float32=True, n_samples=max(n_intervals, 1))
+    return max(MIN_STATISTICAL_PU, pu)
 
 
 # -- How synthetic (emulator) data is marked, everywhere it goes ------------------------

@@ -5,6 +5,9 @@ exception fits, the class inherits it as well (as rasterio does), so ``except Va
 still catches a bad argument and ``except OSError`` a failed download or write.
 
 Messages say what was wrong and how to fix it; they never contain a credential.
+
+The emulator, a leaf package, has its own errors under this root
+(:mod:`s2raster.emulator.errors`, re-exported here as ``s2raster.EmulatorError``).
 """
 
 from __future__ import annotations
@@ -59,5 +62,16 @@ class ExportError(S2RasterError, OSError):
     """A GeoTIFF could not be written."""
 
 
-class EmulatorError(S2RasterError, RuntimeError):
-    """The local Process API emulator could not start or serve."""
+class OutputPathError(InputError, ExportError):
+    """An output path cannot be written (not a path, a directory, read-only, no space...).
+
+    Raised before any request, so it is an :class:`InputError` (and an ``OSError``).
+    """
+
+
+class NoDataError(S2RasterError, LookupError):
+    """The catalog has no acquisition for the area, time range and cloud filter asked for."""
+
+
+class NoDataWarning(UserWarning):
+    """A computed time step (or mosaic) has no valid pixel: every pixel is no-data."""

@@ -1,20 +1,19 @@
-"""GeoTIFF reading (rasterio) and the GeoTIFF metadata of DataArrays; writing: :mod:`.cog`.
+"""The one module that reads GeoTIFFs (rasterio); the write side is :mod:`s2raster.cog`.
 
 :func:`read_tile` reads one Process API response of the client's evalscript (the asked
-bands + ``dataMask`` last, FLOAT32), checks its CRS, transform and shape against the tile
-grid that was asked for, and turns pixels with ``dataMask == 0`` into NaN.
+bands + ``dataMask`` last, FLOAT32 or UINT16), checks its CRS, transform and shape against
+the tile grid that was asked for, turns UINT16 DN into float32 values (``DN / divisor`` in
+float64, then cast: the FLOAT32 response's values bit for bit) and pixels with
+``dataMask == 0`` into NaN.
 :func:`read_raster` reads any other response (a single TIFF or a multi-output tar) as is.
-:func:`georeference` and :func:`export_tags` say what a DataArray's file will carry;
-:func:`s2raster.cog.write_geotiff` writes it.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import re
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,26 +21,19 @@ from typing import Any
 import numpy as np
 import rasterio
 import rasterio.errors
-import xarray as xr
 from affine import Affine
-from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader, MemoryFile
 
 from s2raster.contract import (
-    SOURCE_TAG,
-    SYNTHETIC_DESCRIPTION,
-    SYNTHETIC_SOURCE,
     SYNTHETIC_TAG,
 )
-from s2raster.errors import InputError, ResponseError
+from s2raster.errors import ResponseError
 from s2raster.grid import Grid
 
 __all__ = [
     "RasterData",
     "TileData",
-    "export_tags",
-    "georeference",
     "read_raster",
     "read_tile",
 ]
@@ -53,11 +45,7 @@ TRANSFORM_TOLERANCE_PX = 1e-6
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 #: Coordinates may stray from a regular lattice by this fraction of a pixel.
-_REGULAR_TOLERANCE = 1e-4
 #: Attribute keys never copied into a file.
-_SECRET_KEY = re.compile(r"secret|token|passw|credential|client_?id|api_?key|auth|cookie", re.I)
-_NOT_TAGS = {"s2raster_load_id"}  # meaningless outside the process that loaded
-_TAG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
 
 
 @dataclass(frozen=True)
@@ -83,34 +71,48 @@ class RasterData:
     userdata: dict[str, Any] | None = field(default=None)
 
 
-def read_tile(content: bytes | Path, grid: Grid, bands: Sequence[str]) -> TileData:
+def read_tile(
+    content: bytes | Path,
+    grid: Grid,
+    bands: Sequence[str],
+    divisors: Sequence[float] | None = None,
+) -> TileData:
     """Read a response of the client's evalscript for the tile ``grid``.
 
     ``content`` is a GeoTIFF or a tar holding ``default.tif`` (or a single ``.tif``) and
     perhaps ``userdata.json``, as bytes or as a file (a cached response, read from disk
     without loading its bytes). The file must hold ``len(bands) + 1`` bands (``dataMask``
     last) on exactly ``grid`` (EPSG code, transform within 1e-6 px, shape); anything else
-    is a :class:`~s2raster.errors.ResponseError`. Returns float32 ``(len(bands), h, w)``
-    with NaN where ``dataMask == 0``.
+    is a :class:`~s2raster.errors.ResponseError`. ``divisors`` (one per band) says the
+    response is an integer (UINT16) one and what each band's integers are divided by.
+    Returns float32 ``(len(bands), h, w)`` with NaN where ``dataMask == 0``.
     """
+    scale = None if divisors is None else tuple(float(d) for d in divisors)
+    if scale is not None and len(scale) != len(bands):
+        raise ValueError(f"{len(scale)} divisors for {len(bands)} bands")
     if isinstance(content, Path):
         if _is_tiff_file(content):
-            return _read_tile_file(content, grid, bands)
+            return _read_tile_file(content, grid, bands, scale)
         content = content.read_bytes()
     tif, userdata = _unpack(content)
     with MemoryFile(tif) as mem:
-        return _read_tile_file(mem.name, grid, bands, userdata)
+        return _read_tile_file(mem.name, grid, bands, scale, userdata)
 
 
 def _read_tile_file(
-    path: Path | str, grid: Grid, bands: Sequence[str], userdata: dict[str, Any] | None = None
+    path: Path | str,
+    grid: Grid,
+    bands: Sequence[str],
+    divisors: tuple[float, ...] | None,
+    userdata: dict[str, Any] | None = None,
 ) -> TileData:
     n = len(bands)
     try:
         with rasterio.open(path) as src:
             _check_grid(src, grid, n + 1)
+            _check_dtype(src, divisors)
             tags = src.tags()
-            data = _read_masked(src, n)
+            data = _read_masked(src, n) if divisors is None else _read_scaled(src, divisors)
     except RasterioError as exc:
         raise ResponseError(
             f"response is not a readable GeoTIFF ({_describe(exc)}); retry the request"
@@ -140,6 +142,36 @@ def _read_masked(src: DatasetReader, n: int) -> np.ndarray:
         part = buf[:, :h]
         src.read(out=part, window=((top, top + h), (0, src.width)), out_dtype="float32")
         np.copyto(part[:n], np.float32(np.nan), where=(part[n] == 0)[np.newaxis])
+        out[:, top : top + h] = part[:n]
+    return out
+
+
+def _check_dtype(src: DatasetReader, divisors: tuple[float, ...] | None) -> None:
+    kind = np.dtype(src.dtypes[0]).kind
+    if divisors is not None and kind not in "ui":
+        raise ResponseError(
+            f"response is {src.dtypes[0]}, the request asked for UINT16: a service or cache "
+            "fault (clear the cache entry and retry)"
+        )
+
+
+def _read_scaled(src: DatasetReader, divisors: tuple[float, ...]) -> np.ndarray:
+    """Integer bands as float32 ``DN / divisor`` (float64 division, then one rounding to
+    float32, so each value equals the service's FLOAT32 one), NaN where dataMask is 0.
+
+    Division by 10000 is done in float64 and cast once: for integers below 2**24 that
+    is the correctly rounded float32 quotient, the value a FLOAT32 response carries.
+    """
+    n = len(divisors)
+    out = np.empty((n, src.height, src.width), dtype=np.float32)
+    rows = max(1, _STRIP_BYTES // (8 * (n + 1) * src.width))
+    for top in range(0, src.height, rows):
+        h = min(rows, src.height - top)
+        part = src.read(window=((top, top + h), (0, src.width)), out_dtype="float64")
+        for b, divisor in enumerate(divisors):
+            if divisor != 1.0:
+                np.divide(part[b], divisor, out=part[b])
+        np.copyto(part[:n], np.nan, where=(part[n] == 0)[np.newaxis])
         out[:, top : top + h] = part[:n]
     return out
 
@@ -244,110 +276,3 @@ def _describe(exc: BaseException) -> str:
     cause = exc.__cause__ or exc.__context__
     text = str(exc)
     return f"{text}: {cause}" if cause is not None and str(cause) not in text else text
-
-
-# --- georeferencing and tags of DataArrays to write ---------------------------------------
-
-
-def georeference(da: xr.DataArray) -> tuple[CRS, Affine]:
-    """CRS (from ``spatial_ref``) and transform (from pixel-centre ``x``/``y``) of ``da``."""
-    return _crs(da), _transform(da)
-
-
-def _crs(da: xr.DataArray) -> CRS:
-    name = da.encoding.get("grid_mapping") or da.attrs.get("grid_mapping") or "spatial_ref"
-    attrs = da.coords[name].attrs if name in da.coords else {}
-    text = attrs.get("crs_wkt") or attrs.get("spatial_ref") or da.attrs.get("crs")
-    if not text:
-        raise InputError(
-            "the DataArray has no CRS: it needs a 'spatial_ref' coordinate with a 'crs_wkt' "
-            "attribute, as s2raster.load writes it (or set one with rioxarray: "
-            "da.rio.write_crs('EPSG:32633'))"
-        )
-    try:
-        return CRS.from_user_input(text)
-    except rasterio.errors.CRSError as exc:
-        raise InputError(
-            f"the DataArray's CRS cannot be read ({exc}); rewrite spatial_ref"
-        ) from exc
-
-
-def _transform(da: xr.DataArray) -> Affine:
-    stored = _stored_transform(da)
-    res = stored[0] if stored else None, stored[4] if stored else None
-    x0, a = _axis(da, "x", res[0])
-    y0, e = _axis(da, "y", res[1])
-    derived = Affine(a, 0.0, x0, 0.0, e, y0)
-    if stored is not None:
-        tol = 1e-6 * min(abs(a), abs(e))
-        if all(
-            abs(s - d) <= tol for s, d in zip(tuple(stored)[:6], tuple(derived)[:6], strict=True)
-        ):
-            return stored
-    return derived
-
-
-def _stored_transform(da: xr.DataArray) -> Affine | None:
-    text = (
-        da.coords["spatial_ref"].attrs.get("GeoTransform") if "spatial_ref" in da.coords else None
-    )
-    try:
-        c, a, b, f, d, e = (float(v) for v in str(text).split())
-    except ValueError:
-        return None
-    return Affine(a, b, c, d, e, f) if b == 0 and d == 0 else None
-
-
-def _axis(da: xr.DataArray, dim: str, res: float | None) -> tuple[float, float]:
-    """First pixel edge and signed pixel size along ``dim`` from its centre coordinates."""
-    if dim not in da.coords or da.coords[dim].ndim != 1:
-        raise InputError(
-            f"the DataArray has no 1-D '{dim}' coordinate of pixel centres; "
-            "georeference it (s2raster.load does, or rioxarray / odc-geo)"
-        )
-    values = np.asarray(da.coords[dim].values, dtype=np.float64)
-    if values.size >= 2:
-        res = float(values[-1] - values[0]) / (values.size - 1)
-        steps = np.diff(values)
-        if res == 0 or np.any(np.abs(steps - res) > _REGULAR_TOLERANCE * abs(res)):
-            raise InputError(f"'{dim}' coordinates are not evenly spaced; cannot write a GeoTIFF")
-    elif res is None:
-        res = _attr_res(da, dim)
-    return float(values[0]) - res / 2, res
-
-
-def _attr_res(da: xr.DataArray, dim: str) -> float:
-    res = da.attrs.get("res")
-    if isinstance(res, (tuple, list)) and len(res) == 2:
-        return float(res[0]) if dim == "x" else -abs(float(res[1]))
-    raise InputError(
-        f"one pixel along '{dim}' and no GeoTransform or res attribute: pixel size unknown"
-    )
-
-
-def export_tags(attrs: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """Dataset tags for a file: plain ``attrs`` and ``extra`` values, never credential-like
-    keys, ``TIFFTAG_SOFTWARE``, and the synthetic mark when ``attrs["synthetic"] == 1``."""
-    from s2raster import __version__  # at call time: s2raster/__init__ imports this module
-
-    tags = {"TIFFTAG_SOFTWARE": f"s2raster {__version__}"}
-    for key, value in {**attrs, **(extra or {})}.items():
-        text = _plain(value)
-        if text is None or key in _NOT_TAGS or _SECRET_KEY.search(str(key)):
-            continue
-        if _TAG_KEY.match(str(key)):
-            tags[str(key)] = text
-    if _plain(attrs.get("synthetic", 0)) == "1":
-        source = str(attrs.get("source", ""))
-        tags[SYNTHETIC_TAG] = "1"
-        tags[SOURCE_TAG] = source if "synthetic" in source else SYNTHETIC_SOURCE
-        tags["TIFFTAG_IMAGEDESCRIPTION"] = SYNTHETIC_DESCRIPTION
-    return tags
-
-
-def _plain(value: Any) -> str | None:
-    if isinstance(value, (bool, np.bool_)):
-        return str(int(value))
-    if isinstance(value, (str, int, float, np.integer, np.floating)):
-        return str(value)
-    return None

@@ -13,7 +13,8 @@ resolution in degrees directly with ``resolution_unit="crs"``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import numbers
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -34,7 +35,7 @@ def to_crs(crs: str | int | CRS) -> CRS:
         return crs
     try:
         return CRS.from_epsg(crs) if isinstance(crs, int) else CRS.from_user_input(crs)
-    except CRSError as exc:
+    except (CRSError, TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"unknown CRS {crs!r}: give an EPSG code such as EPSG:32633") from exc
 
 
@@ -56,12 +57,11 @@ def utm_crs(lon: float, lat: float) -> str:
 
 
 def check_bbox(bbox: BBox, crs: CRS) -> BBox:
-    """Validate ``(minx, miny, maxx, maxy)``: finite, min < max, lon/lat in range if geographic."""
-    if len(bbox) != 4:
-        raise InputError(f"bbox needs 4 numbers (minx, miny, maxx, maxy), got {len(bbox)}")
-    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    """Validate ``(minx, miny, maxx, maxy)``: 4 finite numbers, min < max, lon/lat in range
+    if geographic. Anything else is an :class:`InputError` naming the value and the fix."""
+    minx, miny, maxx, maxy = _four_numbers(bbox)
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
-        raise InputError(f"bbox has a non-finite number: {bbox!r}")
+        raise InputError(f"bbox has a non-finite number: {bbox!r}; give 4 finite numbers")
     if minx >= maxx or miny >= maxy:
         raise InputError(
             f"bbox {bbox!r} is empty: give minx < maxx and miny < maxy (x/y, i.e. lon/lat order)"
@@ -70,6 +70,22 @@ def check_bbox(bbox: BBox, crs: CRS) -> BBox:
         raise InputError(
             f"bbox {bbox!r} is outside lon -180..180 / lat -90..90; is it in lon/lat order?"
         )
+    return minx, miny, maxx, maxy
+
+
+def _four_numbers(bbox: object) -> tuple[float, float, float, float]:
+    example = "e.g. bbox=(13.82, 45.85, 14.56, 46.29) as (minx, miny, maxx, maxy)"
+    if isinstance(bbox, (str, bytes)) or not isinstance(bbox, (Sequence, np.ndarray)):
+        raise InputError(f"bbox must be 4 numbers, got {type(bbox).__name__} {bbox!r}; {example}")
+    values = list(bbox)
+    if len(values) != 4:
+        raise InputError(f"bbox needs 4 numbers (minx, miny, maxx, maxy), got {len(values)}")
+    for i, v in enumerate(values):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+            raise InputError(
+                f"bbox value {i + 1} is {type(v).__name__} {v!r}, not a number; {example}"
+            )
+    minx, miny, maxx, maxy = (float(v) for v in values)
     return minx, miny, maxx, maxy
 
 
@@ -83,8 +99,16 @@ def _snap(
     """
     # A tiny tolerance keeps a bound that is a multiple of step (within rounding) on it.
     eps = 1e-9
-    first = math.floor(lo / step + eps)
-    last = math.ceil(hi / step - eps)
+    try:
+        first = math.floor(lo / step + eps)
+        last = math.ceil(hi / step - eps)
+    except (OverflowError, ValueError):  # lo / step is inf: a resolution far too fine
+        first = last = 2**64
+    if max(abs(first), abs(last)) > 2**53:  # past float precision: no meaningful pixel edges
+        raise GridError(
+            f"a grid from {lo:g} to {hi:g} in steps of {step:g} has too many pixels: give "
+            "the resolution in metres (e.g. 10), not degrees"
+        )
     if limits is not None:
         first = max(first, math.ceil(limits[0] / step - eps))
         last = min(last, math.floor(limits[1] / step + eps))
@@ -126,8 +150,13 @@ class Grid:
         """
         src = to_crs(bbox_crs)
         box = check_bbox(bbox, src)
-        if not (math.isfinite(resolution) and resolution > 0):
-            raise InputError(f"resolution must be a positive number of metres, got {resolution}")
+        given: object = resolution
+        if (
+            isinstance(given, bool)
+            or not isinstance(given, (int, float, np.integer, np.floating))
+            or not (math.isfinite(float(given)) and float(given) > 0)
+        ):
+            raise InputError(f"resolution must be a positive number of metres, got {resolution!r}")
         if crs is None:
             lon, lat = _centre_lonlat(box, src)
             crs = utm_crs(lon, lat)
@@ -144,23 +173,23 @@ class Grid:
     def from_bbox_size(
         cls,
         bbox: BBox,
-        size: tuple[int, int],
+        size: int | tuple[int | None, int | None],
         *,
         bbox_crs: str | int | CRS = "EPSG:4326",
         crs: str | int | CRS | None = None,
     ) -> Grid:
-        """The grid of exactly ``size`` = (width, height) px spanning ``bbox`` in ``crs``.
+        """The grid of ``size`` = (width, height) px spanning ``bbox`` in ``crs``.
 
         As the Process API's ``width``/``height``: pixel size = extent / size per axis, so
-        edges are not snapped. ``crs`` defaults to the UTM zone of the bbox centre.
+        edges are not snapped. A side given as None follows the bbox's aspect (square
+        pixels); one number is the longer side. ``crs`` defaults to the UTM zone of the
+        bbox centre.
         """
-        width, height = (int(v) for v in size)
-        if not (1 <= width <= 100_000 and 1 <= height <= 100_000):
-            raise InputError(f"size must be 1..100000 px a side, got {width} x {height}")
         src = to_crs(bbox_crs)
         box = check_bbox(bbox, src)
         dst = to_crs(utm_crs(*_centre_lonlat(box, src)) if crs is None else crs)
         minx, miny, maxx, maxy = _reproject_bounds(box, src, dst)
+        width, height = _fit_size(size, maxx - minx, maxy - miny)
         rx, ry = (maxx - minx) / width, (maxy - miny) / height
         return cls(crs_string(dst), Affine(rx, 0.0, minx, 0.0, -ry, maxy), (height, width))
 
@@ -182,6 +211,16 @@ class Grid:
         """(minx, miny, maxx, maxy) of the outer pixel edges."""
         t = self.transform
         return (t.c, t.f + t.e * self.height, t.c + t.a * self.width, t.f)
+
+    @property
+    def lonlat_bounds(self) -> BBox:
+        """The grid's outer bounds in lon/lat (EPSG:4326), densified along the edges."""
+        return _reproject_bounds(self.bounds, self.pyproj_crs, CRS.from_epsg(4326))
+
+    @property
+    def centre_lonlat(self) -> tuple[float, float]:
+        """The centre of the grid in lon/lat."""
+        return _centre_lonlat(self.bounds, self.pyproj_crs)
 
     @property
     def metres_per_pixel(self) -> float:
@@ -269,6 +308,52 @@ def _step(resolution: float, crs: CRS, unit: str) -> float:
 def _unit_factor(crs: CRS) -> float:
     """Metres per unit of a projected CRS's first axis (1 for metres, 0.3048 for feet)."""
     return float(crs.axis_info[0].unit_conversion_factor) if crs.axis_info else 1.0
+
+
+_SIZE_FIX = "give (width, height) in pixels, e.g. size=(512, 512), (512, None) or 512"
+
+
+def check_size_px(size: object) -> tuple[int | None, int | None]:
+    """``size`` as ``(width, height)``: whole numbers of pixels, 1..100000 each, or None for
+    a side that follows the area's aspect (not both)."""
+    if isinstance(size, (str, bytes)) or not isinstance(size, (Sequence, np.ndarray)):
+        raise InputError(
+            f"size must be 2 whole numbers, got {type(size).__name__} {size!r}: {_SIZE_FIX}"
+        )
+    values = list(size)
+    if len(values) != 2 or not all(v is None or _whole(v) for v in values) or values == [None] * 2:
+        raise InputError(
+            f"size must be 2 whole numbers (one may be None), got {size!r}: {_SIZE_FIX}"
+        )
+    width, height = (None if v is None else _side(v, size) for v in values)
+    return width, height
+
+
+def _side(value: object, size: object) -> int:
+    side: int = int(value)  # type: ignore[call-overload]
+    if not 1 <= side <= 100_000:
+        raise InputError(f"size must be 1..100000 px a side, got {size!r}: {_SIZE_FIX}")
+    return side
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _fit_size(size: object, dx: float, dy: float) -> tuple[int, int]:
+    """Width and height in pixels: as given, or a side from the other and the aspect; one
+    number is the longer side."""
+    if _whole(size):
+        longer = _side(size, size)
+        width, height = (longer, None) if dx >= dy else (None, longer)
+    else:
+        width, height = check_size_px(size)
+    if width is None:
+        assert height is not None
+        width = min(max(round(height * dx / dy), 1), 100_000)
+    if height is None:
+        height = min(max(round(width * dy / dx), 1), 100_000)
+    return width, height
 
 
 def _centre_lonlat(box: BBox, crs: CRS) -> tuple[float, float]:

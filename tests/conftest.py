@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +15,11 @@ from hypothesis import settings
 if TYPE_CHECKING:
     from s2raster.emulator import Emulator
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+#: ``../shared`` beside the checkout, or where ``S2RASTER_SHARED`` points (a git worktree
+#: elsewhere).
+SHARED = Path(
+    os.environ.get("S2RASTER_SHARED") or Path(__file__).resolve().parents[1].parent / "shared"
+)
 
 
 # Property tests: no per-example deadline (a timing assertion in disguise on a busy CI
@@ -53,12 +58,22 @@ def _loopback_only(connect: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """``../shared`` beside the checkout; tests that need it skip on a fresh clone."""
+def shared_path() -> Path:
+    """``../shared`` beside the checkout: skip on a user's fresh clone, fail in CI.
+
+    CI (``CI`` set) always has it, so a missing folder there is a broken run, not a skip.
+    """
     if not (SHARED / "golden").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {SHARED} is missing: the CI run must provide ../shared")
         pytest.skip("../shared is not present (fresh clone)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the checkout (see :func:`shared_path`)."""
+    return shared_path()
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +83,8 @@ def golden(shared_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def openapi_spec(shared_dir: Path) -> dict:
-    yaml = pytest.importorskip("yaml")
+    import yaml
+
     with (shared_dir / "cdse" / "openapi.v1.yaml").open() as f:
         return yaml.safe_load(f)
 

@@ -203,6 +203,13 @@ class Emulator:
         )
 
     # -- routing (called by the HTTP handler threads) ------------------------------------
+    def revoke_tokens(self) -> None:
+        """Refuse (401) every token issued so far, before its announced expiry, as a service
+        that revoked them would; a client that asks for a new token gets one that works."""
+        if self._issuer is None:
+            raise EmulatorError("the emulator is not running: start() it first")
+        self._issuer.revoke_all()
+
     def dispatch(self, request: Request) -> Reply:
         """Answer one request; raises ApiError for the service's error answers."""
         if self._router is None:

@@ -15,7 +15,7 @@ from typing import Any
 from s2raster.bands import BANDS
 from s2raster.contract import processing_units
 from s2raster.emulator import _samples as samples
-from s2raster.emulator import encode, runtime
+from s2raster.emulator import earth, encode, runtime
 from s2raster.emulator.errors import RequestError
 from s2raster.emulator.request import ApiError, ProcessRequest, bad_payload, parse_body, validate
 
@@ -32,6 +32,7 @@ class Processed:
     pu: float
     width: int
     height: int
+    console: tuple[str, ...] = ()
 
 
 def process(
@@ -39,20 +40,22 @@ def process(
     *,
     content_type: str,
     accept: str,
-    charge_pu: Callable[[float], None] | None = None,
+    check_pu: Callable[[float], None] | None = None,
     timeout: float = 30.0,
     memory_mb: int = 512,
 ) -> Processed:
     """Serve one Process API request; raises :class:`ApiError` for every refusal.
 
-    ``charge_pu`` is called with the request's PU before any pixel is computed; it raises
-    the 429 :class:`ApiError` when the PU bucket is empty. ``timeout`` (s) bounds the whole
-    request (every evalscript call together), ``memory_mb`` each evalscript's memory; the
-    rasters of a request may take :func:`~s2raster.emulator.runtime._limits.raster_budget` of it.
+    ``check_pu`` is called with the request's PU before any pixel is computed; it raises
+    the 429 :class:`ApiError` when the PU bucket cannot afford them (the caller charges
+    them once the answer has succeeded: failed requests cost no PU). ``timeout`` (s)
+    bounds the whole request (every evalscript call together), ``memory_mb`` each
+    evalscript's memory; the rasters of a request may take
+    :func:`~s2raster.emulator.runtime._limits.raster_budget` of it.
     Any :class:`RequestError` is answered as a 400, never a 500.
     """
     try:
-        return _process(body, content_type, accept, charge_pu, timeout, memory_mb)
+        return _process(body, content_type, accept, check_pu, timeout, memory_mb)
     except ApiError:
         raise
     except RequestError as exc:
@@ -66,7 +69,7 @@ def _process(
     body: bytes,
     content_type: str,
     accept: str,
-    charge_pu: Callable[[float], None] | None,
+    check_pu: Callable[[float], None] | None,
     timeout: float,
     memory_mb: int,
 ) -> Processed:
@@ -79,18 +82,18 @@ def _process(
     time_range = (request.time_from, request.time_to)
     acqs = samples.candidates(request)
     groups = samples.groups_of(acqs, setup.mosaicking)
-    scenes = samples.scenes_of(acqs, groups, setup.mosaicking, request.collection)
-    if setup.mosaicking != "SIMPLE":  # preProcessScenes first: render only the kept scenes
-        keep = _evalscript_call(
-            runtime.select_scenes, request.evalscript, setup, scenes, time_range=time_range,
-            **limits,
-        )  # fmt: skip
-        groups = [groups[k] for k in keep]
-        scenes = [scenes[k] for k in keep]
+    scenes = samples.scenes_of(acqs, groups, setup.mosaicking, request)
+    keep = _evalscript_call(  # preProcessScenes, filterScenes first: render only the kept
+        runtime.select_scenes, request.evalscript, setup, scenes, time_range=time_range,
+        **limits,
+    )  # fmt: skip
+    candidates = scenes
+    groups = samples.kept(groups, keep, setup.mosaicking)
+    scenes = [scenes[k] for k in keep]
     _check_memory(request, setup, len(groups), memory_mb)
     pu = request_pu(request, setup, len(groups))
-    if charge_pu is not None:
-        charge_pu(pu)
+    if check_pu is not None:
+        check_pu(pu)
     rendered = _evalscript_call(samples.render, request, setup, acqs, groups)
     result = _evalscript_call(
         runtime.run,
@@ -101,12 +104,13 @@ def _process(
         (request.height, request.width),
         time_range=time_range,
         apply_preprocess=False,
+        selected_from=candidates,
         **limits,
     )
     content, mime = _evalscript_call(
         encode.encode, result, setup, formats, request.crs, request.transform, want_tar=want_tar
     )
-    return Processed(content, mime, pu, request.width, request.height)
+    return Processed(content, mime, pu, request.width, request.height, result.console)
 
 
 def _check_memory(request: ProcessRequest, setup: Any, n_groups: int, memory_mb: int) -> None:
@@ -140,7 +144,9 @@ def _evalscript_call(function: Callable[..., Any], *args: Any, **kwargs: Any) ->
         status = getattr(exc, "status", None)
         code = getattr(exc, "code", None)
         if isinstance(status, int) and isinstance(code, str):
-            raise ApiError(status, code, getattr(exc, "message", str(exc))) from exc
+            error = ApiError(status, code, getattr(exc, "message", str(exc)))
+            error.console = tuple(getattr(exc, "console", ()))
+            raise error from exc
         if isinstance(exc, RequestError):  # e.g. units a band does not have
             raise ApiError(400, "RENDERER_EXCEPTION", str(exc)) from exc
         raise
@@ -156,6 +162,7 @@ def _check_setup(request: ProcessRequest, setup: Any) -> None:
             f"Unknown band(s) {', '.join(unknown)} for collection {request.collection}; "
             f"available: {', '.join(table)}.",
         )
+    _evalscript_call(earth.check_units, request.collection, setup.units)
     outputs = {output.id for output in setup.outputs}
     for response in request.responses:
         if response.identifier != "userdata" and response.identifier not in outputs:

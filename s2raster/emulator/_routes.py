@@ -1,5 +1,5 @@
-"""The emulator's routes: token endpoint, Catalog API and Process API, behind the token
-check and the rate-limit buckets."""
+"""The emulator's routes: token endpoint, Catalog API, Process API and Statistical API,
+behind the token check and the rate-limit buckets."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from s2raster.contract import PU_HEADER
+from s2raster.contract import PU_HEADER, STATISTICS_PATH
 from s2raster.emulator import catalog
 from s2raster.emulator import request as apierror
 from s2raster.emulator.http import (
@@ -66,6 +66,9 @@ class Router:
         if path == PROCESS_PATH:
             _require(request, path, "POST")
             return self._process(request)
+        if path == STATISTICS_PATH:
+            _require(request, path, "POST")
+            return self._statistics(request)
         if path.startswith(catalog.PREFIX + "/"):
             return Reply.json(200, self._catalog(request, path))
         raise apierror.not_found(path)
@@ -77,8 +80,8 @@ class Router:
         if retry_ms is not None:
             raise apierror.rate_limited(retry_ms)
 
-    def _charge(self, pu: float) -> None:
-        retry_ms = self.limiter.take_pu(self.rate_limit(), pu)
+    def _check_pu(self, pu: float) -> None:
+        retry_ms = self.limiter.check_pu(self.rate_limit(), pu)
         if retry_ms is not None:
             raise apierror.rate_limited(retry_ms)
 
@@ -91,12 +94,32 @@ class Router:
                 request.body,
                 content_type=request.headers.get("content-type", "application/json"),
                 accept=request.headers.get("accept", ""),
-                charge_pu=self._charge,
+                check_pu=self._check_pu,
                 timeout=limits.script_timeout,
                 memory_mb=limits.script_memory_mb,
             )
+        # PU are charged for answers that succeed only, as the service does ("If you hit
+        # the rate limit error, or there is a sporadic error in our system, processing
+        # units are not counted": forum.sentinel-hub.com/t/8868).
+        self.limiter.spend_pu(self.rate_limit(), result.pu)
         headers = {PU_HEADER: f"{result.pu:.6g}"}
-        return Reply(200, result.content, result.content_type, headers, result.pu)
+        return Reply(200, result.content, result.content_type, headers, result.pu, result.console)
+
+    def _statistics(self, request: Request) -> Reply:
+        from s2raster.emulator._statistics import statistics  # V8 is loaded on first use
+
+        limits = self.limits()
+        with self.slots.hold():
+            result = statistics(
+                request.body,
+                content_type=request.headers.get("content-type", "application/json"),
+                charge_pu=self._check_pu,  # checked before computing, spent on success only
+                timeout=limits.script_timeout,
+                memory_mb=limits.script_memory_mb,
+            )
+        self.limiter.spend_pu(self.rate_limit(), result.pu)
+        headers = {PU_HEADER: f"{result.pu:.6g}"}
+        return Reply(200, result.content, "application/json", headers, result.pu, result.console)
 
     def _catalog(self, request: Request, path: str) -> dict[str, Any]:
         rest = path[len(catalog.PREFIX) :]

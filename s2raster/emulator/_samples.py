@@ -10,10 +10,12 @@ whose tile holds it and whose pass imaged it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from affine import Affine
 from pyproj import Transformer
 from rasterio.features import geometry_mask
 
@@ -63,15 +65,38 @@ def groups_of(acqs: Sequence[earth.Acquisition], mosaicking: str) -> list[list[i
     return list(days.values())
 
 
+def kept(groups: list[list[int]], keep: Sequence[int], mosaicking: str) -> list[list[int]]:
+    """The samples left after the script's ``preProcessScenes``/``filterScenes`` kept the
+    scenes ``keep`` (for SIMPLE the scenes are the acquisitions, in the kept order)."""
+    if mosaicking == "SIMPLE":
+        return [list(keep)]
+    return [groups[k] for k in keep]
+
+
 def scenes_of(
     acqs: Sequence[earth.Acquisition], groups: Sequence[Sequence[int]], mosaicking: str,
-    collection: str,
+    request: ProcessRequest,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """The ``scenes.orbits`` entry of each sample (its tiles); for SIMPLE, one per
-    acquisition (the scenes the mosaic was made of)."""
+    """The ``scenes.orbits`` entry of each sample: its tiles, the nearest to the request's
+    centre first (as the service lists them); for SIMPLE, one per acquisition (the scenes
+    the mosaic was made of)."""
     if mosaicking == "SIMPLE":
         groups = [[k] for k in range(len(acqs))]
-    return [runtime.orbit_scene([acqs[k] for k in group], collection) for group in groups]
+    box = lonlat_boxes(request)[0]
+    centre = (0.5 * (box[0] + box[2]), 0.5 * (box[1] + box[3]))
+
+    def distance(k: int) -> float:
+        ring = acqs[k].footprint
+        if not ring:
+            return 0.0
+        lon = sum(q[0] for q in ring) / len(ring) - centre[0]
+        lat = sum(q[1] for q in ring) / len(ring) - centre[1]
+        return (lon * math.cos(math.radians(centre[1]))) ** 2 + lat**2
+
+    return [
+        runtime.orbit_scene([acqs[k] for k in sorted(group, key=distance)], request.collection)
+        for group in groups
+    ]
 
 
 def render(
@@ -86,7 +111,8 @@ def render(
     bands = list(dict.fromkeys([*setup.input_bands, "dataMask"]))
     if acqs:
         samples: list[dict[str, np.ndarray]] = earth.render(
-            request.collection, list(acqs), request.crs, request.transform, shape, bands,
+            request.collection, list(acqs), request.crs, _renderable(request.transform), shape,
+            bands,
             units=setup.units, upsampling=request.upsampling,
             downsampling=request.downsampling, harmonize=request.harmonize, groups=groups,
         )  # fmt: skip
@@ -95,6 +121,14 @@ def render(
     if request.bounds.geometry is not None:
         _apply_geometry(samples, request)
     return samples
+
+
+def _renderable(transform: Affine) -> Affine:
+    """``transform`` with a pixel size of at least 1e-9 CRS units: a bbox without area (a
+    point or a line, which the service serves) samples that point or line everywhere."""
+    a = transform.a if transform.a > 0 else 1e-9
+    e = transform.e if transform.e < 0 else -1e-9
+    return Affine(a, transform.b, transform.c, transform.d, e, transform.f)
 
 
 def _apply_geometry(samples: list[dict[str, np.ndarray]], request: ProcessRequest) -> None:

@@ -50,6 +50,8 @@ class EvalscriptError(RequestError):
         self.message = message
         self.code = code
         self.status = status
+        #: What the script wrote with console.log before it failed (set by the runtime).
+        self.console: tuple[str, ...] = ()
 
 
 class EvalscriptLimitError(EvalscriptError):

@@ -13,7 +13,7 @@ import s2raster.emulator
 PACKAGE = Path(s2raster.emulator.__file__).parent
 MODULES = sorted(PACKAGE.rglob("*.py"))
 ALLOWED = ("s2raster.contract", "s2raster.bands")
-SUBPACKAGES = ("http", "request", "runtime", "earth", "encode", "catalog")
+SUBPACKAGES = ("http", "request", "runtime", "earth", "encode", "catalog", "statistics")
 
 
 def imports(path: Path) -> list[tuple[str, list[str], str | None]]:

@@ -72,7 +72,7 @@ def serve(raw: bytes, **options: Any) -> Processed:
 
 def refused(raw: bytes, charged: list[float] | None = None, **options: Any) -> ApiError:
     with pytest.raises(ApiError) as info:
-        serve(raw, charge_pu=None if charged is None else charged.append, **options)
+        serve(raw, check_pu=None if charged is None else charged.append, **options)
     return info.value
 
 
@@ -184,7 +184,7 @@ def test_scripts_cannot_reach_unmetered_constructors(expr: str) -> None:
     with Engine("//VERSION=3\n", memory_mb=16) as engine:
         with pytest.raises(EvalscriptError):
             engine.eval(f"{expr}.length")
-        assert engine.eval("Object.keys(__s2r).join()") == "failure,fail"
+        assert engine.eval("Object.keys(__s2r).join()") == "failure,fail,console"
 
 
 # -- one time limit per request -------------------------------------------------------------

@@ -375,7 +375,7 @@ def test_scene_dicts_are_documented_shape() -> None:
         "S2B_X", datetime(2020, 9, 15, 10, 17, 52, tzinfo=timezone.utc), 2.094, "33TVM"
     )
     scene = scene_from_acquisition(acq)
-    assert scene["dateFrom"] == scene["dateTo"] == "2020-09-15T00:00:00Z"
+    assert (scene["dateFrom"], scene["dateTo"]) == ("2020-09-15T00:00:00Z", "2020-09-15T23:59:59Z")
     (tile,) = scene["tiles"]
     assert tile["date"] == "2020-09-15T10:17:52Z"
     assert tile["dataPath"] == "s3://sentinel-s2-l2a/tiles/33/T/VM/2020/9/15/0"

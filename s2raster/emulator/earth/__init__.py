@@ -30,8 +30,9 @@ The overpass model (:mod:`._orbit`, :mod:`._tiles`, :mod:`._scenes`)
 from __future__ import annotations
 
 from s2raster.emulator.earth._acquisition import Acquisition, check_collection
+from s2raster.emulator.earth._mgrs import tiles_of
 from s2raster.emulator.earth._orbit import Pass, passes, track_seconds
-from s2raster.emulator.earth._render import render
+from s2raster.emulator.earth._render import check_units, render, supported_units
 from s2raster.emulator.earth._scenes import (
     WORLD,
     acquisitions,
@@ -45,9 +46,12 @@ __all__ = [
     "Pass",
     "acquisitions",
     "check_collection",
+    "check_units",
     "iter_acquisitions",
     "order",
     "passes",
     "render",
+    "supported_units",
+    "tiles_of",
     "track_seconds",
 ]

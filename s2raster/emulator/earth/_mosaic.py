@@ -3,14 +3,14 @@ whose tile holds the pixel and whose pass imaged it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from s2raster.emulator.earth._noise import F32
 from s2raster.emulator.earth._sampling import Part
-from s2raster.emulator.earth._tiles import tile_codes
+from s2raster.emulator.earth._tiles import Tile
 
 if TYPE_CHECKING:
     from s2raster.emulator.earth._acquisition import Acquisition
@@ -18,24 +18,31 @@ if TYPE_CHECKING:
 Rendered = dict[str, F32]
 
 
-def pixel_tiles(parts: Sequence[Part], shape: tuple[int, int]) -> np.ndarray:
-    """The tile code of every pixel (the tile of its own zone holding its centre)."""
-    codes = np.zeros(shape, np.int64)
-    for part in parts:
-        window = codes[part.rows, part.cols]
-        for r0, r1, xs, ys in part.chunks():
-            block = tile_codes(part.zone, xs, ys)
-            if part.mask is None:
-                window[r0:r1] = block
-            else:
-                np.copyto(window[r0:r1], block, where=part.mask[r0:r1])
-    return codes
+def pixel_masks(
+    parts: Sequence[Part], tiles: Iterable[Tile], shape: tuple[int, int]
+) -> dict[Tile, np.ndarray]:
+    """For each tile, which pixels it holds (their centres, in their own zone)."""
+    masks = {}
+    for tile in tiles:
+        mask = np.zeros(shape, bool)
+        for part in parts:
+            if part.zone != tile.zone:
+                continue
+            window = mask[part.rows, part.cols]
+            for r0, r1, xs, ys in part.chunks():
+                inside = tile.holds(part.zone, xs, ys)
+                if part.mask is not None:
+                    inside &= part.mask[r0:r1]
+                window[r0:r1] |= inside
+        masks[tile] = mask
+    return masks
 
 
 def compose(
     groups: Sequence[Sequence[Acquisition]],
     render: Callable[[Acquisition], Rendered],
-    codes: np.ndarray,
+    masks: dict[Tile, np.ndarray],
+    shape: tuple[int, int],
     names: Sequence[str],
 ) -> list[Rendered]:
     """One mosaic per group; ``render(acq)`` renders the whole grid for ``acq``'s pass.
@@ -44,46 +51,31 @@ def compose(
     every pixel they could give already came from an acquisition ranked before theirs
     (so a mostRecent mosaic over years renders the few passes it shows).
     """
-    shape = codes.shape
     outs = [{name: np.zeros(shape, np.float32) for name in names} for _ in groups]
     ranks = [np.full(shape, _NONE, np.int64) for _ in groups]
-    where = {int(c): codes == c for c in np.unique(codes)}
+    where: dict[Tile | None, np.ndarray] = {t: m for t, m in masks.items() if m.any()}
+    where[None] = np.ones(shape, bool)  # hand-made acquisitions: every pixel
     worst = [dict.fromkeys(where, _NONE) for _ in groups]  # per group: tile -> max rank
     uses: dict[object, list[tuple[int, int, Acquisition]]] = {}
     for g, group in enumerate(groups):
         for rank, acq in enumerate(group):
             uses.setdefault(acq.pass_ or acq.id, []).append((g, rank, acq))
     for users in sorted(uses.values(), key=lambda u: min(rank for _, rank, _ in u)):
-        useful = [(g, r, a) for g, r, a in users if _gives(worst[g], _code(a), r)]
+        useful = [(g, r, a) for g, r, a in users if worst[g].get(a.tile, -1) > r]
         if not useful:
             continue
         values = render(useful[0][2])
         has = values["dataMask"] > 0
         for g, rank, acq in useful:
-            code = _code(acq)
-            take = has & (ranks[g] > rank)
-            if code != _ANY:
-                take &= where[code]
+            take = has & (ranks[g] > rank) & where[acq.tile]
             if not take.any():
                 continue
             ranks[g][take] = rank
             for name in names:
                 np.copyto(outs[g][name], values[name], where=take)
-            for c in where if code == _ANY else (code,):
-                worst[g][c] = int(ranks[g][where[c]].max())
+            for t, mask in where.items():  # overlapping tiles share pixels
+                worst[g][t] = int(ranks[g][mask].max())
     return outs
 
 
 _NONE = np.iinfo(np.int64).max
-_ANY = -1
-
-
-def _gives(worst: dict[int, int], code: int, rank: int) -> bool:
-    """Whether an acquisition of ``rank`` may still give a pixel of tile ``code``."""
-    if code == _ANY:
-        return any(w > rank for w in worst.values())
-    return worst.get(code, -1) > rank
-
-
-def _code(acq: Acquisition) -> int:
-    return acq.tile.code if acq.tile is not None else _ANY

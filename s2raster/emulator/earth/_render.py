@@ -32,7 +32,7 @@ from s2raster.bands import BANDS
 from s2raster.contract import RESAMPLING
 from s2raster.emulator.earth._acquisition import Acquisition, check_collection
 from s2raster.emulator.earth._angles import ANGLE_BANDS
-from s2raster.emulator.earth._mosaic import compose, pixel_tiles
+from s2raster.emulator.earth._mosaic import compose, pixel_masks
 from s2raster.emulator.earth._noise import F32
 from s2raster.emulator.earth._part import PartRenderer
 from s2raster.emulator.earth._sampling import Part, locate
@@ -45,6 +45,31 @@ _UNITS = {
     "OPTICAL_DEPTH": ("OPTICAL_DEPTH", "DN"),
     "DEGREES": ("DEGREES",),
 }
+
+
+#: The names the service gives the collections in its messages.
+SERVICE_NAMES = {"sentinel-2-l2a": "S2L2A", "sentinel-2-l1c": "S2L1C"}
+
+
+def supported_units(collection: str, band: str) -> tuple[str, ...]:
+    """The units ``band`` of ``collection`` can be asked in (its default first)."""
+    if band == "SCL":
+        return ("DN",)
+    return _UNITS[BANDS[check_collection(collection)][band].units]
+
+
+def check_units(collection: str, units: Mapping[str, str]) -> None:
+    """Refuse (in the service's words) a band asked in units it does not have."""
+    for band, unit in units.items():
+        if band == "dataMask" or band not in BANDS[check_collection(collection)]:
+            continue
+        allowed = supported_units(collection, band)
+        if unit not in allowed:
+            raise RequestError(
+                f"Invalid script! Band '{band}' of collection "
+                f"'{SERVICE_NAMES.get(collection, collection)}' requested in unsupported "
+                f"units '{unit}'! Supported units for this band: [{', '.join(allowed)}]."
+            )
 
 
 def _check(
@@ -60,13 +85,7 @@ def _check(
             raise BandError(f"band {name!r} does not exist in {collection}")
         band = table[name]
         unit = units.get(name, band.units)
-        allowed = _UNITS[band.units]
-        if name == "SCL":
-            allowed = ("DN",)
-        if unit not in allowed:
-            raise RequestError(
-                f"band {name} has no units {unit!r}; use one of {', '.join(allowed)}"
-            )
+        check_units(collection, {name: unit})
         native[name] = band.resolution
         unit_of[name] = unit
     for method in methods:
@@ -189,4 +208,6 @@ def render_groups(
         rendered = [r.render(acq) for r in renderers]
         return _finish(_assemble((h, w), parts, rendered), unit_of, acq, harmonize)
 
-    return compose(groups, one, pixel_tiles(parts, (h, w)), (*unit_of, "dataMask"))
+    tiles = {a.tile for group in groups for a in group if a.tile is not None}
+    masks = pixel_masks(parts, tiles, (h, w))
+    return compose(groups, one, masks, (h, w), (*unit_of, "dataMask"))

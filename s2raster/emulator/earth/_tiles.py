@@ -1,12 +1,15 @@
-"""MGRS-like tiles: the 100 km squares of each UTM zone, named as MGRS names them.
+"""MGRS-like tiles: Sentinel-2's 109.8 km squares of each UTM zone, named as MGRS names
+their 100 km squares.
 
-A tile is the square ``[col, col + 1) x [row, row + 1)`` x 100 km of zone ``zone``
-(northings on the northern lattice, negative south of the equator, as the synthetic
-Earth's cells), limited to the zone's 6 degrees of longitude. Tiles partition the
-ground: a point belongs to the tile of its own zone that contains it. Real Sentinel-2
-tiles are 109.8 km squares that overlap by 9.8 km; here they do not overlap, so a pixel
-always has one tile. Names follow MGRS (``33TVM``: zone, latitude band, column and row
-letters of the 100 km square).
+Tile (``col``, ``row``) of zone ``zone`` spans eastings ``col x 100 km - 40 m`` and
+northings ``row x 100 km + 40 m``, 109.8 km each way (``33TVL``: 399960..509760 m E,
+5000040..5109840 m N, as the real tile), northings on the northern lattice (negative
+south of the equator, as the synthetic Earth's cells), limited to the zone's 6 degrees
+of longitude. Neighbouring tiles overlap by 9.8 km, as real ones do: a point there
+belongs to both (one pass gives both the same pixels). A point belongs only to tiles of
+its own zone. Names follow MGRS (``33TVM``: zone, latitude band of the tile's centre,
+column and row letters of the 100 km square); the exceptions of the real grid (Norway,
+Svalbard) are left out.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from s2raster.emulator.earth._nodes import zone_transformer
 from s2raster.emulator.earth._noise import F64
 
 SQUARE_M = 100_000.0
+#: A tile's side and its offset from the 100 km lines (east: -40 m, north: +40 m).
+SIZE_M = 109_800.0
+OFFSET_M = 40.0
 _BANDS = "CDEFGHJKLMNPQRSTUVWX"
 _COLUMNS = ("STUVWXYZ", "ABCDEFGH", "JKLMNPQR")  # zone % 3 == 0, 1, 2
 _ROWS = "ABCDEFGHJKLMNPQRSTUV"
@@ -36,16 +42,24 @@ HalfPlane = Callable[[F64, F64], F64]  # >= 0 inside, from lon/lat arrays
 
 @dataclass(frozen=True, order=True)
 class Tile:
-    """One 100 km square of a UTM zone (see the module docstring)."""
+    """One tile of a UTM zone (see the module docstring)."""
 
     zone: int
     col: int
     row: int
 
     @property
-    def code(self) -> int:
-        """An integer naming the tile (for per-pixel tile maps)."""
-        return tile_code(self.zone, self.col, self.row)
+    def origin(self) -> tuple[float, float]:
+        """Its south-west corner in zone coordinates (metres, northern lattice)."""
+        return self.col * SQUARE_M - OFFSET_M, self.row * SQUARE_M + OFFSET_M
+
+    def holds(self, zone: int, xs: F64, ys: F64) -> np.ndarray:
+        """Which points (zone coordinates of ``zone``) the tile holds."""
+        if zone != self.zone:
+            return np.zeros(np.shape(xs), bool)
+        x0, y0 = self.origin
+        out: np.ndarray = (xs >= x0) & (xs < x0 + SIZE_M) & (ys >= y0) & (ys < y0 + SIZE_M)
+        return out
 
     @property
     def epsg(self) -> int:
@@ -66,10 +80,11 @@ class Tile:
         return f"{self.zone:02d}{band}{column}{row}"
 
     def lonlat(self, fx: F64, fy: F64) -> tuple[F64, F64]:
-        """Lon/lat of the points at fractions ``fx``, ``fy`` (0..1) of the square
+        """Lon/lat of the points at fractions ``fx``, ``fy`` (0..1) of the tile
         (longitudes unwrapped around the zone's central meridian)."""
-        xs = (self.col + np.asarray(fx, np.float64)) * SQUARE_M
-        ys = (self.row + np.asarray(fy, np.float64)) * SQUARE_M
+        x0, y0 = self.origin
+        xs = x0 + np.asarray(fx, np.float64) * SIZE_M
+        ys = y0 + np.asarray(fy, np.float64) * SIZE_M
         lon, lat = zone_transformer(self.zone).transform(xs, ys)
         cm = self.central_meridian  # continuous longitudes, also across the antimeridian
         lon = cm + np.mod(np.asarray(lon, np.float64) - cm + 180.0, 360.0) - 180.0
@@ -80,10 +95,10 @@ class Tile:
         return float(self.lonlat(np.array([0.5]), np.array([0.5]))[1][0])
 
     def proj_bbox(self) -> list[float]:
-        """The square in its own EPSG (``proj:bbox``)."""
-        north = _FALSE_NORTHING if self.row < 0 else 0.0
-        x0, y0 = self.col * SQUARE_M, self.row * SQUARE_M + north
-        return [x0, y0, x0 + SQUARE_M, y0 + SQUARE_M]
+        """The tile in its own EPSG (``proj:bbox``)."""
+        x0, y0 = self.origin
+        y0 += _FALSE_NORTHING if self.row < 0 else 0.0
+        return [x0, y0, x0 + SIZE_M, y0 + SIZE_M]
 
     def ring(self) -> Ring:
         """The square's outline in lon/lat (counter-clockwise, edges densified), cut to
@@ -113,18 +128,6 @@ def _ring(tile: Tile) -> tuple[tuple[float, float], ...]:
     return tuple(clip(ring, [lambda x, _y: x - (cm - 3.0), lambda x, _y: (cm + 3.0) - x]))
 
 
-def tile_code(zone: int | np.ndarray, col: int | np.ndarray, row: int | np.ndarray) -> int:
-    """The integer code of tile (``zone``, ``col``, ``row``); works on arrays too."""
-    return (zone * 1000 + col) * 1000 + (row + 500)  # type: ignore[return-value]
-
-
-def tile_codes(zone: int, xs: F64, ys: F64) -> np.ndarray:
-    """Tile codes of zone coordinates (metres, northern lattice) of one zone."""
-    cols = np.floor(xs / SQUARE_M).astype(np.int64)
-    rows = np.floor(ys / SQUARE_M).astype(np.int64)
-    return np.asarray(tile_code(zone, cols, rows), np.int64)
-
-
 def zones_of(west: float, east: float) -> range:
     """UTM zones meeting the longitudes ``west``..``east``."""
     first = min(max(int((west + 180.0) // 6.0) + 1, 1), 60)
@@ -147,8 +150,8 @@ def tiles_in_box(box: Sequence[float]) -> list[Tile]:
         zlon = np.clip(lon, cm - 3.0, cm + 3.0)
         xs, ys = zone_transformer(zone, inverse=False).transform(zlon, lat)
         xs, ys = np.asarray(xs), np.asarray(ys)
-        cols = range(math.floor(xs.min() / SQUARE_M), math.floor(xs.max() / SQUARE_M) + 1)
-        rows = range(math.floor(ys.min() / SQUARE_M), math.floor(ys.max() / SQUARE_M) + 1)
+        cols = _indices(float(xs.min()), float(xs.max()), -OFFSET_M)
+        rows = _indices(float(ys.min()), float(ys.max()), OFFSET_M)
         found += [Tile(zone, c, r) for c in cols for r in rows]
     return found
 
@@ -160,10 +163,22 @@ def tiles_of_points(lon: F64, lat: F64) -> set[Tile]:
     for zone in np.unique(zones):
         pick = zones == zone
         xs, ys = zone_transformer(int(zone), inverse=False).transform(lon[pick], lat[pick])
-        cols = np.floor(np.asarray(xs) / SQUARE_M).astype(np.int64)
-        rows = np.floor(np.asarray(ys) / SQUARE_M).astype(np.int64)
-        out |= {Tile(int(zone), int(c), int(r)) for c, r in set(zip(cols, rows, strict=True))}
+        xs, ys = np.asarray(xs), np.asarray(ys)
+        for dc in (0, -1):  # a point may lie in the overlap of two columns and two rows
+            cols = np.floor((xs + OFFSET_M) / SQUARE_M).astype(np.int64) + dc
+            for dr in (0, -1):
+                rows = np.floor((ys - OFFSET_M) / SQUARE_M).astype(np.int64) + dr
+                for c, r in set(zip(cols, rows, strict=True)):
+                    tile = Tile(int(zone), int(c), int(r))
+                    if tile.holds(tile.zone, xs, ys).any():
+                        out.add(tile)
     return out
+
+
+def _indices(low: float, high: float, offset: float) -> range:
+    """Indices k of the tiles [k x 100 km + offset, + 109.8 km) meeting [low, high]."""
+    first = math.floor((low - offset - SIZE_M) / SQUARE_M) + 1
+    return range(first, math.floor((high - offset) / SQUARE_M) + 1)
 
 
 def clip(ring: Ring, planes: Sequence[HalfPlane]) -> Ring:

@@ -88,7 +88,8 @@ class Handler(BaseHTTPRequestHandler):
             truncate = kind == "truncate"
         reply = self._route(app, request)
         if truncate and reply.status == 200 and len(reply.body) > 1:
-            app.log.append(ServedRequest(request.path, reply.status, reply.pu, "truncate"))
+            served = ServedRequest(request.path, reply.status, reply.pu, "truncate", reply.console)
+            app.log.append(served)
             self._send(reply, truncate=True)
             return
         self._send_logged(request.path, reply, None)
@@ -121,7 +122,10 @@ class Handler(BaseHTTPRequestHandler):
             )
 
     def _send_logged(self, path: str, reply: Reply, fault: str | None) -> None:
-        self.server.app.log.append(ServedRequest(path, reply.status, reply.pu, fault))
+        for line in reply.console:
+            LOG.info("evalscript console (%s %d): %s", path, reply.status, line)
+        served = ServedRequest(path, reply.status, reply.pu, fault, reply.console)
+        self.server.app.log.append(served)
         self._send(reply)
 
     def _send(self, reply: Reply, *, truncate: bool = False) -> None:

@@ -14,12 +14,14 @@ LOG_SIZE = 10_000
 
 @dataclass(frozen=True)
 class ServedRequest:
-    """One answered request: path, HTTP status (0 = connection dropped), PU spent, fault."""
+    """One answered request: path, HTTP status (0 = connection dropped), PU spent, fault,
+    and what its evalscript wrote with ``console.log``."""
 
     path: str
     status: int
     pu: float = 0.0
     fault: str | None = None
+    console: tuple[str, ...] = ()
 
 
 class RequestLog(Sequence[ServedRequest]):

@@ -18,6 +18,8 @@ class Reply:
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     pu: float = 0.0
+    #: What the evalscript wrote with console.log (logged, never sent).
+    console: tuple[str, ...] = ()
 
     @classmethod
     def json(cls, status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
@@ -26,7 +28,8 @@ class Reply:
 
     @classmethod
     def error(cls, error: ApiError) -> Reply:
-        return cls(error.status, error.to_bytes(), "application/json", dict(error.headers))
+        body = error.to_bytes()
+        return cls(error.status, body, "application/json", dict(error.headers), 0.0, error.console)
 
 
 @dataclass(frozen=True)

@@ -51,14 +51,25 @@ class _Bucket:
 
     def take(self, amount: float) -> int | None:
         """Take ``amount``; None if taken, else milliseconds until it could be."""
+        wait = self.wait(amount)
+        if wait is None:
+            self.tokens -= amount
+        return wait
+
+    def wait(self, amount: float) -> int | None:
+        """None if ``amount`` could be taken now, else milliseconds until it could be."""
         now = time.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         needed = min(amount, self.capacity)
         if self.tokens >= needed:
-            self.tokens -= amount
             return None
         return int((needed - self.tokens) / self.rate * 1000) + 1
+
+    def spend(self, amount: float) -> None:
+        """Take ``amount`` whatever is left (the bucket may go below empty)."""
+        self.wait(amount)
+        self.tokens -= amount
 
 
 class RateLimiter:
@@ -76,11 +87,19 @@ class RateLimiter:
             self._sync(policy)
             return self._requests.take(1.0) if self._requests else None
 
-    def take_pu(self, policy: RateLimit | None, pu: float) -> int | None:
-        """Charge ``pu`` processing units; None if allowed, else ``retry-after`` in ms."""
+    def check_pu(self, policy: RateLimit | None, pu: float) -> int | None:
+        """None if ``pu`` could be charged now (nothing is taken), else ``retry-after`` ms."""
         with self._lock:
             self._sync(policy)
-            return self._pu.take(pu) if self._pu else None
+            return self._pu.wait(pu) if self._pu else None
+
+    def spend_pu(self, policy: RateLimit | None, pu: float) -> None:
+        """Charge ``pu`` for an answer that succeeded (even if others took the rest since
+        its check: the bucket then goes below empty and the next requests wait)."""
+        with self._lock:
+            self._sync(policy)
+            if self._pu:
+                self._pu.spend(pu)
 
     def _sync(self, policy: RateLimit | None) -> None:
         if policy is self._policy:

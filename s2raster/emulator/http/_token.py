@@ -132,6 +132,11 @@ class TokenIssuer:
         current = time.time() if now is None else now
         return isinstance(payload, dict) and float(payload.get("exp", 0)) > current
 
+    def revoke_all(self) -> None:
+        """Refuse every token issued so far (as a service that revoked them before their
+        announced expiry): the signing key changes, tokens issued from now on work."""
+        self._key = secrets.token_bytes(32)
+
     def _credentials_ok(self, client_id: str, client_secret: str) -> bool:
         id_ok = hmac.compare_digest(client_id.encode(), self.client_id.encode())
         secret_ok = hmac.compare_digest(client_secret.encode(), self.client_secret.encode())

@@ -52,6 +52,8 @@ class ApiError(Exception):
         self.message = message
         self.errors = errors
         self.headers: dict[str, str] = dict(headers or {})
+        #: What the evalscript wrote with console.log, for the request log (never sent).
+        self.console: tuple[str, ...] = ()
 
     def body(self) -> dict[str, Any]:
         """The error as the service's JSON object."""

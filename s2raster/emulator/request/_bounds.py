@@ -152,9 +152,10 @@ def _check_extent(bbox: BBox, path: str) -> BBox:
     minx, miny, maxx, maxy = bbox
     if not all(math.isfinite(v) for v in bbox):
         raise bad_payload(f"bbox has a non-finite coordinate: {list(bbox)}.", path)
-    if not (minx < maxx and miny < maxy):
+    if not (minx <= maxx and miny <= maxy):  # a point or a line is served, as the service does
         raise bad_payload(
-            f"bbox {list(bbox)} is empty: give [minx, miny, maxx, maxy] with min < max.", path
+            f"bbox {list(bbox)} is reversed: give [minx, miny, maxx, maxy] with min <= max.",
+            path,
         )
     return bbox
 

@@ -58,6 +58,12 @@ def _output_size(output: dict[str, Any], bounds: Bounds) -> tuple[int, int]:
     height = _pixels(output, "height")
     if width is None and height is None:
         return DEFAULT_PX, DEFAULT_PX
+    if (width is None or height is None) and not (extent_x > 0 and extent_y > 0):
+        raise bad_payload(
+            "The bbox has no area, so its aspect cannot give the other side: set both "
+            "output.width and output.height.",
+            "output->width" if width is None else "output->height",
+        )
     if height is None:
         assert width is not None
         height = _check_px("height", _round(width * extent_y / extent_x), "output->width", "")

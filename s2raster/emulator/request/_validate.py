@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from affine import Affine
+from rasterio.warp import transform
 
 from s2raster.contract import MOSAICKING_ORDERS, RESAMPLING
 from s2raster.emulator.request._apierror import bad_payload
@@ -69,6 +70,15 @@ class ProcessRequest:
         return Affine(
             (maxx - minx) / self.width, 0.0, minx, 0.0, -(maxy - miny) / self.height, maxy
         )
+
+    @property
+    def lonlat_bbox(self) -> tuple[float, float, float, float]:
+        """The bbox in lon/lat: the extent of its corners, edge midpoints and centre."""
+        minx, miny, maxx, maxy = self.bounds.bbox
+        xs = [minx, (minx + maxx) / 2, maxx]
+        ys = [miny, (miny + maxy) / 2, maxy]
+        lons, lats = transform(self.crs, "EPSG:4326", xs * 3, [y for y in ys for _ in xs])
+        return min(lons), min(lats), max(lons), max(lats)
 
 
 def parse_body(body: bytes, content_type: str) -> dict[str, Any]:

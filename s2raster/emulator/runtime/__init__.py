@@ -1,4 +1,10 @@
-"""Evalscripts (V3) run for real in V8: the emulator's processing step.
+"""Evalscripts run for real in V8: the emulator's processing step.
+
+Every kind of script the Process API takes: evalscript V3 (``//VERSION=3`` before any
+code), simple scripts (run as the SIMPLE V3 script they stand for, :mod:`._simple`);
+V1/V2 are refused in clear words (:mod:`._kinds`). Scripts find the documented utility
+functions and visualizers (``_helpers.js``, ``_visualizers.js``) and a ``console`` whose
+lines come back with the run (:attr:`RunResult.console`).
 
 Public API: :func:`parse_setup` (what ``setup()`` asks for), :func:`run` (evaluatePixel on
 every pixel, with the optional functions, into rasters of each output's sampleType),

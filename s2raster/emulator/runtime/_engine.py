@@ -30,7 +30,7 @@ from py_mini_racer import (
 )
 
 from s2raster.emulator.errors import EvalscriptError, EvalscriptLimitError
-from s2raster.emulator.runtime._js import NS, prelude
+from s2raster.emulator.runtime._js import NS, library, prelude
 
 #: Typed arrays a script may allocate in all, as a multiple of its memory limit.
 TYPED_ARRAY_FACTOR = 4
@@ -67,6 +67,7 @@ class Engine:
             if not isinstance(alloc, JSFunction):
                 raise EvalscriptError("internal error: the prelude gave no allocator")
             self._alloc = alloc
+            self.eval(library())
             self.eval(f"{evalscript}\n//# sourceURL={SCRIPT_NAME}\n")
         except BaseException:
             self.close()

@@ -14,11 +14,23 @@ from typing import Any
 
 from s2raster.emulator.errors import EvalscriptError
 from s2raster.emulator.runtime._engine import Engine
-from s2raster.emulator.runtime._js import NS, literal
+from s2raster.emulator.runtime._js import CONSOLE_JSON, NS, literal
 from s2raster.emulator.runtime._scenes import iso, scene_date
 
-#: ``inputMetadata`` as the runtime gives it (Sentinel-2: REFLECTANCE = DN * 0.0001).
-INPUT_METADATA = {"serviceVersion": "s2raster-emulator", "normalizationFactor": 0.0001}
+#: ``inputMetadata.serviceVersion`` of the emulator (the service gives e.g. "4.263.0").
+SERVICE_VERSION = "s2raster-emulator"
+#: REFLECTANCE = DN * this, for Sentinel-2.
+REFLECTANCE_FACTOR = 0.0001
+
+
+def input_metadata(units: Mapping[str, str]) -> dict[str, Any]:
+    """``inputMetadata`` for bands asked in ``units``: ``normalizationFactor`` is 0.0001
+    when a band comes in REFLECTANCE and 1 when all come in DN (or other units), as the
+    service answers (sentinelhub-py's test_multipart_tar, 2026: DN bands give 1)."""
+    reflectance = any(unit == "REFLECTANCE" for unit in units.values())
+    factor = REFLECTANCE_FACTOR if reflectance else 1
+    return {"serviceVersion": SERVICE_VERSION, "normalizationFactor": factor}
+
 
 _PREPROCESS = """
 (function (S, key, listed, range) {
@@ -36,6 +48,21 @@ _PREPROCESS = """
   }
   return JSON.stringify(got.map(function (o) { return o ? o.__idx : null; }));
 })(%s, %s, %s, %s)
+"""
+
+_FILTER_SCENES = """
+(function (S, key, listed, range, metadata) {
+  var scenes = listed.map(function (o, k) {
+    var c = Object.assign({}, o); delete c.tiles;
+    c.date = new Date(key === "orbits" ? o.dateFrom : o.date); c.__idx = k; return c;
+  });
+  var meta = Object.assign({}, metadata, {from: new Date(range[0]), to: new Date(range[1])});
+  var got = filterScenes(scenes, meta);
+  if (!Array.isArray(got)) {
+    S.fail("filterScenes(scenes, inputMetadata) must return an array of the scenes given.");
+  }
+  return JSON.stringify(got.map(function (o) { return o ? o.__idx : null; }));
+})(%s, %s, %s, %s, %s)
 """
 
 _UPDATE_OUTPUT = """
@@ -72,13 +99,33 @@ def preprocess(
         rng = _range(scenes, time_range)
     code = _PREPROCESS % (NS, literal(key), literal([dict(s) for s in scenes]), literal(rng))
     kept = engine.json(code)
+    message = f"preProcessScenes must return scenes.{key} taken from the ones it was given"
+    return _indices(kept, len(scenes), message)
+
+
+def filter_scenes(
+    engine: Engine,
+    mosaicking: str,
+    scenes: Sequence[Mapping[str, Any]],
+    time_range: tuple[datetime, datetime] | None,
+    metadata: Mapping[str, Any],
+) -> list[int]:
+    """Indices into ``scenes`` of those the older ``filterScenes(scenes, inputMetadata)``
+    keeps: each scene with ``date`` (a Date; an orbit's ``dateFrom``) besides its fields,
+    ``inputMetadata`` with the request's ``from`` and ``to`` (Dates), as public mosaics use
+    it (``scene.date.getTime() >= inputMetadata.to.getTime() - ...``)."""
+    key = "orbits" if mosaicking == "ORBIT" else "tiles"
+    rng = _range(scenes, time_range)
+    listed = literal([dict(s) for s in scenes])
+    kept = engine.json(_FILTER_SCENES % (NS, literal(key), listed, literal(rng), literal(metadata)))
+    return _indices(kept, len(scenes), "filterScenes must return scenes from those it was given")
+
+
+def _indices(kept: Any, n: int, message: str) -> list[int]:
     if not isinstance(kept, list) or not all(
-        isinstance(k, int) and not isinstance(k, bool) and 0 <= k < len(scenes) for k in kept
+        isinstance(k, int) and not isinstance(k, bool) and 0 <= k < n for k in kept
     ):
-        raise EvalscriptError(
-            f"preProcessScenes must return scenes.{key} taken from the ones it was given "
-            "(filter or sort them; do not build new objects)."
-        )
+        raise EvalscriptError(f"{message} (filter or sort them; do not build new objects).")
     return kept
 
 
@@ -109,12 +156,31 @@ def update_output(
     return result
 
 
-def init_state(engine: Engine, scenes: Mapping[str, Any]) -> None:
-    """Set the ``scenes``, ``inputMetadata``, ``customData``, ``outputMetadata`` objects."""
+def init_state(engine: Engine, scenes: Mapping[str, Any], metadata: Mapping[str, Any]) -> None:
+    """Set the ``scenes``, ``inputMetadata``, ``customData``, ``outputMetadata`` objects;
+    each listed scene gets its ``__idx`` (its sample's index), as the service's do."""
+    numbered = {
+        key: [{**dict(scene), "__idx": k} for k, scene in enumerate(listed)]
+        for key, listed in scenes.items()
+    }
     engine.eval(
-        f"{NS}.scenes = {literal(dict(scenes))}; {NS}.inputMetadata = {literal(INPUT_METADATA)};"
+        f"{NS}.scenes = {literal(numbered)}; {NS}.inputMetadata = {literal(dict(metadata))};"
         f" {NS}.customData = {{}}; {NS}.outputMetadata = {{}}; 0"
     )
+
+
+def console(engine: Engine) -> tuple[str, ...]:
+    """What the script wrote with ``console.log`` (a last line counts the lines dropped);
+    nothing if the engine cannot answer any more (a script stopped by a limit)."""
+    try:
+        got = engine.json(CONSOLE_JSON)
+    except (EvalscriptError, RuntimeError):
+        return ()
+    if not isinstance(got, dict):
+        return ()
+    lines = tuple(str(line) for line in got.get("lines") or ())
+    dropped = got.get("dropped") or 0
+    return (*lines, f"... {dropped} more console line(s) dropped") if dropped else lines
 
 
 def userdata(engine: Engine) -> Any:

@@ -1,11 +1,13 @@
 """The JavaScript the runtime puts around an evalscript (as strings; no engine here).
 
-``prelude(limit)`` installs the globals evalscripts may use (``SampleType``, ``Mosaicking``,
-the documented helpers such as ``index``) and a meter on typed-array allocations (their
+``prelude(limit)`` installs ``SampleType`` and ``Mosaicking`` and a meter on typed-array
+allocations (their
 memory lives outside V8's heap, so the heap limit alone would not stop them). It evaluates
 to the runtime's own allocator, ``alloc(name, index, kind, size)``: the unmetered
 constructors stay in its closure, reachable from Python (which holds the function) but
-from no global a script could read.
+from no global a script could read. ``library()`` then installs the documented utility
+functions and visualizers (``_helpers.js``, ``_visualizers.js``) and ``console``, whose
+lines ``CONSOLE_JSON`` hands over.
 ``driver(...)`` generates the per-pixel loop: it builds each sample object with literal
 band properties (one hidden class, fast in V8), calls ``evaluatePixel`` and writes the
 returned values into output typed arrays that Python reads without copying.
@@ -15,31 +17,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 
 #: The internal namespace object the runtime keeps its state in (inside the engine).
 NS = "__s2r"
 
 _PRELUDE = """
 (function (g, limit) {
-  var noop = function () {};
-  g.console = {log: noop, info: noop, warn: noop, error: noop, debug: noop, trace: noop};
   g.SampleType = {AUTO: "AUTO", UINT8: "UINT8", UINT16: "UINT16", INT8: "INT8",
                   INT16: "INT16", FLOAT32: "FLOAT32"};
   g.Mosaicking = {SIMPLE: "SIMPLE", ORBIT: "ORBIT", TILE: "TILE"};
-  g.JAVA_DOUBLE_MAX_VAL = 1.7976931348623157e308;
-  g.index = function (x, y) { var s = x + y; return s === 0 ? 0 : (x - y) / s; };
-  g.inverse = function (x) { return x === 0 ? g.JAVA_DOUBLE_MAX_VAL : 1 / x; };
-  g.combine = function (c1, c2, a) {
-    return c1.map(function (v, i) { return a * v + (1 - a) * c2[i]; });
-  };
-  g.int2rgb = function (c) { return [(c >> 16) & 255, (c >> 8) & 255, c & 255]; };
-  g.rgb2int = function (c) { return (c[0] << 16) + (c[1] << 8) + c[2]; };
-  g.normalizeRGB = function (c) { return c.map(function (v) { return v / 255; }); };
-  g.valueMap = function (v, intervals, values) {
-    if (!intervals || !values) return v;
-    for (var i = 0; i < intervals.length; i++) { if (v <= intervals[i]) return values[i]; }
-    return values[values.length - 1];
-  };
   delete g.WebAssembly;
   delete g.SharedArrayBuffer;
   var RAW = {F32: g.Float32Array, F64: g.Float64Array};  // unmetered: closure only
@@ -115,6 +103,24 @@ def prelude(limit_bytes: int) -> str:
     """The globals and the typed-array meter (``limit_bytes`` of allocations in all); the
     code evaluates to the runtime's allocator (see the module docstring)."""
     return _PRELUDE % {"ns": NS, "limit": int(limit_bytes)}
+
+
+#: What the script wrote with console.log (at most 200 lines), and how many lines more.
+CONSOLE_JSON = f"JSON.stringify({NS}.console())"
+#: The library files, in the order they are installed.
+LIBRARY = ("_helpers.js", "_visualizers.js")
+
+
+@cache
+def library() -> str:
+    """The code installing the utility functions, visualizers and ``console`` (run it after
+    :func:`prelude`): each file is a function expression called with the global object
+    and the runtime's namespace object."""
+    parts = []
+    for name in LIBRARY:
+        source = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+        parts.append(f"({source})(globalThis, {NS});")
+    return "\n".join(parts) + "\n0\n//# sourceURL=utilities.js\n"
 
 
 def function_check(names: Sequence[str]) -> str:

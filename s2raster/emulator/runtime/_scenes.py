@@ -1,10 +1,11 @@
 """The ``scenes`` metadata evalscripts see (ORBIT and TILE mosaicking), as plain dicts.
 
-As documented for Sentinel-2 (``scenes`` object, mosaicking ORBIT): one orbit per day,
-``{"dateFrom": "2020-09-15T00:00:00Z", "dateTo": "2020-09-15T00:00:00Z", "tiles": [{"date":
-"2020-09-15T10:17:52Z", "shId": 11583048, "cloudCoverage": 2.09, "dataPath":
-"s3://sentinel-s2-l2a/tiles/33/T/VM/2020/9/15/0"}]}``. With TILE mosaicking the scenes are
-the tiles themselves.
+As the service gives them for Sentinel-2 (the Evalscript V3 page, ``scenes``; the answers
+quoted in the CDSE guide "Working with metadata in evalscript"): one orbit per day,
+``{"dateFrom": "2020-12-06T00:00:00Z", "dateTo": "2020-12-06T23:59:59Z", "tiles": [{"date":
+"2020-12-06T10:08:08Z", "shId": 15161628, "cloudCoverage": 100, "dataPath":
+"s3://sentinel-s2-l1c/tiles/33/T/UL/2020/12/6/0"}, ...]}``, one tile entry per MGRS tile of
+the area, a few seconds apart. With TILE mosaicking the scenes are the tiles themselves.
 
 The runtime accepts, for each sample, either an orbit dict (with ``tiles``) or a tile dict
 (with ``date``) and derives the other; :func:`scene_from_acquisition` builds the orbit dict
@@ -17,7 +18,7 @@ import re
 import zlib
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from s2raster.emulator.errors import EvalscriptError
@@ -50,7 +51,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 def tile_scene(acq: AcquisitionLike, collection: str = "sentinel-2-l2a") -> dict[str, Any]:
-    """The ``tiles`` entry of one acquisition."""
+    """The ``tiles`` entry of one acquisition (one tile imaged by one pass)."""
     when = _utc(acq.datetime)
     return {
         "date": iso(when),
@@ -60,19 +61,43 @@ def tile_scene(acq: AcquisitionLike, collection: str = "sentinel-2-l2a") -> dict
     }
 
 
-def scene_from_acquisition(
-    acq: AcquisitionLike, collection: str = "sentinel-2-l2a"
-) -> dict[str, Any]:
-    """The ORBIT ``scenes.orbits`` entry of one acquisition (one tile in it)."""
-    return orbit_scene([acq], collection)
-
-
 def orbit_scene(
     acqs: Sequence[AcquisitionLike], collection: str = "sentinel-2-l2a"
 ) -> dict[str, Any]:
-    """The ORBIT ``scenes.orbits`` entry of the acquisitions of one day (their tiles)."""
-    day = _utc(acqs[0].datetime).strftime("%Y-%m-%dT00:00:00Z")
-    return {"dateFrom": day, "dateTo": day, "tiles": [tile_scene(a, collection) for a in acqs]}
+    """The ORBIT ``scenes.orbits`` entry of the acquisitions of one UTC day: the day, and
+    one tile entry per acquisition (the tiles of the area, seconds apart)."""
+    return {**_day(_utc(acqs[0].datetime)), "tiles": [tile_scene(a, collection) for a in acqs]}
+
+
+def scene_from_acquisition(
+    acq: AcquisitionLike, collection: str = "sentinel-2-l2a", tiles: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The ORBIT ``scenes.orbits`` entry of one acquisition; with ``tiles`` (ids of
+    MGRS-like tiles), one entry per id, each 3 s before the one before it (for hand-made
+    acquisitions that carry no tile of their own)."""
+    if not tiles:
+        return orbit_scene([acq], collection)
+    when = _utc(acq.datetime)
+    entries = []
+    for k, name in enumerate(tiles):
+        moment = when - timedelta(seconds=3 * k)
+        entries.append(
+            {
+                "date": iso(moment),
+                "shId": zlib.crc32(f"{acq.id}/{name}".encode()) & 0x7FFFFFFF,
+                "cloudCoverage": round(float(acq.cloud_cover), 2),
+                "dataPath": _data_path(name, moment, collection),
+            }
+        )
+    return {**_day(when), "tiles": entries}
+
+
+def _day(moment: datetime) -> dict[str, str]:
+    """``dateFrom``/``dateTo`` of the day of ``moment``, as the service writes them."""
+    return {
+        "dateFrom": moment.strftime("%Y-%m-%dT00:00:00Z"),
+        "dateTo": moment.strftime("%Y-%m-%dT23:59:59Z"),
+    }
 
 
 def _data_path(tile_id: str, when: datetime, collection: str) -> str:
@@ -87,8 +112,9 @@ def as_orbit(scene: Mapping[str, Any]) -> dict[str, Any]:
     if "tiles" in scene:
         return dict(scene)
     if "date" in scene:
-        day = str(scene["date"])[:10] + "T00:00:00Z"
-        return {"dateFrom": day, "dateTo": day, "tiles": [as_tile(scene)]}
+        day = str(scene["date"])[:10]
+        tile = as_tile(scene)
+        return {"dateFrom": f"{day}T00:00:00Z", "dateTo": f"{day}T23:59:59Z", "tiles": [tile]}
     raise EvalscriptError(f"A scene needs 'tiles' (orbit) or 'date' (tile); got {dict(scene)!r}.")
 
 

@@ -8,7 +8,6 @@ saying what is wrong in the script.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +18,7 @@ from s2raster.emulator.runtime._sampletype import SAMPLE_TYPES, check_sample_typ
 
 MOSAICKING = ("SIMPLE", "ORBIT", "TILE")
 #: Optional evalscript functions the runtime calls when the script defines them.
-OPTIONAL_FUNCTIONS = ("preProcessScenes", "updateOutput", "updateOutputMetadata")
-_VERSION = re.compile(r"\A\s*//\s*VERSION\s*=\s*3\b")
+OPTIONAL_FUNCTIONS = ("preProcessScenes", "filterScenes", "updateOutput", "updateOutputMetadata")
 
 
 @dataclass(frozen=True)
@@ -57,14 +55,6 @@ class ScriptSetup:
         raise EvalscriptError(
             f"Output {output_id!r} is not defined in the evalscript; its outputs are: {ids}.",
             code="COMMON_BAD_PAYLOAD",
-        )
-
-
-def check_version(evalscript: str) -> None:
-    """Refuse anything but an evalscript V3 (``//VERSION=3`` on the first line)."""
-    if not _VERSION.match(evalscript):
-        raise EvalscriptError(
-            "Only evalscript V3 is supported: start the script with the line //VERSION=3."
         )
 
 

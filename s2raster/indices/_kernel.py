@@ -1,0 +1,115 @@
+"""Run a compiled formula: a fused, NaN-safe float32 evaluator over numpy blocks.
+
+A :class:`Program` (made by :mod:`._compiler`) is a short list of numpy ufunc calls over
+registers: the input bands, a few scratch buffers and the output. It runs piece by piece
+(:data:`PIECE` elements, so a piece's inputs, scratch and output stay in the L2 cache): the
+only full-size memory traffic is reading each input band once and writing the result once.
+The scratch buffers are allocated once per call.
+
+Semantics are IEEE float32 as numpy computes them (Python numbers are weak scalars, so
+``2.5 * x`` stays float32, as in spyndex), with one exception: a division by zero (and
+``0 ** negative``, ``log(0)``) gives NaN, not +-inf. No floating-point warnings are emitted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+__all__ = ["OUT", "PIECE", "Op", "Operand", "Program"]
+
+#: Elements per piece (float32): 128 KiB per buffer; a few of them fit a 512 KiB L2 cache.
+PIECE = 32768
+OUT = -1  # the output register
+
+Operand = int | float  # a register (int) or a constant (float)
+
+
+@dataclass(frozen=True)
+class Op:
+    """``registers[out] = func(*args)``; NaN where register ``zero`` is 0 (a denominator)."""
+
+    func: np.ufunc | None  # None: fill with NaN (a constant zero denominator)
+    args: tuple[Operand, ...]
+    out: int
+    zero: int | None = None
+    zero_exponent: Operand | None = None  # for x ** e: NaN where x == 0 and e < 0
+
+
+@dataclass(frozen=True)
+class Program:
+    """A compiled formula: ``n_inputs`` input registers, ``n_scratch`` scratch registers."""
+
+    ops: tuple[Op, ...]
+    n_inputs: int
+    n_scratch: int
+
+    def __call__(self, *arrays: np.ndarray, threads: int = 1) -> np.ndarray:
+        """The formula over same-shape blocks ``arrays``: a new float32 array."""
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        out = np.empty(shape, dtype=np.float32)
+        flats = [_flat(a, shape) for a in arrays]
+        flat_out = out.reshape(-1)
+        ranges = _ranges(flat_out.size, threads)
+        if len(ranges) == 1:
+            self.run(flat_out, flats, *ranges[0])
+        else:
+            jobs = [_pool().submit(self.run, flat_out, flats, *r) for r in ranges]
+            for job in jobs:
+                job.result()
+        return out
+
+    def run(self, out: np.ndarray, flats: Sequence[np.ndarray], start: int, stop: int) -> None:
+        """Evaluate into ``out[start:stop]`` (1-D float32), piece by piece."""
+        scratch = [np.empty(min(PIECE, stop - start), np.float32) for _ in range(self.n_scratch)]
+        with np.errstate(all="ignore"):
+            for lo in range(start, stop, PIECE):
+                hi = min(lo + PIECE, stop)
+                regs = [f[lo:hi] for f in flats]
+                regs += [s[: hi - lo] for s in scratch]
+                regs.append(out[lo:hi])  # index -1: OUT
+                for op in self.ops:
+                    _step(op, regs)
+
+
+def _step(op: Op, regs: list[np.ndarray]) -> None:
+    target = regs[op.out]
+    if op.func is None:
+        target.fill(np.nan)
+        return
+    args = [regs[a] if isinstance(a, int) else a for a in op.args]
+    op.func(*args, out=target)
+    if op.zero is not None:
+        den = regs[op.zero]
+        if not den.all():  # NaN is truthy: only true zeros
+            target[den == 0] = np.nan
+    if op.zero_exponent is not None:  # rare: an exponent that may be negative
+        base, exponent = args[0], op.zero_exponent
+        power = regs[exponent] if isinstance(exponent, int) else exponent
+        bad = (np.asarray(base) == 0) & (np.asarray(power) < 0)
+        if bad.any():
+            target[np.broadcast_to(bad, target.shape)] = np.nan
+
+
+def _flat(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    a = np.broadcast_to(a, shape) if a.shape != shape else a
+    if a.dtype != np.float32 or not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a, dtype=np.float32)
+    return a.reshape(-1)
+
+
+def _ranges(size: int, threads: int) -> list[tuple[int, int]]:
+    """``threads`` ranges covering ``range(size)``, on piece boundaries (one if small)."""
+    step = -(-size // max(threads, 1))
+    step = max(-(-step // PIECE) * PIECE, 4 * PIECE)
+    return [(lo, min(lo + step, size)) for lo in range(0, size, step)] or [(0, 0)]
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="s2raster")
