@@ -18,12 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from _emulator import start_emulator
+
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 import s2raster
 
 from s2raster.cdse import cdse_config
+
 
 args = json.loads(sys.argv[1])
 config = cdse_config(args["client_id"], args["client_secret"], base_url=args["base_url"],
@@ -44,25 +47,6 @@ print(json.dumps({
     "file_mb": out.stat().st_size / 1e6,
 }))
 """
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """Start ``s2raster emulator`` on a free port and read its four SH_* lines."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "s2raster.cli", "emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    env: dict[str, str] = {}
-    while len(env) < 4:
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the emulator exited before printing its settings")
-        key, _, value = line.strip().partition("=")
-        if key.startswith("SH_"):
-            env[key] = value
-    return proc, env
 
 
 def run_child(settings: dict[str, object]) -> dict[str, float]:

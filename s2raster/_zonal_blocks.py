@@ -3,8 +3,8 @@
 Private to :mod:`s2raster.zonal`. For one spatial block, every zone that reaches it is
 rasterized once into an integer label raster (``rasterio.features.rasterize``, pixel centres,
 label = zone index + 1), one raster per *layer* of zones that do not overlap each other (so
-an overlapping pair is still counted in both). For one chunk of pixels (all its time steps
-and bands at once), the labelled pixels are sorted by label once and every statistic is a
+an overlapping pair is still counted in both). The labelled pixels are sorted by label once per
+block, and for each chunk (its time steps and bands at once) every statistic is a
 ``reduceat`` over the label segments: count, sum, mean and M2 (merged across blocks with
 Chan's formula), min and max (``fmin``/``fmax``, which skip NaN). Medians need all of a
 zone's values: a zone whose pixels all lie in the block gets its median there (one
@@ -25,11 +25,22 @@ from shapely.geometry.base import BaseGeometry
 
 
 @dataclass(frozen=True)
-class Labels:
-    """The label rasters of one spatial block (one per layer) and its zones' pixel counts."""
+class Layer:
+    """One label raster, as the labelled pixels sorted by zone (sorted once per block, then
+    used for every chunk of the block: each time step and band)."""
 
-    layers: tuple[np.ndarray, ...]
-    zones: np.ndarray  # zone indices present (sorted)
+    pixel: np.ndarray  # flat pixel indices in the block, grouped by zone
+    label: np.ndarray  # the zone index of each, ascending
+    zones: np.ndarray  # the zones present, ascending
+    starts: np.ndarray  # where each zone's pixels start in ``pixel``
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The layers of one spatial block and its zones' pixel counts."""
+
+    layers: tuple[Layer, ...]
+    zones: np.ndarray  # zone indices present
     pixels: np.ndarray  # pixel centres inside each of them, in this block
 
 
@@ -55,17 +66,21 @@ def labels(
     transform: Affine,
 ) -> Labels:
     """Rasterize ``(geometry, zone index)`` pairs (one list per layer) on a block."""
-    layers: list[np.ndarray] = []
+    layers: list[Layer] = []
     zones, pixels = [], []
     for layer in layers_in:
         if not layer:
             continue
         shapes = ((geometry, k + 1) for geometry, k in layer)
         raster = rasterize(shapes, out_shape=shape, transform=transform, fill=0, dtype="int32")
-        present, counts = np.unique(raster[raster > 0], return_counts=True)
+        flat = raster.ravel()
+        where = np.flatnonzero(flat)
+        pixel = where[np.argsort(flat[where], kind="stable")]
+        label = flat[pixel].astype(np.int64) - 1
+        present, starts, counts = np.unique(label, return_index=True, return_counts=True)
         if present.size:
-            layers.append(raster)
-            zones.append(present - 1)
+            layers.append(Layer(pixel, label, present, starts))
+            zones.append(present)
             pixels.append(counts)
     if not zones:
         return Labels((), np.empty(0, np.int64), np.empty(0, np.int64))
@@ -78,29 +93,26 @@ def aggregate(
     """Partials of ``chunk`` (planes, h, w) for the zones of ``block``; ``complete[k]`` says
     whether zone k lies wholly in this block (its median can be computed here)."""
     values = chunk.reshape(len(planes), -1)
-    found = []
-    for raster in block.layers:
-        flat = raster.ravel()
-        where = np.flatnonzero(flat)
-        order = np.argsort(flat[where], kind="stable")
-        pixel = where[order]
-        label = flat[pixel].astype(np.int64) - 1
-        found.append(_partial(values[:, pixel], label, planes, complete, median))
-    return found
+    return [
+        _partial(values[:, layer.pixel], layer, planes, complete, median) for layer in block.layers
+    ]
 
 
 def _partial(
-    vals: np.ndarray, label: np.ndarray, planes: np.ndarray, complete: np.ndarray, median: bool
+    vals: np.ndarray, layer: Layer, planes: np.ndarray, complete: np.ndarray, median: bool
 ) -> Partial:
-    zones, starts = np.unique(label, return_index=True)
+    label, zones, starts = layer.label, layer.zones, layer.starts
     valid = ~np.isnan(vals)
-    n = np.add.reduceat(valid, starts, axis=1).astype(np.int64)
+    n = np.add.reduceat(valid, starts, axis=1, dtype=np.int64)
     x = np.where(valid, vals, 0).astype(np.float64)
     total = np.add.reduceat(x, starts, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / n
-    deviation = np.where(valid, x - np.repeat(mean, np.diff(np.append(starts, label.size)), 1), 0)
-    m2 = np.add.reduceat(deviation * deviation, starts, axis=1)
+    x -= np.repeat(mean, np.diff(np.append(starts, label.size)), axis=1)
+    x[~valid] = 0.0
+    np.square(x, out=x)
+    m2 = np.add.reduceat(x, starts, axis=1)
+    del x
     low = np.fmin.reduceat(vals, starts, axis=1).astype(np.float64)
     high = np.fmax.reduceat(vals, starts, axis=1).astype(np.float64)
     medians = np.full(n.shape, np.nan)
@@ -116,15 +128,46 @@ def _partial(
 def segment_medians(
     vals: np.ndarray, label: np.ndarray, starts: np.ndarray, n: np.ndarray
 ) -> np.ndarray:
-    """Median of each label segment of ``vals`` (P, k) (``label`` sorted), NaN skipped."""
-    keys = np.broadcast_to(label, vals.shape)
-    order = np.lexsort((vals, keys), axis=-1)  # NaN sorts last within a segment
-    ordered = np.take_along_axis(vals, order, axis=-1).astype(np.float64)
-    lo = starts[None, :] + np.maximum(n - 1, 0) // 2
-    hi = starts[None, :] + n // 2
-    lo_v = np.take_along_axis(ordered, np.minimum(lo, vals.shape[1] - 1), axis=1)
-    hi_v = np.take_along_axis(ordered, np.minimum(hi, vals.shape[1] - 1), axis=1)
-    return np.where(n > 0, (lo_v + hi_v) / 2, np.nan)
+    """Median of each label segment of ``vals`` (P, k) (``label`` sorted), NaN skipped.
+
+    Per plane, one sort of 64-bit keys ``label << 32 | order-preserving bits of the float32
+    value`` (NaN last): the values sort within their zone, exactly, and the medians are read
+    back from the keys at each zone's middle positions. Other dtypes: an argsort by (zone,
+    value) with ``lexsort``.
+    """
+    medians = np.full(n.shape, np.nan)
+    lo_at = starts + np.maximum(n - 1, 0) // 2  # (P, Z)
+    hi_at = starts + n // 2
+    last = max(label.size - 1, 0)
+    high = label.astype(np.uint64) << np.uint64(32)
+    for p in range(vals.shape[0]):
+        if vals.dtype == np.float32:
+            keys = high | _sortable(vals[p]).astype(np.uint64)
+            keys.sort()
+            pick = _unsortable((keys & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        else:
+            pick = vals[p][np.lexsort((vals[p], label))]
+        pair = pick[np.minimum(lo_at[p], last)].astype(np.float64)
+        pair += pick[np.minimum(hi_at[p], last)]
+        medians[p] = np.where(n[p] > 0, pair / 2, np.nan)
+    return medians
+
+
+_SIGN = np.uint32(0x80000000)
+
+
+def _sortable(values: np.ndarray) -> np.ndarray:
+    """float32 -> uint32 in the same order (negatives flipped, positives offset), NaN last."""
+    bits = np.ascontiguousarray(values).view(np.uint32)
+    out = np.where(bits & _SIGN, ~bits, bits | _SIGN)
+    out[np.isnan(values)] = np.uint32(0xFFFFFFFF)
+    return out
+
+
+def _unsortable(keys: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`_sortable` (NaN stays NaN)."""
+    bits = np.where(keys & _SIGN, keys ^ _SIGN, ~keys).astype(np.uint32)
+    return bits.view(np.float32)
 
 
 @dataclass

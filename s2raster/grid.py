@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,10 +30,23 @@ from s2raster.errors import GridError, InputError
 BBox = tuple[float, float, float, float]
 
 
+#: The spellings of a CRS :func:`to_crs` reads: AUTHORITY:CODE, a code, an OGC URL or URN,
+#: WKT, a PROJ string, PROJJSON. Anything else pyproj would look up by name in its
+#: database, which takes seconds for a typo; such text is refused at once.
+_CRS_FORMS = re.compile(
+    r"^\s*(?:[A-Za-z]+:{1,2}[A-Za-z0-9]+\s*$|\d+|https?://|urn:|[A-Z][A-Z0-9_]*\[|\+|\{)", re.ASCII
+)
+
+
 def to_crs(crs: str | int | CRS) -> CRS:
-    """Parse ``crs`` (``"EPSG:32633"``, ``32633``, an OGC URI, WKT, a ``CRS``)."""
+    """Parse ``crs`` (``"EPSG:32633"``, ``32633``, an OGC URI, WKT, a PROJ string, a ``CRS``)."""
     if isinstance(crs, CRS):
         return crs
+    if isinstance(crs, str) and not _CRS_FORMS.match(crs):
+        raise InputError(
+            f"unknown CRS {crs!r}: give an EPSG code such as EPSG:32633 (or WKT, a PROJ "
+            "string or an OGC URI)"
+        )
     try:
         return CRS.from_epsg(crs) if isinstance(crs, int) else CRS.from_user_input(crs)
     except (CRSError, TypeError, ValueError, OverflowError) as exc:

@@ -10,7 +10,10 @@ A time series has one step per group of catalog items (:class:`~s2raster.fetch.A
   ``_group_items``, with the longitude of the output grid's centre). Sentinel-2 passes at
   about 10:30 local solar time, so the snapping never moves an overpass across midnight.
 - ``"time"``: one step per overpass: items less than :data:`OVERPASS_GAP` apart (the tiles
-  of one orbit, seconds apart) are one step; two passes of one day are two steps.
+  of one orbit, seconds apart) are one step; two passes of one day are two steps. The gap
+  is 20 minutes, not an hour: where the swaths of Sentinel-2A and 2B overlap (high
+  latitudes) their passes are half an orbit, about 50 minutes, apart, while the tiles of
+  one pass over even a 1000 km area are at most a few minutes apart.
 
 Each :class:`DateGroup` knows the exact ``timeRange`` of its own Process API requests
 (:attr:`DateGroup.time_from` .. :attr:`DateGroup.time_to`), which covers its items and no
@@ -42,8 +45,9 @@ __all__ = [
 
 #: The groupings :func:`group_acquisitions` knows (None: one mosaic, no time axis).
 GROUPBY = ("solar_day", "time")
-#: Items closer than this are one overpass (``groupby="time"``).
-OVERPASS_GAP = timedelta(hours=1)
+#: Items closer than this are one overpass (``groupby="time"``): well above the minutes
+#: between the tiles of one pass, well below the ~50 min between S2A and S2B passes.
+OVERPASS_GAP = timedelta(minutes=20)
 #: Added to the last item's time for the end of a request's ``timeRange``: the catalog
 #: gives milliseconds (a sensing time may carry more digits), and the end then holds the
 #: last item whether the service reads ``to`` as inclusive or exclusive.

@@ -39,7 +39,7 @@ __all__ = ["STATS", "zonal_stats"]
 STATS = ("mean", "median", "std", "min", "max", "count", "valid_fraction")
 #: Every statistic :func:`zonal_stats` computes (``pixels``: centres inside the zone).
 ALL_STATS = (*STATS, "sum", "pixels")
-#: Spatial block of a numpy input (a dask input keeps its own chunks).
+#: Spatial block of a numpy input, cut by time step too (a dask input keeps its chunks).
 BLOCK_PX = 2048
 
 
@@ -81,8 +81,10 @@ def _check_stats(stats: Iterable[str]) -> tuple[str, ...]:
     return wanted
 
 
-def _canonical(da: xr.DataArray) -> tuple[dask.array.Array, np.ndarray | None, list[str]]:
-    """``da`` as a dask array (time, band, y, x) plus its time values and band names."""
+def _canonical(
+    da: xr.DataArray,
+) -> tuple[dask.array.Array | np.ndarray, np.ndarray | None, list[str]]:
+    """``da``'s data (time, band, y, x), dask or numpy, plus its time values and band names."""
     if not isinstance(da, xr.DataArray) or not {"y", "x"} <= set(da.dims):
         raise InputError("zonal_stats needs a georeferenced DataArray with y and x dims")
     extra = set(da.dims) - {"time", "band", "y", "x"}
@@ -99,26 +101,47 @@ def _canonical(da: xr.DataArray) -> tuple[dask.array.Array, np.ndarray | None, l
     else:
         times = np.asarray(da["time"].values)
     da = da.transpose("time", "band", "y", "x")
-    data = da.data
-    if not isinstance(data, dask.array.Array):
-        data = dask.array.from_array(  # type: ignore[no-untyped-call]
-            np.asarray(data), chunks=(-1, -1, BLOCK_PX, BLOCK_PX)
-        )
+    data = da.data if isinstance(da.data, dask.array.Array) else np.asarray(da.data)
     bands = [str(b) for b in da["band"].values] if "band" in da.coords else ["value"]
     return data, times, bands
 
 
+class _Chunks:
+    """The chunks of a (time, band, y, x) array: a dask array's own (as delayed objects), or
+    views of a numpy array by time step and :data:`BLOCK_PX` blocks (never copied, which
+    ``dask.array.from_array`` would do)."""
+
+    def __init__(self, cube: dask.array.Array | np.ndarray) -> None:
+        self.cube = cube
+        if isinstance(cube, dask.array.Array):
+            self.chunks = cube.chunks
+            self._delayed = cube.to_delayed()  # type: ignore[no-untyped-call]
+        else:
+            n_time, n_band, height, width = cube.shape
+            self.chunks = ((1,) * n_time, (n_band,), _split(height), _split(width))
+        self.offsets = [np.cumsum((0, *c)) for c in self.chunks]
+
+    def get(self, it: int, ib: int, iy: int, ix: int) -> Any:
+        if isinstance(self.cube, dask.array.Array):
+            return self._delayed[it, ib, iy, ix]
+        (t, b, y, x) = self.offsets
+        return self.cube[t[it] : t[it + 1], b[ib] : b[ib + 1], y[iy] : y[iy + 1], x[ix] : x[ix + 1]]
+
+
+def _split(n: int) -> tuple[int, ...]:
+    full, rest = divmod(n, BLOCK_PX)
+    return (BLOCK_PX,) * full + ((rest,) if rest else ())
+
+
 def _reduce(
-    cube: dask.array.Array, grid: Grid, zones: Zones, *, median: bool
+    cube: dask.array.Array | np.ndarray, grid: Grid, zones: Zones, *, median: bool
 ) -> tuple[blocks.Totals, np.ndarray]:
     """Every chunk reduced (one dask task each) and merged; and pixels inside per zone."""
     n_time, n_band = cube.shape[:2]
-    rows, cols = (np.cumsum((0, *c)) for c in cube.chunks[2:])
+    chunks = _Chunks(cube)
+    t_off, b_off, rows, cols = chunks.offsets
     spans = _pixel_spans(zones, grid)
     layers = _layers(zones.geometries)
-    grid_of_chunks = cube.to_delayed()  # type: ignore[no-untyped-call]
-    chunks = grid_of_chunks.reshape(len(cube.chunks[0]), len(cube.chunks[1]), -1)
-    t_off, b_off = (np.cumsum((0, *c)) for c in cube.chunks[:2])
     label_tasks, parts = [], []
     for iy in range(len(rows) - 1):
         for ix in range(len(cols) - 1):
@@ -138,7 +161,7 @@ def _reduce(
             for it in range(len(t_off) - 1):
                 for ib in range(len(b_off) - 1):
                     planes = _planes(t_off[it : it + 2], b_off[ib : ib + 2], n_band)
-                    chunk = chunks[it, ib, iy * (len(cols) - 1) + ix]
+                    chunk = chunks.get(it, ib, iy, ix)
                     parts.append(delayed(blocks.aggregate)(chunk, label, planes, complete, median))
     computed_labels, computed_parts = compute(label_tasks, parts)  # type: ignore[no-untyped-call]
     pixels = np.zeros(len(zones), np.int64)

@@ -124,7 +124,7 @@ def test_truecolor_default_size_and_time(tmp_path: Path) -> None:
     out = tmp_path / "image.png"
     result = run("truecolor", "--emulator", "--bbox", *BBOX, "--no-cache", "-q", "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert "512 x 512 px" in result.stdout
+    assert "512 x 442 px" in result.stdout  # 512 px the longer side, square pixels
 
 
 def test_config_check_on_the_emulator(no_credentials: None, emulator: Emulator) -> None:

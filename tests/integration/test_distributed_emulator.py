@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from s2raster.emulator import Emulator
 
-distributed = pytest.importorskip("distributed")
+import distributed
 
 BBOX = (13.80, 45.85, 13.84, 45.87)  # ~310 x 230 px at 10 m
 TIME = "2024-06-01/2024-06-30"

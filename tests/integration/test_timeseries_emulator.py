@@ -8,7 +8,7 @@ cloud masks, composites, per-date files and the cached rerun, all against
 from __future__ import annotations
 
 import warnings
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -205,22 +205,6 @@ def test_series_round_trips_through_netcdf(config: SHConfig, tmp_path: Path) -> 
     np.testing.assert_array_equal(back.values, masked.values)
 
 
-# -- what the emulator of issue 8 adds: overpass times that follow the ground ---------------
-
-
-def test_overpass_times_follow_longitude(emulator: Any, config: SHConfig) -> None:
-    """Sentinel-2 crosses at about 10:30 local solar time, so the UTC time depends on the
-    longitude: an overpass near the antimeridian is near UTC midnight."""
-    east = dates((179.40, -16.80, 179.41, -16.79), TIME, config=config, groupby=None)
-    hours = {t.hour for t in east["time"]}
-    if hours <= set(range(8, 13)):
-        pytest.xfail(
-            "emulator gap: overpasses are at 10-11 UTC whatever the longitude (needs the "
-            "emulator of issue 8, item 6, branch house-emulator)"
-        )
-    assert hours <= {21, 22, 23, 0}
-
-
 def test_every_catalog_page_is_read(emulator: Any, config: SHConfig) -> None:
     before = len(emulator.log)
     frame = dates(BBOX, "2022-01-01/2024-06-30", config=config, groupby=None)
@@ -228,3 +212,92 @@ def test_every_catalog_page_is_read(emulator: Any, config: SHConfig) -> None:
     assert len(frame) > 100  # more than one page of 100 items
     assert len(pages) == -(-len(frame) // 100)
     assert frame["time"].is_monotonic_increasing
+
+
+def test_overpass_times_follow_longitude(ground_following: SHConfig) -> None:
+    """Sentinel-2 crosses at about 10:30 local solar time, so the UTC time depends on the
+    longitude: an overpass near the antimeridian is near UTC midnight."""
+    east = dates((179.40, -16.80, 179.41, -16.79), TIME, config=ground_following, groupby=None)
+    assert set(east["time"].dt.hour) <= {21, 22, 23, 0}
+    west = dates((-179.41, -16.80, -179.40, -16.79), TIME, config=ground_following, groupby=None)
+    assert set(west["time"].dt.hour) <= {21, 22, 23, 0}
+    assert (west["solar_day"] == west["time"].dt.normalize()).all()  # 11 h behind: same day
+
+
+# -- the places the emulator of issue 8 pins (s2raster.emulator.catalog's docstring) ---------
+
+NY_ALESUND = (11.92, 78.915, 11.94, 78.925)  # two passes on one solar day, 50 min apart
+BERING = (-157.01, 78.995, -156.99, 79.005)  # two passes of one solar day on two UTC days
+KAMCHATKA = (169.90, 59.533, 169.92, 59.538)  # one pass across UTC midnight, two tiles
+FIJI = (178.39, -18.11, 178.41, -18.09)  # UTC date = the solar day before
+
+
+@pytest.fixture
+def ground_following(config: SHConfig) -> SHConfig:
+    """The emulator's overpasses follow the ground (10:30 local solar time), else xfail."""
+    frame = dates(FIJI, "2024-06-01/2024-06-06", config=config, groupby=None)
+    if not (frame["time"].dt.hour == 22).all():
+        pytest.xfail(
+            "emulator gap: overpasses are at 10-11 UTC whatever the longitude (needs the "
+            "emulator of issue 8, item 6, branch house-emulator)"
+        )
+    return config
+
+
+def ms(stamp: str) -> np.datetime64:
+    return np.datetime64(stamp, "ns")
+
+
+def test_two_passes_on_one_solar_day(ground_following: SHConfig, emulator: Any) -> None:
+    config = ground_following
+    passes = [ms("2024-06-01T12:39:12.786"), ms("2024-06-01T13:29:02.835")]
+    items = dates(NY_ALESUND, "2024-06-01", config=config, groupby=None)
+    assert list(items["time"].values) == passes
+    by_day = load(NY_ALESUND, "2024-06-01", ["B04", "SCL"], config=config, groupby="solar_day")
+    by_pass = load(NY_ALESUND, "2024-06-01", ["B04", "SCL"], config=config, groupby="time")
+    assert list(by_day["time"].values) == passes[:1]
+    assert list(by_pass["time"].values) == passes
+    values = by_pass.values
+    assert not np.array_equal(values[0], values[1], equal_nan=True)
+    for t, start in enumerate(passes):
+        begin = start.astype("datetime64[us]").item().replace(tzinfo=timezone.utc)
+        one = load(
+            NY_ALESUND, (begin, begin + timedelta(milliseconds=1)), ["B04", "SCL"],
+            config=config, cache=False,
+        )  # fmt: skip
+        np.testing.assert_array_equal(one.values, values[t])
+
+
+def test_one_solar_day_on_two_utc_days(ground_following: SHConfig, tmp_path: Path) -> None:
+    da = load(
+        BERING, "2024-06-02/2024-06-03", ["B04"], config=ground_following, groupby="solar_day"
+    )
+    steps = dates(BERING, "2024-06-02/2024-06-03", config=ground_following)
+    day = steps[steps["solar_day"] == np.datetime64("2024-06-02")].iloc[0]
+    assert day["time"] == ms("2024-06-02T23:53:52.003")
+    assert (day["acquisitions"], day["tiles"]) == (2, "04XEN")
+    assert ms("2024-06-02T23:53:52.003") in set(da["time"].values)
+    passes = load(BERING, "2024-06-02/2024-06-03", ["B04"], config=ground_following, groupby="time")
+    assert passes.sizes["time"] == 2 * da.sizes["time"]
+    names = [p.name for p in to_geotiff(passes, tmp_path / "b_{time}.tif")]  # type: ignore[union-attr]
+    assert "b_2024-06-02T235352.tif" in names  # two steps share that UTC date
+    assert "b_2024-06-03.tif" in names
+
+
+def test_one_pass_across_utc_midnight(ground_following: SHConfig, emulator: Any) -> None:
+    time = "2024-06-02/2024-06-03"
+    da = load(KAMCHATKA, time, ["B04"], config=ground_following, groupby="solar_day")
+    step = int(np.flatnonzero(da["time"].values == ms("2024-06-02T23:59:46.378"))[0])
+    assert set(str(da["tiles"].values[step]).split(",")) == {"59VMG", "59VMF"}
+    series = plan_series(make_plan(KAMCHATKA, time, ["B04"]), "solar_day", config=ground_following)
+    group = series.dates[step]
+    assert group.time_from == datetime(2024, 6, 2, 23, 59, 46, 378000, tzinfo=timezone.utc)
+    assert group.time_to == datetime(2024, 6, 3, 0, 0, 1, 100000, tzinfo=timezone.utc)
+    one = load(KAMCHATKA, (group.time_from, group.time_to), ["B04"], config=ground_following)
+    np.testing.assert_array_equal(one.values, da.isel(time=step).values)
+
+
+def test_the_solar_day_west_of_the_antimeridian(ground_following: SHConfig) -> None:
+    frame = dates(FIJI, "2024-06-01/2024-06-12", config=ground_following, groupby=None)
+    assert (frame["time"].dt.hour == 22).all()
+    assert (frame["solar_day"] == frame["time"].dt.normalize() + np.timedelta64(1, "D")).all()

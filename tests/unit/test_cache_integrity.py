@@ -7,14 +7,15 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from s2raster._load import LoadStats, load
+from s2raster._runtime import local_state
 from s2raster._tiles import TileReader
 from s2raster.cache import TileCache, cache_key
 from s2raster.evalscript import payload
@@ -33,14 +34,14 @@ def request_() -> TileRequest:
 
 
 def reader(fake: FakeFetch, cache: TileCache, stats: LoadStats) -> TileReader:
+    load_id = uuid.uuid4().hex
     return TileReader(
         fetch=fake,
         cache=cache,
         synthetic=False,
-        stats=stats,
-        progress=None,
-        slots=threading.BoundedSemaphore(2),
-        failed=threading.Event(),
+        load_id=load_id,
+        concurrency=2,
+        state=local_state(load_id, 2, stats, None),
     )
 
 

@@ -61,7 +61,8 @@ def test_one_index(da: xr.DataArray, tmp_path: Path) -> None:
 
 def test_rioxarray_round_trip(da: xr.DataArray, tmp_path: Path) -> None:
     """A GeoTIFF read back with rioxarray (band 1..n, descriptions as long_name) computes."""
-    rioxarray = pytest.importorskip("rioxarray")
+    import rioxarray
+
     path = to_geotiff(da, tmp_path / "bands.tif", cog=False)
     back = rioxarray.open_rasterio(path)
     assert list(back["band"].values) == [1, 2, 3, 4]

@@ -84,13 +84,20 @@ def test_one_overpass_across_utc_midnight_is_one_solar_day() -> None:
     assert len(by_time) == 1  # 5 s apart: one overpass
 
 
-def test_two_passes_one_solar_day() -> None:
-    found = (acq("2024-06-01T09:40:00"), acq("2024-06-01T09:40:04"), acq("2024-06-01T11:20:00"))
+@pytest.mark.parametrize("apart", [timedelta(minutes=50), timedelta(minutes=100)])
+def test_two_passes_one_solar_day(apart: timedelta) -> None:
+    # S2A and S2B 50 min apart where their swaths overlap; one satellite's next revolution
+    first = datetime(2024, 6, 1, 9, 40)
+    found = (
+        acq(first.isoformat()),
+        acq((first + timedelta(seconds=4)).isoformat()),
+        acq((first + apart).isoformat()),
+    )
     (day,) = group_acquisitions(found, "solar_day", longitude=14.0)
     assert len(day.acquisitions) == 3
     morning, late = group_acquisitions(found, "time", longitude=14.0)
     assert len(morning.acquisitions) == 2
-    assert late.time == datetime(2024, 6, 1, 11, 20)
+    assert late.time == first + apart
 
 
 @given(
@@ -346,3 +353,19 @@ def test_the_catalog_gets_the_cloud_filter_and_the_fields(monkeypatch: pytest.Mo
     assert asked["fields"] == _catalog.FIELDS
     assert found.datetime == datetime(2024, 6, 1, 10, 5, 59, 24000)  # milliseconds kept
     assert (found.tile, found.cloud_cover) == ("33TVM", 20.0)
+
+
+def test_an_index_series_and_a_masked_one() -> None:
+    fake = FakeFetch(acquisitions=TWO_DATES, values=date_values)
+    ndvi = load(LJUBLJANA, TIME, index="NDVI", fetch=fake, cache=False, groupby="solar_day")
+    assert ndvi.dims == ("time", "y", "x")
+    assert ndvi.sizes["time"] == 2
+    assert {r.query.bands for r in fake.calls} == set()  # still lazy
+    masked = load(
+        LJUBLJANA, TIME, index="NDVI", fetch=fake, cache=False, groupby="solar_day",
+        cloud_mask=True,
+    )  # fmt: skip
+    assert masked.dims == ("time", "y", "x")
+    assert "clear_fraction" in masked.coords
+    masked.compute()
+    assert {r.query.bands for r in fake.calls} == {("B04", "B08", "SCL")}

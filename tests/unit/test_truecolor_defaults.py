@@ -115,7 +115,7 @@ def offline(monkeypatch: pytest.MonkeyPatch, fake: FakeFetch) -> None:
         yield SHConfig(use_defaults=True), False
 
     monkeypatch.setattr(session, "service_config", config)
-    monkeypatch.setattr(pipeline, "service", lambda config, fetch, concurrency: fake)
+    monkeypatch.setattr(pipeline, "service", lambda config, fetch, concurrency, quota=None: fake)
 
 
 def test_cli_prints_the_dates_and_the_warning(
