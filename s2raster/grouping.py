@@ -50,7 +50,11 @@ GROUPBY = ("solar_day", "time")
 OVERPASS_GAP = timedelta(minutes=20)
 #: Added to the last item's time for the end of a request's ``timeRange``: the catalog
 #: gives milliseconds (a sensing time may carry more digits), and the end then holds the
-#: last item whether the service reads ``to`` as inclusive or exclusive.
+#: last item whether the service reads ``to`` as inclusive or exclusive. The fractions
+#: reach the wire: sentinelhub-py writes a datetime with ``isoformat()`` (microseconds
+#: kept, ``Z`` for UTC; ``serialize_time`` in ``sentinelhub/time_utils.py``, called by
+#: ``_get_data_filters`` in ``sentinelhub/api/base_request.py``), as
+#: :func:`s2raster.timerange.format_time` does for the cache key.
 REQUEST_MARGIN = timedelta(milliseconds=1)
 
 

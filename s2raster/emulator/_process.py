@@ -8,16 +8,13 @@ so the client's estimates and the emulator's ``x-processingunits-spent`` never d
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from affine import Affine
-from rasterio.features import geometry_mask
-
 from s2raster.bands import BANDS
 from s2raster.contract import processing_units
+from s2raster.emulator import _samples as samples
 from s2raster.emulator import earth, encode, runtime
 from s2raster.emulator.errors import RequestError
 from s2raster.emulator.request import ApiError, ProcessRequest, bad_payload, parse_body, validate
@@ -83,30 +80,26 @@ def _process(
     formats, want_tar = _formats(request, accept)
     _evalscript_call(encode.check_formats, setup, formats)
     time_range = (request.time_from, request.time_to)
-    acquisitions = earth.order(  # the synthetic passes are global: any bbox sees them all
-        earth.acquisitions(request.collection, earth.WORLD, *time_range),
-        request.mosaicking_order,
-        request.max_cloud,
-    )
-    tiles = earth.tiles_of(request.lonlat_bbox)
-    scenes = [runtime.scene_from_acquisition(a, request.collection, tiles) for a in acquisitions]
+    acqs = samples.candidates(request)
+    groups = samples.groups_of(acqs, setup.mosaicking)
+    scenes = samples.scenes_of(acqs, groups, setup.mosaicking, request)
     keep = _evalscript_call(  # preProcessScenes, filterScenes first: render only the kept
         runtime.select_scenes, request.evalscript, setup, scenes, time_range=time_range,
         **limits,
     )  # fmt: skip
     candidates = scenes
-    acquisitions = [acquisitions[k] for k in keep]
+    groups = samples.kept(groups, keep, setup.mosaicking)
     scenes = [scenes[k] for k in keep]
-    _check_memory(request, setup, len(acquisitions), memory_mb)
-    pu = request_pu(request, setup, len(acquisitions))
+    _check_memory(request, setup, len(groups), memory_mb)
+    pu = request_pu(request, setup, len(groups))
     if check_pu is not None:
         check_pu(pu)
-    samples = _samples(request, setup, acquisitions)
+    rendered = _evalscript_call(samples.render, request, setup, acqs, groups)
     result = _evalscript_call(
         runtime.run,
         request.evalscript,
         setup,
-        samples,
+        rendered,
         scenes,
         (request.height, request.width),
         time_range=time_range,
@@ -120,20 +113,22 @@ def _process(
     return Processed(content, mime, pu, request.width, request.height, result.console)
 
 
-def _check_memory(request: ProcessRequest, setup: Any, n_acquisitions: int, memory_mb: int) -> None:
+def _check_memory(request: ProcessRequest, setup: Any, n_groups: int, memory_mb: int) -> None:
     """Refuse (400) a request whose rasters exceed the budget, before rendering any."""
-    n_samples = n_acquisitions if setup.mosaicking != "SIMPLE" else 1
+    n_samples = n_groups if setup.mosaicking != "SIMPLE" else 1
     n_bands = len(dict.fromkeys([*setup.input_bands, "dataMask"]))
     outputs = [(o.bands, o.sample_type) for o in setup.outputs]
     shape = (request.height, request.width)
     runtime.check_rasters(shape, n_bands, n_samples, outputs, memory_mb)
 
 
-def request_pu(request: ProcessRequest, setup: Any, n_acquisitions: int) -> float:
-    """PU of a request: input bands without dataMask, FLOAT32 doubles, ORBIT/TILE x samples."""
+def request_pu(request: ProcessRequest, setup: Any, n_samples: int) -> float:
+    """PU of a request: input bands without dataMask, FLOAT32 doubles, ORBIT/TILE x samples
+    (``n_samples``: days for ORBIT, tiles for TILE)."""
     n_bands = sum(1 for band in setup.input_bands if band != "dataMask")
     float32 = any(output.sample_type == "FLOAT32" for output in setup.outputs)
-    n_samples = n_acquisitions if setup.mosaicking in ("ORBIT", "TILE") else 1
+    if setup.mosaicking not in ("ORBIT", "TILE"):
+        n_samples = 1
     return processing_units(
         request.width, request.height, n_bands, float32=float32, n_samples=max(n_samples, 1)
     )
@@ -175,57 +170,6 @@ def _check_setup(request: ProcessRequest, setup: Any) -> None:
                 f"Output {response.identifier} requested but missing from function setup()",
                 "output->responses",
             )
-
-
-def _samples(
-    request: ProcessRequest, setup: Any, acquisitions: Sequence[Any]
-) -> list[dict[str, np.ndarray]]:
-    mosaic = setup.mosaicking == "SIMPLE"
-    shape = (request.height, request.width)
-    bands = list(dict.fromkeys([*setup.input_bands, "dataMask"]))
-    if acquisitions:
-        samples: list[dict[str, np.ndarray]] = _evalscript_call(
-            earth.render,
-            request.collection,
-            list(acquisitions),
-            request.crs,
-            _renderable(request.transform),
-            shape,
-            bands,
-            units=setup.units,
-            upsampling=request.upsampling,
-            downsampling=request.downsampling,
-            harmonize=request.harmonize,
-            mosaic=mosaic,
-        )  # fmt: skip
-    else:
-        samples = [{band: np.zeros(shape, np.float32) for band in bands}] if mosaic else []
-    if request.bounds.geometry is not None:
-        _apply_geometry(samples, request)
-    return samples
-
-
-def _renderable(transform: Affine) -> Affine:
-    """``transform`` with a pixel size of at least 1e-9 CRS units: a bbox without area (a
-    point or a line, which the service serves) samples that point or line everywhere."""
-    a = transform.a if transform.a > 0 else 1e-9
-    e = transform.e if transform.e < 0 else -1e-9
-    return Affine(a, transform.b, transform.c, transform.d, e, transform.f)
-
-
-def _apply_geometry(samples: list[dict[str, np.ndarray]], request: ProcessRequest) -> None:
-    """Pixels whose centre is outside the request geometry get dataMask 0 and all bands 0."""
-    outside = geometry_mask(
-        [request.bounds.geometry],
-        out_shape=(request.height, request.width),
-        transform=request.transform,
-    )
-    if not outside.any():
-        return
-    zero = np.float32(0)
-    for sample in samples:
-        for name, band in sample.items():
-            sample[name] = np.where(outside, zero, band).astype(band.dtype, copy=False)
 
 
 def _formats(request: ProcessRequest, accept: str) -> tuple[dict[str, str], bool]:

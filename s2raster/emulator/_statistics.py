@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from s2raster.contract import statistical_units
-from s2raster.emulator import earth, runtime
-from s2raster.emulator._process import _check_memory, _check_setup, _evalscript_call, _samples
+from s2raster.emulator import _samples as samples
+from s2raster.emulator import runtime
+from s2raster.emulator._process import _check_memory, _check_setup, _evalscript_call
 from s2raster.emulator.errors import RequestError
 from s2raster.emulator.request import ApiError, ProcessRequest, parse_body
 from s2raster.emulator.statistics import StatisticsRequest, band_statistics, validate_statistics
@@ -117,23 +118,21 @@ def _prepare(
 ) -> _Part | None:
     """The samples of one interval, or None when no acquisition falls in it."""
     process: ProcessRequest = request.for_interval(lo, hi)
-    acquisitions = earth.order(
-        earth.acquisitions(process.collection, earth.WORLD, lo, hi),
-        process.mosaicking_order,
-        process.max_cloud,
-    )
-    if not acquisitions:
+    acqs = samples.candidates(process)
+    if not acqs:
         return None
-    scenes = [runtime.scene_from_acquisition(a, process.collection) for a in acquisitions]
+    groups = samples.groups_of(acqs, setup.mosaicking)
+    scenes = samples.scenes_of(acqs, groups, setup.mosaicking, process)
     if setup.mosaicking != "SIMPLE":
         keep = _evalscript_call(
             runtime.select_scenes, process.evalscript, setup, scenes, time_range=(lo, hi),
             **limits,
         )  # fmt: skip
-        acquisitions = [acquisitions[k] for k in keep]
+        groups = samples.kept(groups, keep, setup.mosaicking)
         scenes = [scenes[k] for k in keep]
-    _check_memory(process, setup, len(acquisitions), limits["memory_mb"])
-    return _Part(process, scenes, _samples(process, setup, acquisitions))
+    _check_memory(process, setup, len(groups), limits["memory_mb"])
+    rendered = _evalscript_call(samples.render, process, setup, acqs, groups)
+    return _Part(process, scenes, rendered)
 
 
 def _groups(parts: list[_Part], setup: Any, process: ProcessRequest) -> list[list[_Part]]:

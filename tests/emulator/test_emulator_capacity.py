@@ -99,7 +99,12 @@ def test_backlog_is_sized_for_a_burst(emu: Emulator) -> None:
 def test_80_concurrent_requests_get_no_reset(emu: Emulator, kind: str) -> None:
     headers = bearer(emu)
     if kind == "catalog":
-        url, body = emu.base_url + CATALOG_SEARCH, {"collections": ["sentinel-2-l2a"]}
+        url = emu.base_url + CATALOG_SEARCH
+        body = {
+            "collections": ["sentinel-2-l2a"],
+            "bbox": [14.0, 46.0, 14.01, 46.01],
+            "datetime": "2024-06-01T00:00:00Z/2024-06-30T23:59:59Z",
+        }
     else:
         url, body = emu.base_url + PROCESS, process_body(TINY)
 

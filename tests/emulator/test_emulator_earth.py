@@ -17,6 +17,7 @@ from pyproj import Transformer
 from s2raster.emulator import earth
 from s2raster.emulator.earth import _scenes as scenes
 from s2raster.emulator.earth import _spectra as sp
+from s2raster.emulator.earth._orbit import imaging
 from s2raster.emulator.earth._surface import Cells, static_surface
 from s2raster.emulator.errors import BandError, RequestError
 from s2raster.grid import Grid
@@ -28,16 +29,41 @@ UTM33 = "EPSG:32633"
 ID = re.compile(r"^S2[ABC]_MSIL(2A|1C)_\d{8}T\d{6}_N\d{4}_R\d{3}_T\d{2}[C-X][A-Z]{2}_\d{8}T\d{6}$")
 
 
+def grid_box(crs: str, transform: Affine, shape: tuple[int, int]) -> tuple[float, ...]:
+    """The lon/lat box of a grid (its outline, densified)."""
+    t = np.linspace(0.0, 1.0, 9)
+    h, w = shape
+    cols = np.concatenate([t * w, np.full(9, w), t * w, np.zeros(9)])
+    rows = np.concatenate([np.zeros(9), t * h, np.full(9, h), t * h])
+    xs = transform.c + transform.a * cols + transform.b * rows
+    ys = transform.f + transform.d * cols + transform.e * rows
+    try:
+        lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(xs, ys)
+    except Exception:  # a CRS the emulator is to refuse
+        return BOX
+    return (min(lon), min(lat), max(lon), max(lat))
+
+
+def acqs(day: date, box: tuple[float, ...], collection: str = L2A) -> list[scenes.Acquisition]:
+    """The acquisitions sensed on ``day`` of the tiles under ``box``."""
+    found = scenes.acquisitions(collection, box, day, day, touching=False)
+    assert found, (day, box)
+    return found
+
+
 def acq(day: date, collection: str = L2A) -> scenes.Acquisition:
-    found = scenes.acquisitions(collection, (0, 0, 1, 1), day, day)
-    assert len(found) == 1
-    return found[0]
+    """The acquisition of the tile of the test box (X0, Y0) on ``day``."""
+    (found,) = scenes.acquisitions(collection, BOX, day, day)
+    return found
 
 
-CLEAR = date(2024, 6, 26)  # cloud cover 0.22 %
-GAP = date(2024, 8, 20)  # swath-edge gaps, 2.3 %
-CLOUDY = date(2024, 6, 1)  # 45 %
-WINTER = date(2024, 1, 13)  # 0.8 %
+# Dates of passes over the test box (X0, Y0): relative orbits 122 and 79 alternate.
+CLEAR = date(2024, 6, 8)  # R122, tile cloud cover 0 %, no cirrus
+CLOUDY = date(2024, 6, 20)  # R079, 43 %
+WINTER = date(2024, 1, 5)  # R122, 0 %
+ZONES = date(2024, 8, 4)  # R079 over the 18 deg E boundary of zones 33 and 34, 0 %
+SOUTH = date(2024, 6, 4)  # R064 over 31.6 deg S, 15 deg E
+BOX = (14.873, 44.85, 14.92, 44.88)
 
 
 def render(
@@ -50,10 +76,12 @@ def render(
     collection: str = L2A,
     **options: object,
 ) -> dict[str, np.ndarray]:
+    """The mosaic of the acquisitions of ``day`` on the grid."""
     transform = transform or Affine(20.0, 0.0, X0, 0.0, -20.0, Y0)
     units = options.pop("units", {})
+    found = acqs(day, grid_box(crs, transform, shape), collection)
     out = earth.render(
-        collection, [acq(day, collection)], crs, transform, shape, bands, units=units, **options
+        collection, found, crs, transform, shape, bands, units=units, mosaic=True, **options
     )
     assert len(out) == 1
     return out[0]
@@ -66,34 +94,46 @@ def ndvi(d: dict[str, np.ndarray]) -> np.ndarray:
 # --- acquisitions -----------------------------------------------------------------------
 
 
-def test_acquisitions_five_day_revisit() -> None:
-    found = scenes.acquisitions(L2A, (14, 45, 15, 46), date(2024, 6, 1), date(2024, 6, 30))
-    assert len(found) == 6
-    days = [a.datetime.date() for a in found]
-    assert all(b - a == timedelta(days=5) for a, b in itertools.pairwise(days))
+def test_acquisitions_five_day_revisit_per_orbit() -> None:
+    found = scenes.acquisitions(L2A, BOX, date(2024, 6, 1), date(2024, 6, 30))
+    assert {a.orbit for a in found} == {79, 122}  # the box lies where two tracks overlap
+    for orbit in (79, 122):
+        mine = [a for a in found if a.orbit == orbit]
+        days = [a.datetime.date() for a in mine]
+        assert all(b - a == timedelta(days=5) for a, b in itertools.pairwise(days))
+        platforms = [a.platform for a in mine]
+        assert set(platforms) == {"sentinel-2a", "sentinel-2b"}
+        assert all(a != b for a, b in itertools.pairwise(platforms))
     for a in found:
         assert a.datetime.tzinfo is not None
         assert a.datetime.utcoffset() == timedelta(0)
         assert ID.match(a.id), a.id
         assert 0 <= a.cloud_cover <= 100
-        assert 1 <= a.orbit <= 143
+        assert a.tile_id == "T33TVK"
         assert a.tile_id in a.id
-    assert {a.platform for a in found} == {"sentinel-2a", "sentinel-2b"}
-    assert found[0].platform != found[1].platform
+        assert f"_R{a.orbit:03d}_" in a.id
 
 
 def test_acquisitions_are_the_same_for_any_bbox_and_range() -> None:
-    a = scenes.acquisitions(L2A, (14, 45, 15, 46), date(2024, 6, 1), date(2024, 6, 30))
-    b = scenes.acquisitions(L2A, (-70, -30, -69, -29), date(2024, 6, 10), date(2024, 7, 5))
-    assert [x for x in a if x.datetime.day >= 10] == [x for x in b if x.datetime.month == 6]
-    naive = scenes.acquisitions(L2A, (0, 0, 1, 1), datetime(2024, 6, 1), datetime(2024, 6, 30))
+    a = scenes.acquisitions(L2A, BOX, date(2024, 6, 1), date(2024, 6, 30))
+    b = scenes.acquisitions(L2A, (14.0, 44.5, 15.5, 45.5), date(2024, 6, 10), date(2024, 7, 5))
+    seen = {x.id: x for x in b}
+    late = [x for x in a if x.datetime.day >= 10]
+    assert late
+    for x in late:
+        y = seen[x.id]
+        assert (y.datetime, y.cloud_cover, y.footprint) == (x.datetime, x.cloud_cover, x.footprint)
+    end = datetime(2024, 6, 30, 23, 59, 59, 999999)
+    naive = scenes.acquisitions(L2A, BOX, datetime(2024, 6, 1), end)
     assert naive == a
 
 
 def test_acquisitions_ten_day_revisit_before_sentinel_2b() -> None:
-    found = scenes.acquisitions(L2A, (0, 0, 1, 1), date(2016, 6, 1), date(2016, 7, 31))
-    days = [a.datetime.date() for a in found]
-    assert all(b - a == timedelta(days=10) for a, b in itertools.pairwise(days))
+    found = scenes.acquisitions(L2A, BOX, date(2016, 6, 1), date(2016, 7, 31))
+    for orbit in (79, 122):
+        days = [a.datetime.date() for a in found if a.orbit == orbit]
+        assert len(days) >= 5
+        assert all(b - a == timedelta(days=10) for a, b in itertools.pairwise(days))
     assert {a.platform for a in found} == {"sentinel-2a"}
 
 
@@ -134,17 +174,18 @@ CONSISTENCY_BANDS = ["B02", "B05", "B09", "SCL", "AOT", "viewZenithMean", "sunZe
 def test_tiles_equal_the_whole_bitwise(crs: str | None, method: str) -> None:
     # Across the 18 deg E boundary of UTM zones 33 and 34.
     grid = Grid.from_bbox((17.985, 45.0, 18.01, 45.012), crs=crs, resolution=10.0)
-    kw = {"upsampling": method, "downsampling": method, "units": {}}
-    whole = earth.render(
-        L2A, [acq(GAP)], grid.crs, grid.transform, grid.shape, CONSISTENCY_BANDS, **kw
-    )[0]
+    kw = {"upsampling": method, "downsampling": method, "units": {}, "mosaic": True}
+    found = acqs(ZONES, (17.9, 44.9, 18.1, 45.1))
+    assert {a.tile_id for a in found} >= {"T33TYK", "T34TBQ"}
+    whole = earth.render(L2A, found, grid.crs, grid.transform, grid.shape, CONSISTENCY_BANDS, **kw)[
+        0
+    ]
+    assert whole["dataMask"].all()
     tiles = grid.tiles(max_px=70)
     assert len(tiles) > 4
     for tile in tiles:
         g = tile.grid
-        part = earth.render(L2A, [acq(GAP)], g.crs, g.transform, g.shape, CONSISTENCY_BANDS, **kw)[
-            0
-        ]
+        part = earth.render(L2A, found, g.crs, g.transform, g.shape, CONSISTENCY_BANDS, **kw)[0]
         for band, values in part.items():
             assert np.array_equal(values, whole[band][tile.slices]), (
                 band,
@@ -163,11 +204,15 @@ def test_tiles_equal_the_whole_bitwise(crs: str | None, method: str) -> None:
 def test_any_window_equals_the_whole(row: int, col: int, height: int, width: int) -> None:
     grid = Grid.from_bbox((15.0, 45.0, 15.01, 45.01), crs="EPSG:4326", resolution=10.0)
     bands = ["B04", "B11", "B01", "dataMask"]
-    whole = earth.render(L2A, [acq(CLEAR)], grid.crs, grid.transform, grid.shape, bands, units={})[
-        0
-    ]
+    found = acqs(CLEAR, (14.99, 44.99, 15.02, 45.02))
+    whole = earth.render(
+        L2A, found, grid.crs, grid.transform, grid.shape, bands, units={}, mosaic=True
+    )[0]
+    assert whole["dataMask"].all()
     sub = grid.window(row, col, height, width)
-    part = earth.render(L2A, [acq(CLEAR)], sub.crs, sub.transform, sub.shape, bands, units={})[0]
+    part = earth.render(
+        L2A, found, sub.crs, sub.transform, sub.shape, bands, units={}, mosaic=True
+    )[0]
     for band in bands:
         assert np.array_equal(part[band], whole[band][row : row + height, col : col + width])
 
@@ -183,9 +228,10 @@ def test_any_window_equals_the_whole(row: int, col: int, height: int, width: int
 )
 def test_same_ground_point_same_value_in_any_crs(utm: str, other: str) -> None:
     y0 = Y0 if utm == "EPSG:32633" else 6_500_000.0
+    day = CLEAR if utm == "EPSG:32633" else SOUTH
     transform = Affine(10.0, 0.0, X0, 0.0, -10.0, y0)
     bands = ["B04", "B11", "B01", "SCL", "CLD"]
-    ref = render(CLEAR, bands, crs=utm, transform=transform, shape=(300, 300))
+    ref = render(day, bands, crs=utm, transform=transform, shape=(300, 300))
     rng = np.random.default_rng(7)
     rows, cols = rng.integers(0, 300, 12), rng.integers(0, 300, 12)
     xs, ys = X0 + 10.0 * (cols + 0.5), y0 - 10.0 * (rows + 0.5)  # centres of 10 m cells
@@ -193,7 +239,7 @@ def test_same_ground_point_same_value_in_any_crs(utm: str, other: str) -> None:
     step = 1e-6 if other == "EPSG:4326" else 0.1
     for k in range(rows.size):
         t = Affine(step, 0.0, px[k] - step / 2, 0.0, -step, py[k] + step / 2)
-        one = render(CLEAR, bands, crs=other, transform=t, shape=(1, 1))
+        one = render(day, bands, crs=other, transform=t, shape=(1, 1))
         for band in bands:
             assert one[band][0, 0] == ref[band][rows[k], cols[k]], (band, k)
 
@@ -273,7 +319,7 @@ def test_snow_bright_in_green_dark_in_swir() -> None:
     # Mountains of zone 29 in winter.
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:32629", always_xy=True).transform(-9.0, 39.2)
     t = Affine(60.0, 0.0, np.floor(x / 60) * 60, 0.0, -60.0, np.floor(y / 60) * 60)
-    d = render(date(2024, 2, 17), ["B03", "B11", "SCL", "SNW"], crs="EPSG:32629", transform=t)
+    d = render(date(2024, 2, 8), ["B03", "B11", "SCL", "SNW"], crs="EPSG:32629", transform=t)
     snow = d["SCL"] == 11
     assert snow.mean() > 0.3
     assert float(np.median(d["B03"][snow])) > 0.6
@@ -328,7 +374,7 @@ def test_harmonize_values() -> None:
     refl_raw = render(CLEAR, bands, harmonize=False)
     refl = render(CLEAR, bands)
     assert float(refl_raw["B12"].min()) < 0 <= float(refl["B12"].min())
-    old = date(2021, 8, 11)  # processing baseline < 04.00: no offset
+    old = date(2021, 8, 18)  # processing baseline < 04.00: no offset
     assert np.array_equal(
         render(old, bands, units=units, harmonize=False)["B04"],
         render(old, bands, units=units)["B04"],
@@ -359,41 +405,65 @@ def test_invalid_requests() -> None:
         render(CLEAR, ["B04"], transform=Affine(10.0, 1.0, X0, 0.0, -10.0, Y0))
 
 
-# --- swath gaps and mosaics -------------------------------------------------------------
+# --- swaths and mosaics -----------------------------------------------------------------
 
 WIDE = Affine(300.0, 0.0, 200_000.0, 0.0, -300.0, 5_300_000.0)  # 600 km wide at 300 m
+FIRST, SECOND = date(2024, 8, 14), date(2024, 8, 17)  # R079, then R122 (further west)
 
 
-def test_swath_gaps_mask_every_band() -> None:
-    d = render(
-        GAP, ["B04", "B12", "SCL", "AOT", "sunZenithAngles"], transform=WIDE, shape=(400, 2000)
-    )
+def test_outside_the_swath_is_no_data_in_every_band() -> None:
+    shape = (400, 2000)
+    found = acqs(FIRST, grid_box(UTM33, WIDE, shape))
+    bands = ["B04", "B12", "SCL", "AOT", "sunZenithAngles"]
+    d = earth.render(L2A, found, UTM33, WIDE, shape, bands, units={}, mosaic=True)[0]
     hole = d["dataMask"] == 0
-    assert 0.05 < hole.mean() < 0.4
+    assert 0.3 < hole.mean() < 0.8  # one 290 km swath in a 600 km wide grid
     for band, values in d.items():
         assert np.all(values[hole] == 0), band
         assert not np.any(np.signbit(values[hole])), band
-    assert np.all(render(CLEAR, ["B04"], transform=WIDE, shape=(100, 1200))["dataMask"] == 1)
+    cols = np.arange(shape[1])
+    xs, ys = WIDE.c + 300.0 * (cols + 0.5), np.full(cols.size, WIDE.f - 300.0 * 200.5)
+    lon, lat = Transformer.from_crs(UTM33, "EPSG:4326", always_xy=True).transform(xs, ys)
+    across, _ = imaging(found[0].pass_, np.asarray(lon), np.asarray(lat))
+    inside = np.abs(across) <= 145.0
+    sure = np.abs(np.abs(across) - 145.0) > 1.0  # a pixel or more from the edge
+    assert np.array_equal(d["dataMask"][200][sure] == 1, inside[sure])
+
+
+EAST = Affine(300.0, 0.0, 400_000.0, 0.0, -300.0, 5_300_000.0)  # 13.7 to 17.6 deg E
 
 
 def test_mosaic_fills_gaps_from_the_next_acquisition() -> None:
-    first, second = acq(GAP), acq(date(2024, 8, 15))
+    shape = (200, 1000)
+    box = grid_box(UTM33, EAST, shape)
+    first, second = acqs(FIRST, box), acqs(SECOND, box)
+    both = [*first, *second]
     bands = ["B04", "B08", "SCL"]
     kw = {"units": {}, "upsampling": "NEAREST", "downsampling": "NEAREST"}
-    shape = (200, 1000)
-    single = earth.render(L2A, [first, second], UTM33, WIDE, shape, bands, mosaic=False, **kw)
-    mosaic = earth.render(L2A, [first, second], UTM33, WIDE, shape, bands, mosaic=True, **kw)
+    groups = [list(range(len(first))), list(range(len(first), len(both)))]
+    single = earth.render(L2A, both, UTM33, EAST, shape, bands, groups=groups, **kw)
+    mosaic = earth.render(L2A, both, UTM33, EAST, shape, bands, mosaic=True, **kw)
     assert len(single) == 2
     assert len(mosaic) == 1
     hole = single[0]["dataMask"] == 0
     assert hole.any()
-    assert np.all(mosaic[0]["dataMask"] == 1)
+    assert (mosaic[0]["dataMask"] == 1).sum() > (single[0]["dataMask"] == 1).sum()
     for band in bands:
         expected = np.where(hole, single[1][band], single[0][band])
         assert np.array_equal(mosaic[0][band], expected), band
-    alone = earth.render(L2A, [first], UTM33, WIDE, shape, bands, mosaic=True, **kw)[0]
+    alone = earth.render(L2A, first, UTM33, EAST, shape, bands, mosaic=True, **kw)[0]
     assert np.array_equal(alone["dataMask"], single[0]["dataMask"])
     assert np.all(alone["B04"][hole] == 0)
+
+
+def test_an_acquisition_gives_only_its_own_tile() -> None:
+    shape = (200, 1000)
+    found = acqs(FIRST, grid_box(UTM33, EAST, shape))
+    per_tile = earth.render(L2A, found, UTM33, EAST, shape, ["B04"], units={})
+    total = sum((d["dataMask"] == 1).astype(int) for d in per_tile)
+    assert total.max() == 1  # tiles never overlap
+    mosaic = earth.render(L2A, found, UTM33, EAST, shape, ["B04"], units={}, mosaic=True)[0]
+    assert np.array_equal(total == 1, mosaic["dataMask"] == 1)
 
 
 def test_mosaic_of_nothing_is_empty() -> None:
@@ -464,7 +534,7 @@ def test_downsampling_reads_the_cell_under_the_pixel_centre() -> None:
 def test_angle_bands() -> None:
     bands = ["sunZenithAngles", "sunAzimuthAngles", "viewZenithMean", "viewAzimuthMean"]
     summer = render(CLEAR, bands, shape=(50, 50))
-    winter = render(date(2024, 12, 18), bands, shape=(50, 50))
+    winter = render(date(2024, 12, 15), bands, shape=(50, 50))
     assert 20 < float(summer["sunZenithAngles"].mean()) < 35
     assert 60 < float(winter["sunZenithAngles"].mean()) < 75
     assert 100 < float(summer["sunAzimuthAngles"].mean()) < 180

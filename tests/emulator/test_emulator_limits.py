@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from s2raster.emulator import _process as process_module
+from s2raster.emulator import earth
 from s2raster.emulator._process import Processed, process
 from s2raster.emulator.earth import _scenes as scenes
 from s2raster.emulator.errors import RequestError
@@ -25,6 +25,7 @@ from s2raster.emulator.runtime import EvalscriptError, parse_setup, run
 from s2raster.emulator.runtime._engine import Engine
 from s2raster.emulator.runtime._loop import PixelLoop
 
+BOX = (14.873, 44.85, 14.92, 44.88)  # one tile, seen by relative orbits 79 and 122
 L2A = "sentinel-2-l2a"
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 UTM33 = "http://www.opengis.net/def/crs/EPSG/0/32633"
@@ -85,11 +86,11 @@ def read_tiff(content: bytes) -> np.ndarray:
 
 def test_acquisitions_stop_now_whatever_the_end() -> None:
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    found = scenes.acquisitions(L2A, WORLD, start, datetime(2100, 1, 1, tzinfo=timezone.utc))
+    found = scenes.acquisitions(L2A, BOX, start, datetime(2100, 1, 1, tzinfo=timezone.utc))
     now = datetime.now(timezone.utc)
     assert found
     assert all(a.datetime <= now for a in found)
-    assert found == scenes.acquisitions(L2A, WORLD, start, now)
+    assert found == scenes.acquisitions(L2A, BOX, start, now)
 
 
 def test_ranges_outside_the_archive_are_empty_not_reversed() -> None:
@@ -107,9 +108,14 @@ def test_far_future_time_range_answers_at_once() -> None:
     assert read_tiff(result.content)[1].max() == 1  # data from the acquisitions to date
 
 
-def test_acquisitions_are_built_once_per_slot() -> None:
-    assert scenes.acquisition_of(1000) is scenes.acquisition_of(1000)
-    assert scenes.acquisition_of(1000, "sentinel-2-l1c") is not scenes.acquisition_of(1000)
+def test_acquisitions_are_built_once_per_pass_and_tile() -> None:
+    (first,) = scenes.acquisitions(L2A, BOX, datetime(2024, 6, 8), datetime(2024, 6, 9))
+    assert first.pass_ is not None
+    assert first.tile is not None
+    again = scenes.acquisition_of(first.pass_, first.tile)
+    assert again is scenes.acquisition_of(first.pass_, first.tile)
+    assert again == first
+    assert scenes.acquisition_of(first.pass_, first.tile, "sentinel-2-l1c") is not again
 
 
 # -- memory ---------------------------------------------------------------------------------
@@ -137,7 +143,7 @@ def test_orbit_over_years_is_refused_before_rendering_and_charging() -> None:
 
 
 def test_huge_output_is_refused_before_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(process_module.earth, "render", _never)
+    monkeypatch.setattr(earth, "render", _never)
     many = FLOAT1.replace("bands: 2", "bands: 1024").replace("[s.B04, s.dataMask]", "[0]")
     error = refused(body(many, size=160), [], memory_mb=16)
     assert error.status == 400
@@ -210,7 +216,10 @@ def test_an_expired_deadline_stops_at_once() -> None:
 
 def test_request_across_the_antimeridian() -> None:
     utm1 = "http://www.opengis.net/def/crs/EPSG/0/32601"
-    raw = body(bbox=(250000.0, 5000000.0, 280000.0, 5030000.0), crs=utm1, size=100)
+    month = ("2022-07-01T00:00:00Z", "2022-07-31T00:00:00Z")  # passes cover the whole box
+    raw = body(
+        bbox=(250000.0, 5000000.0, 280000.0, 5030000.0), crs=utm1, size=100, time_range=month
+    )
     data = read_tiff(serve(raw).content)
     assert data[1].min() == 1
     assert np.isfinite(data).all()
@@ -220,7 +229,7 @@ def test_input_errors_anywhere_are_400s(monkeypatch: pytest.MonkeyPatch) -> None
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RequestError("something the request asked for is impossible")
 
-    monkeypatch.setattr(process_module.earth, "acquisitions", broken)
+    monkeypatch.setattr(earth, "acquisitions", broken)
     error = refused(body())
     assert (error.status, error.code) == (400, "COMMON_BAD_PAYLOAD")
     assert "impossible" in error.message
@@ -232,7 +241,7 @@ def test_input_errors_anywhere_are_400s(monkeypatch: pytest.MonkeyPatch) -> None
 def test_format_and_sample_type_mismatch_is_refused_first(
     monkeypatch: pytest.MonkeyPatch, mime: str, sample_type: str
 ) -> None:
-    monkeypatch.setattr(process_module.earth, "render", _never)
+    monkeypatch.setattr(earth, "render", _never)
     text = FLOAT1.replace("FLOAT32", sample_type).replace("bands: 2", "bands: 1")
     charged: list[float] = []
     error = refused(body(text.replace("[s.B04, s.dataMask]", "[s.B04]"), mime=mime), charged)

@@ -224,11 +224,12 @@ def test_overpass_times_follow_longitude(ground_following: SHConfig) -> None:
     assert (west["solar_day"] == west["time"].dt.normalize()).all()  # 11 h behind: same day
 
 
-# -- the places the emulator of issue 8 pins (s2raster.emulator.catalog's docstring) ---------
+# -- the places the emulator of issue 8 pins (s2raster.emulator.catalog's docstring; its
+#    times and footprints, pinned by tests/emulator/test_emulator_timeseries.py) ---------
 
 NY_ALESUND = (11.92, 78.915, 11.94, 78.925)  # two passes on one solar day, 50 min apart
 BERING = (-157.01, 78.995, -156.99, 79.005)  # two passes of one solar day on two UTC days
-KAMCHATKA = (169.90, 59.533, 169.92, 59.538)  # one pass across UTC midnight, two tiles
+KAMCHATKA = (169.90, 59.56, 169.92, 59.57)  # one pass across UTC midnight, two tiles
 FIJI = (178.39, -18.11, 178.41, -18.09)  # UTC date = the solar day before
 
 
@@ -250,7 +251,7 @@ def ms(stamp: str) -> np.datetime64:
 
 def test_two_passes_on_one_solar_day(ground_following: SHConfig, emulator: Any) -> None:
     config = ground_following
-    passes = [ms("2024-06-01T12:39:12.786"), ms("2024-06-01T13:29:02.835")]
+    passes = [ms("2024-06-01T12:39:12.974"), ms("2024-06-01T13:29:02.946")]
     items = dates(NY_ALESUND, "2024-06-01", config=config, groupby=None)
     assert list(items["time"].values) == passes
     by_day = load(NY_ALESUND, "2024-06-01", ["B04", "SCL"], config=config, groupby="solar_day")
@@ -274,9 +275,9 @@ def test_one_solar_day_on_two_utc_days(ground_following: SHConfig, tmp_path: Pat
     )
     steps = dates(BERING, "2024-06-02/2024-06-03", config=ground_following)
     day = steps[steps["solar_day"] == np.datetime64("2024-06-02")].iloc[0]
-    assert day["time"] == ms("2024-06-02T23:53:52.003")
+    assert day["time"] == ms("2024-06-02T23:53:52.575")
     assert (day["acquisitions"], day["tiles"]) == (2, "04XEN")
-    assert ms("2024-06-02T23:53:52.003") in set(da["time"].values)
+    assert ms("2024-06-02T23:53:52.575") in set(da["time"].values)
     passes = load(BERING, "2024-06-02/2024-06-03", ["B04"], config=ground_following, groupby="time")
     assert passes.sizes["time"] == 2 * da.sizes["time"]
     names = [p.name for p in to_geotiff(passes, tmp_path / "b_{time}.tif")]  # type: ignore[union-attr]
@@ -287,12 +288,12 @@ def test_one_solar_day_on_two_utc_days(ground_following: SHConfig, tmp_path: Pat
 def test_one_pass_across_utc_midnight(ground_following: SHConfig, emulator: Any) -> None:
     time = "2024-06-02/2024-06-03"
     da = load(KAMCHATKA, time, ["B04"], config=ground_following, groupby="solar_day")
-    step = int(np.flatnonzero(da["time"].values == ms("2024-06-02T23:59:46.378"))[0])
+    step = int(np.flatnonzero(da["time"].values == ms("2024-06-02T23:59:45.492"))[0])
     assert set(str(da["tiles"].values[step]).split(",")) == {"59VMG", "59VMF"}
     series = plan_series(make_plan(KAMCHATKA, time, ["B04"]), "solar_day", config=ground_following)
     group = series.dates[step]
-    assert group.time_from == datetime(2024, 6, 2, 23, 59, 46, 378000, tzinfo=timezone.utc)
-    assert group.time_to == datetime(2024, 6, 3, 0, 0, 1, 100000, tzinfo=timezone.utc)
+    assert group.time_from == datetime(2024, 6, 2, 23, 59, 45, 492000, tzinfo=timezone.utc)
+    assert group.time_to == datetime(2024, 6, 3, 0, 0, 0, 232000, tzinfo=timezone.utc)
     one = load(KAMCHATKA, (group.time_from, group.time_to), ["B04"], config=ground_following)
     np.testing.assert_array_equal(one.values, da.isel(time=step).values)
 

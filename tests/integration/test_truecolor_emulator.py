@@ -37,7 +37,7 @@ def test_truecolor_on_the_emulator(emulator: Emulator) -> None:
 
 def test_truecolor_equals_the_classic_evalscript(emulator: Emulator) -> None:
     """Our image equals the Process API's own answer to the classic evalscript (AUTO, PNG)."""
-    from sentinelhub import CRS, BBox, MimeType, SentinelHubRequest
+    from sentinelhub import CRS, BBox, MimeType, MosaickingOrder, SentinelHubRequest
 
     from s2raster.cdse import bound_collection
 
@@ -49,6 +49,7 @@ def test_truecolor_equals_the_classic_evalscript(emulator: Emulator) -> None:
             SentinelHubRequest.input_data(
                 data_collection=bound_collection("sentinel-2-l2a", config.sh_base_url),
                 time_interval=("2024-06-01T00:00:00Z", "2024-06-30T23:59:59Z"),
+                mosaicking_order=MosaickingOrder.LEAST_CC,  # truecolor's default
             )
         ],
         responses=[SentinelHubRequest.output_response("default", MimeType.PNG)],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from s2raster.emulator.catalog._search import PREFIX, iso
+from s2raster.emulator.catalog._item import PREFIX
+from s2raster.emulator.catalog._search import iso
 from s2raster.emulator.request import ARCHIVE_START, COLLECTIONS, not_found
 
 

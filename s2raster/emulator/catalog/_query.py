@@ -24,16 +24,29 @@ _PROPERTIES = {"eo:cloud_cover", "platform", "constellation"}
 _MAX_DEPTH = 32
 
 
-def filter_acquisitions(acquisitions: list[Any], params: dict[str, Any]) -> list[Any]:
-    """The acquisitions matching ``ids`` and ``filter`` of the search ``params``."""
+def matcher(params: dict[str, Any]) -> Callable[[Any], bool]:
+    """A test for acquisitions matching ``ids`` and ``filter`` of the search ``params``
+    (both checked here, before any acquisition is looked at)."""
     ids = params.get("ids")
+    wanted: set[str] | None = None
     if ids is not None:
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise bad_payload(f"ids must be an array of strings, got {ids!r}.", "ids")
         wanted = set(ids)
-        acquisitions = [a for a in acquisitions if a.id in wanted]
     terms = _filter_terms(params.get("filter"), params.get("filter-lang", "cql2-text"))
-    return [a for a in acquisitions if all(_match(a, *term) for term in terms)]
+
+    def matches(acquisition: Any) -> bool:
+        if wanted is not None and acquisition.id not in wanted:
+            return False
+        return all(_match(acquisition, *term) for term in terms)
+
+    return matches
+
+
+def filter_acquisitions(acquisitions: list[Any], params: dict[str, Any]) -> list[Any]:
+    """The acquisitions matching ``ids`` and ``filter`` of the search ``params``."""
+    matches = matcher(params)
+    return [a for a in acquisitions if matches(a)]
 
 
 def _filter_terms(value: Any, lang: str) -> list[tuple[str, str, Any]]:

@@ -1,21 +1,30 @@
-"""The Catalog API (STAC 1.0.0) over the synthetic acquisitions.
+"""The Catalog API's item search (STAC 1.0.0) over the synthetic acquisitions.
 
-``/api/v1/catalog/1.0.0/search`` (POST and GET) answers a FeatureCollection of STAC items,
-paginated as the service does: ``limit`` items per page, ``context.next`` (an offset the
-client posts back as ``next``) and a ``rel: next`` link, which is what sentinelhub-py's
-``CatalogSearchIterator`` follows. Filters: collections, bbox/intersects, datetime, ids,
-and a small CQL2 subset on ``eo:cloud_cover`` and ``platform`` (text or JSON).
+``/api/v1/catalog/1.0.0/search`` (POST and GET) answers a FeatureCollection of items (see
+:mod:`._item`), paginated as the service does: ``limit`` items per page (at most 100,
+default 10), ``context.next`` (an offset the client posts back as ``next``) and a
+``rel: next`` link, which is what sentinelhub-py's ``CatalogSearchIterator`` follows
+(github.com/sentinel-hub/sentinelhub-py, ``sentinelhub/api/catalog.py``). Filters:
+``collections``, ``bbox`` or ``intersects`` (by its bounds), ``datetime``, ``ids``, and a
+CQL2 subset on ``eo:cloud_cover`` and ``platform`` (text or JSON, see :mod:`._query`);
+``fields`` include/exclude; ``distinct: "date"`` answers the sorted list of the matching
+items' UTC dates as ``features``, as the service does (sentinel-hub.com FAQ "Where can I
+get a list of the available dates"). Items come pass after pass, north to south within a
+pass, and are computed lazily, so a first page of a global search is cheap.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
 from s2raster.emulator import earth
-from s2raster.emulator.catalog._query import Item, filter_acquisitions, select_fields
+from s2raster.emulator.catalog._item import PREFIX, item
+from s2raster.emulator.catalog._query import matcher, select_fields
 from s2raster.emulator.errors import RequestError
 from s2raster.emulator.request import (
     ARCHIVE_START,
@@ -26,33 +35,79 @@ from s2raster.emulator.request import (
     parse_datetime,
 )
 
-PREFIX = "/api/v1/catalog/1.0.0"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
+#: Boxes at least this wide (degrees) answer ``distinct`` from the passes' times.
+WIDE_DISTINCT = 20.0
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def search(params: dict[str, Any], base_url: str, *, method: str = "POST") -> dict[str, Any]:
     """Answer one page of a search (``params`` as posted, or parsed from a GET query)."""
     collection_id = _collection(params.get("collections"))
-    bbox = _bbox(params)
+    boxes = _boxes(params)
     time_from, time_to = _datetime(params.get("datetime"))
     limit = _int(params.get("limit", DEFAULT_LIMIT), "limit", 1, MAX_LIMIT)
     offset = _int(params.get("next", 0), "next", 0, None)
-    try:  # the synthetic passes are global: any box sees them all
-        found = earth.acquisitions(collection_id, earth.WORLD, time_from, time_to)
+    distinct = params.get("distinct")
+    if distinct not in (None, "date"):
+        raise bad_payload(f"distinct supports 'date' only, got {distinct!r}.", "distinct")
+    matches = matcher(params)
+    try:
+        found = (a for a in _acquisitions(collection_id, boxes, time_from, time_to) if matches(a))
+        if distinct == "date":
+            values: list[Any] = _dates(found, params, boxes, (time_from, time_to))
+            page, more = values[offset : offset + limit], offset + limit < len(values)
+        else:
+            chunk = list(itertools.islice(found, offset, offset + limit + 1))
+            page, more = chunk[:limit], len(chunk) > limit
+            fields = params.get("fields")
+            page = [select_fields(item(a, collection_id, base_url), fields) for a in page]
     except RequestError as exc:
         raise bad_payload(str(exc)) from None
-    matches = filter_acquisitions(found, params)
-    page = matches[offset : offset + limit]
-    features = [
-        select_fields(item(a, collection_id, bbox, base_url), params.get("fields")) for a in page
-    ]
-    context: dict[str, Any] = {"limit": limit, "returned": len(features)}
+    context: dict[str, Any] = {"limit": limit, "returned": len(page)}
     links = [{"rel": "self", "href": f"{base_url}{PREFIX}/search", "type": "application/geo+json"}]
-    if offset + limit < len(matches):
+    if more:
         context["next"] = offset + limit
         links.append(_next_link(params, base_url, offset + limit, method))
-    return {"type": "FeatureCollection", "features": features, "links": links, "context": context}
+    return {"type": "FeatureCollection", "features": page, "links": links, "context": context}
+
+
+def _acquisitions(
+    collection_id: str, boxes: list[tuple[float, ...]], time_from: datetime, time_to: datetime
+) -> Iterator[earth.Acquisition]:
+    seen: set[str] = set()
+    for box in boxes:
+        for acq in earth.iter_acquisitions(collection_id, box, time_from, time_to):
+            if acq.id not in seen:
+                seen.add(acq.id)
+                yield acq
+
+
+def _dates(
+    found: Iterator[earth.Acquisition],
+    params: dict[str, Any],
+    boxes: list[tuple[float, ...]],
+    span: tuple[datetime, datetime],
+) -> list[str]:
+    """The distinct UTC dates of the matching items (for a wide box without filters,
+    from the passes' imaging times over its latitudes: listing every tile of the globe
+    would take minutes)."""
+    wide = any(b[2] - b[0] >= WIDE_DISTINCT for b in boxes)
+    if not wide or params.get("filter") or params.get("ids"):
+        return sorted({a.datetime.astimezone(timezone.utc).date().isoformat() for a in found})
+    start, stop = max(span[0], ARCHIVE_START), min(span[1], datetime.now(timezone.utc))
+    south, north = min(b[1] for b in boxes), max(b[3] for b in boxes)
+    days: set[str] = set()
+    for p in earth.passes(start, stop):
+        for lat in (min(north, 84.0), max(south, -84.0)):
+            when = p.node_time + timedelta(seconds=earth.track_seconds(lat))
+            if start <= when <= stop:
+                days.add(when.date().isoformat())
+    return sorted(days)
 
 
 def query_params(query: dict[str, list[str]]) -> dict[str, Any]:
@@ -77,44 +132,6 @@ def query_params(query: dict[str, list[str]]) -> dict[str, Any]:
     return params
 
 
-def item(acquisition: Any, collection_id: str, bbox: tuple[float, ...], base_url: str) -> Item:
-    """The STAC item of one synthetic acquisition; its footprint is the search ``bbox``
-    (the synthetic passes cover the whole globe)."""
-    minx, miny, maxx, maxy = (float(v) for v in bbox)
-    ring = [[minx, miny], [maxx, miny], [maxx, maxy], [minx, maxy], [minx, miny]]
-    return {
-        "stac_version": "1.0.0",
-        "stac_extensions": ["https://stac-extensions.github.io/eo/v1.0.0/schema.json"],
-        "type": "Feature",
-        "id": acquisition.id,
-        "collection": collection_id,
-        "bbox": [minx, miny, maxx, maxy],
-        "geometry": {"type": "MultiPolygon", "coordinates": [[ring]]},
-        "properties": {
-            "datetime": iso(acquisition.datetime),
-            "platform": acquisition.platform,
-            "constellation": "sentinel-2",
-            "instruments": ["msi"],
-            "eo:cloud_cover": round(float(acquisition.cloud_cover), 2),
-            "gsd": 10,
-            "s2raster:synthetic": True,
-            "s2raster:tile_id": acquisition.tile_id,
-            "s2raster:orbit": acquisition.orbit,
-        },
-        "assets": {},
-        "links": [
-            {
-                "rel": "self",
-                "href": f"{base_url}{PREFIX}/collections/{collection_id}/items/{acquisition.id}",
-            }
-        ],
-    }
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _collection(value: Any) -> str:
     if not isinstance(value, list) or len(value) != 1 or str(value[0]) not in COLLECTIONS:
         raise bad_payload(
@@ -123,12 +140,29 @@ def _collection(value: Any) -> str:
     return str(value[0])
 
 
-def _bbox(params: dict[str, Any]) -> tuple[float, float, float, float]:
+def _boxes(params: dict[str, Any]) -> list[tuple[float, ...]]:
+    """The lon/lat boxes searched (two when a bbox crosses the antimeridian)."""
     if params.get("bbox") is not None:
-        return parse_bounds({"bbox": params["bbox"]}).bbox
+        box = _crossing(params["bbox"])
+        if box is not None:
+            return box
+        return [parse_bounds({"bbox": params["bbox"]}).bbox]
     if params.get("intersects") is not None:
-        return geometry_bounds(parse_bounds({"geometry": params["intersects"]}).geometry or {})
-    return earth.WORLD
+        return [geometry_bounds(parse_bounds({"geometry": params["intersects"]}).geometry or {})]
+    return [earth.WORLD]
+
+
+def _crossing(value: Any) -> list[tuple[float, ...]] | None:
+    """A STAC bbox across the antimeridian (west > east) as two boxes, else None."""
+    if (
+        isinstance(value, list)
+        and len(value) == 4
+        and all(isinstance(v, (int, float)) for v in value)
+    ):
+        w, s, e, n = (float(v) for v in value)
+        if w > e and e >= -180 and w <= 180 and s <= n:
+            return [(w, s, 180.0, n), (-180.0, s, e, n)]
+    return None
 
 
 def _datetime(value: Any) -> tuple[datetime, datetime]:

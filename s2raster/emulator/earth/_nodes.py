@@ -18,19 +18,15 @@ from functools import lru_cache
 import numpy as np
 from pyproj import Transformer
 
+from s2raster.emulator.earth._fields import DYNAMIC, STATIC, dynamic_fields, static_fields
 from s2raster.emulator.earth._noise import F32, F64, I64, cell_noise, fbm
+from s2raster.emulator.earth._orbit import Pass
 from s2raster.emulator.earth._sampling import transformer
 
 #: Node spacing in metres.
 NODE = 240.0
 #: Nodes per tile side (cache unit).
 TILE = 32
-#: Static fields at nodes, in order.
-STATIC = ("lat", "track", "elev", "sea", "lake", "urban", "veg", "arid")
-#: Per-acquisition fields at nodes, in order.
-DYNAMIC = ("cloud", "shadow", "cirrus", "aot")
-KM_PER_DEG_LAT = 110.574
-KM_PER_DEG_LON = 111.320
 _CACHE_TILES = 3000
 
 _lock = threading.Lock()
@@ -41,58 +37,6 @@ def zone_transformer(zone: int, *, inverse: bool = True) -> Transformer:
     """The cached transformer between ``EPSG:326zz`` and lon/lat (always_xy)."""
     utm = f"EPSG:{32600 + zone}"
     return transformer(utm, "EPSG:4326") if inverse else transformer("EPSG:4326", utm)
-
-
-def km_coords(lon: F64, lat: F64) -> tuple[F64, F64]:
-    """Kilometre-like coordinates for noise: x = lon * 111.32 cos(lat), y = lat * 110.57."""
-    x: F64 = lon * (KM_PER_DEG_LON * np.cos(np.radians(lat)))
-    y: F64 = lat * KM_PER_DEG_LAT
-    return x, y
-
-
-def track_km(lon: F64, lat: F64) -> F64:
-    """Across-track position (km) of the synthetic ground tracks: lines tilted about 11
-    degrees from the meridians (lon + 0.2 lat constant), measured along the parallel.
-    """
-    out: F64 = (lon + 0.2 * lat) * (KM_PER_DEG_LON * np.cos(np.radians(lat)))
-    return out
-
-
-def static_fields(lon: F64, lat: F64) -> F32:
-    """The :data:`STATIC` fields at points (lon, lat): array (8, n)."""
-    x, y = km_coords(lon, lat)
-    mountains = np.clip((fbm(x / 1500, y / 1500, 0xA1, 3) - 0.2) / 0.25, 0.0, 1.0)
-    relief = 0.5 + fbm(x / 90, y / 90, 0xA2, 6)
-    elev = 250.0 + 300.0 * fbm(x / 50, y / 50, 0xA3, 5) + 3600.0 * mountains * relief
-    fields = (
-        lat,
-        track_km(lon, lat),
-        np.maximum(elev, 0.0),
-        fbm(x / 2500, y / 2500, 0xA4, 4),
-        fbm(x / 5, y / 5, 0xA5, 4),
-        fbm(x / 8, y / 8, 0xA6, 4),
-        fbm(x / 3, y / 3, 0xA7, 4) + 0.6 * fbm(x / 80, y / 80, 0xA8, 3),
-        fbm(x / 1200, y / 1200, 0xA9, 3),
-    )
-    return np.stack(fields).astype(np.float32)
-
-
-def dynamic_fields(lon: F64, lat: F64, slot: int) -> F32:
-    """The :data:`DYNAMIC` fields of acquisition slot ``slot``: array (4, n).
-
-    ``shadow`` is the cloud field shifted towards the sun (SSE in the north, NNE in the
-    south), so shadows fall on the far side of clouds.
-    """
-    x, y = km_coords(lon, lat)
-    seed = 0x100000 + 16 * slot
-    toward_sun = np.where(lat >= 0, -1.6, 1.6)
-    fields = (
-        fbm(x / 30, y / 30, seed, 6),
-        fbm((x + 0.9) / 30, (y + toward_sun) / 30, seed, 6),
-        fbm(x / 50, y / 50, seed + 1, 4),
-        fbm(x / 400, y / 400, seed + 2, 3),
-    )
-    return np.stack(fields).astype(np.float32)
 
 
 def spacing(level: int) -> float:
@@ -164,19 +108,23 @@ def static_nodes(zone: int, nx: tuple[int, int], ny: tuple[int, int], level: int
 
     Returns (len(STATIC), rows, cols), rows ascending northwards.
     """
+
+    def compute(lon: F64, lat: F64) -> F32:
+        return static_fields(lon, lat, zone)
+
     key = ("static", zone, level)
-    return _assemble(key, zone, nx, ny, len(STATIC), static_fields, spacing(level))
+    return _assemble(key, zone, nx, ny, len(STATIC), compute, spacing(level))
 
 
 def dynamic_nodes(
-    zone: int, nx: tuple[int, int], ny: tuple[int, int], slot: int, level: int = 0
+    zone: int, nx: tuple[int, int], ny: tuple[int, int], p: Pass, level: int = 0
 ) -> F32:
-    """Per-acquisition node fields (see :func:`static_nodes`)."""
+    """Per-pass node fields (see :func:`static_nodes`)."""
 
     def compute(lon: F64, lat: F64) -> F32:
-        return dynamic_fields(lon, lat, slot)
+        return dynamic_fields(lon, lat, p)
 
-    key = ("dynamic", zone, slot, level)
+    key = ("dynamic", zone, p, level)
     return _assemble(key, zone, nx, ny, len(DYNAMIC), compute, spacing(level))
 
 

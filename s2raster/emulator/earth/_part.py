@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from s2raster.emulator.earth import _bands as eb
+from s2raster.emulator.earth._acquisition import Acquisition
 from s2raster.emulator.earth._angles import ANGLE_BANDS, ANGLE_CELL, angles
 from s2raster.emulator.earth._nodes import TILE, spacing
 from s2raster.emulator.earth._noise import F32, I64, cell_noise
 from s2raster.emulator.earth._resample import Sampler, is_range, prepare
 from s2raster.emulator.earth._sampling import Part
-from s2raster.emulator.earth._scenes import Acquisition
 from s2raster.emulator.earth._surface import (
     CELL,
     Cells,
@@ -36,6 +36,7 @@ from s2raster.emulator.earth._surface import (
     dynamic_surface,
     static_surface,
 )
+from s2raster.emulator.errors import RequestError
 
 #: Multiplicative texture (sd) and additive noise (DN sd) at each native resolution.
 _TEXTURE = {10: (0.05, 6.0), 20: (0.0, 6.0), 60: (0.01, 3.0)}
@@ -178,7 +179,9 @@ class PartRenderer:
     def render(self, acq: Acquisition) -> dict[str, F32]:
         """Physical DN (or class/probability/degree values) per band + ``dataMask``."""
         st = self.static
-        dyn = dynamic_surface(st, acq.slot, acq.datetime.date(), acq.cloud_cover)
+        if acq.pass_ is None:
+            raise RequestError(f"acquisition {acq.id} has no pass: it cannot be rendered")
+        dyn = dynamic_surface(st, acq.pass_, acq.day)
         mask = self.groups[(CELL, "NEAREST")]
         _, mdyn = self._state(mask, st, dyn)
         valid = self._native(mask, mdyn.valid.view(np.uint8))
@@ -201,7 +204,7 @@ class PartRenderer:
             out[name] = self._sample(g, self._native(g, values))
         if self.angles is not None:
             s = self.angles
-            block = angles(self.part.zone, s.ci, s.cj, acq.slot, dyn.doy)
+            block = angles(self.part.zone, s.ci, s.cj, acq.pass_, dyn.doy)
             out.update({n: s(block[n]) for n in ANGLE_BANDS if n in self.bands})
         return out
 

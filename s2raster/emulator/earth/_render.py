@@ -23,18 +23,19 @@ centre (no area averaging). SCL, CLD, SNW and dataMask always use NEAREST; angle
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from affine import Affine
 
 from s2raster.bands import BANDS
 from s2raster.contract import RESAMPLING
+from s2raster.emulator.earth._acquisition import Acquisition, check_collection
 from s2raster.emulator.earth._angles import ANGLE_BANDS
+from s2raster.emulator.earth._mosaic import compose, pixel_masks
 from s2raster.emulator.earth._noise import F32
 from s2raster.emulator.earth._part import PartRenderer
 from s2raster.emulator.earth._sampling import Part, locate
-from s2raster.emulator.earth._scenes import Acquisition, check_collection
 from s2raster.emulator.errors import BandError, RequestError
 
 _UNITS = {
@@ -154,14 +155,46 @@ def render(
     downsampling: str = "NEAREST",
     harmonize: bool = True,
     mosaic: bool = False,
+    groups: Sequence[Sequence[int]] | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """Render ``bands`` of ``acquisitions`` on the grid (``crs``, ``transform``, ``shape``).
 
-    Returns one dict per acquisition (``mosaic=False``), or one dict with the pixel-wise
-    mosaic in the given order (``mosaic=True``: each pixel from the first acquisition
-    whose dataMask is 1; dataMask 0 and all bands 0 where none). Each dict maps band names
-    to float32 arrays ``shape`` in the asked ``units`` (default: the band's own), always
-    with ``dataMask``; where dataMask is 0 every band is 0.
+    Returns one sample per group of acquisitions: ``groups`` lists indices into
+    ``acquisitions``; by default one group per acquisition, or (``mosaic=True``) one of
+    them all. See :func:`render_groups` for how a group is mosaicked.
+    """
+    if groups is None:
+        groups = (
+            [list(range(len(acquisitions)))] if mosaic else [[k] for k in range(len(acquisitions))]
+        )
+    chosen = [[acquisitions[k] for k in group] for group in groups]
+    return render_groups(
+        collection, chosen, crs, transform, shape, bands, units=units,
+        upsampling=upsampling, downsampling=downsampling, harmonize=harmonize,
+    )  # fmt: skip
+
+
+def render_groups(
+    collection: str,
+    groups: Sequence[Sequence[Acquisition]],
+    crs: str,
+    transform: Affine,
+    shape: tuple[int, int],
+    bands: Sequence[str],
+    *,
+    units: Mapping[str, str],
+    upsampling: str = "NEAREST",
+    downsampling: str = "NEAREST",
+    harmonize: bool = True,
+) -> list[dict[str, np.ndarray]]:
+    """One pixel-wise mosaic per group of acquisitions, on the grid (``crs``,
+    ``transform``, ``shape``).
+
+    An acquisition gives the pixels of its own tile that its pass imaged (dataMask 1);
+    each pixel comes from the first acquisition of the group, in the given order, that
+    has it; dataMask 0 and all bands 0 where none has. Each dict maps band names to
+    float32 arrays ``shape`` in the asked ``units`` (default: the band's own), always
+    with ``dataMask``. Each pass is rendered once, however many groups and tiles use it.
     """
     native, unit_of = _check(collection, bands, units, (upsampling, downsampling))
     h, w = int(shape[0]), int(shape[1])
@@ -175,27 +208,6 @@ def render(
         rendered = [r.render(acq) for r in renderers]
         return _finish(_assemble((h, w), parts, rendered), unit_of, acq, harmonize)
 
-    if not mosaic:
-        return [one(acq) for acq in acquisitions]
-    return [_mosaic(one, acquisitions, (h, w), unit_of)]
-
-
-def _mosaic(
-    one: Callable[[Acquisition], dict[str, F32]],
-    acquisitions: Sequence[Acquisition],
-    shape: tuple[int, int],
-    unit_of: Mapping[str, str],
-) -> dict[str, F32]:
-    out = {name: np.zeros(shape, np.float32) for name in (*unit_of, "dataMask")}
-    missing = np.ones(shape, bool)
-    for acq in acquisitions:
-        values = one(acq)
-        take = missing & (values["dataMask"] > 0)
-        if take.all():
-            return values
-        for name, arr in values.items():
-            np.copyto(out[name], arr, where=take)
-        missing &= ~take
-        if not missing.any():
-            break
-    return out
+    tiles = {a.tile for group in groups for a in group if a.tile is not None}
+    masks = pixel_masks(parts, tiles, (h, w))
+    return compose(groups, one, masks, (h, w), (*unit_of, "dataMask"))

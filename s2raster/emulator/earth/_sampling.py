@@ -184,6 +184,9 @@ def control(src: CRS, dst: str, xs: F64, ys: F64) -> Control:
     ny = np.arange(int(ky.min()), int(ky.max()) + 2)
     gx, gy = np.meshgrid(nx * step, ny * step)
     cx, cy = transformer(src, dst).transform(gx, gy)
+    cx = np.asarray(cx, np.float64)
+    if dst == "EPSG:4326" and float(cx.max() - cx.min()) > 180.0:  # across the antimeridian
+        cx = np.where(cx < 0.0, cx + 360.0, cx)  # interpolate continuous longitudes
     ix = (kx - nx[0]).astype(np.int64)
     wx = tx - kx
     along = []
@@ -225,7 +228,7 @@ def _geographic(crs: CRS, xs: F64, ys: F64) -> list[Part]:
 
 def _generic(crs: CRS, xs: F64, ys: F64, own: tuple[int, bool] | None) -> list[Part]:
     lon_coords = control(crs, "EPSG:4326", xs, ys)
-    zones = _zones(lon_coords.rows(0, ys.size)[0])
+    zones = _zones(np.mod(lon_coords.rows(0, ys.size)[0] + 180.0, 360.0) - 180.0)
     rows, cols = slice(0, ys.size), slice(0, xs.size)
     parts = []
     for zone in np.unique(zones):

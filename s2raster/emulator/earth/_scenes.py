@@ -1,137 +1,75 @@
-"""Acquisitions of the synthetic Earth: a global 5-day revisit, and the service's orderings.
+"""Acquisitions of the synthetic Earth: one per (pass, tile), as the catalog lists them.
 
-The synthetic constellation images the whole Earth once per 5-day *slot* (slot ``k`` is
-the day ``EPOCH + 5 k``; before Sentinel-2B joined, only every other slot, i.e. a 10-day
-revisit). Every field of an :class:`Acquisition` is a function of its slot alone, so two
-overlapping requests always see the same catalog: same ids, same cloud cover. The
-``tile_id`` is therefore a synthetic label of the pass, not the MGRS tile of the bbox.
+An :class:`Acquisition` is what CDSE's catalog calls an item: one MGRS tile imaged by one
+pass (see :mod:`._orbit` for the passes, :mod:`._tiles` for the tiles). Its ``datetime``
+is the sensing time at the centre of its footprint, with milliseconds; the tiles of one
+pass are seconds apart (north first). Its cloud cover is the tile's own, from the pass's
+cloudiness field that also draws the clouds. Everything is a function of the pair, so
+two overlapping requests always see the same catalog: same ids, same times, same covers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
-from s2raster.bands import BANDS
 from s2raster.contract import MOSAICKING_ORDERS
-from s2raster.emulator.earth._noise import hash_unit
+from s2raster.emulator.earth._acquisition import Acquisition, check_collection, made
+from s2raster.emulator.earth._footprint import (
+    WIDE_DEG,
+    in_box,
+    may_cover,
+    survey,
+    tiles_near,
+)
+from s2raster.emulator.earth._orbit import (
+    EPOCH,
+    REVOLUTIONS,
+    Pass,
+    passes,
+    reference_pass,
+    track_seconds,
+)
+from s2raster.emulator.earth._tiles import Tile, tiles_in_box
 from s2raster.emulator.errors import RequestError
 
-#: Day of slot 0 (the first synthetic acquisition).
-EPOCH = date(2015, 7, 4)
-#: Days between two slots.
-REVISIT_DAYS = 5
-#: From this day on, both satellites fly (5-day revisit); before, only even slots exist.
-TWIN_START = date(2017, 3, 28)
-#: Sentinel-2C replaces Sentinel-2A from this day on.
-S2C_START = date(2025, 1, 21)
-#: Processing baseline 04.00: the -1000 DN offset (BOA_ADD_OFFSET) exists from this day on.
-OFFSET_START = date(2022, 1, 25)
-
-_BASELINES: tuple[tuple[date, str], ...] = (
-    (date(2018, 11, 6), "N0206"),
-    (date(2019, 7, 8), "N0211"),
-    (date(2021, 6, 30), "N0213"),
-    (OFFSET_START, "N0301"),
-    (date(2022, 12, 6), "N0400"),
-    (date(2023, 6, 27), "N0509"),
-    (date(2024, 7, 23), "N0510"),
-    (date.max, "N0511"),
-)
-_LAT_BANDS = "CDEFGHJKLMNPQRSTUVWX"
-_SQUARE = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-_SEED_CC = 0xC10D
-_SEED_TIME = 0x71AE
-
-
-@dataclass(frozen=True)
-class Acquisition:
-    """One synthetic acquisition (a whole-Earth pass on one date).
-
-    ``datetime`` is UTC and timezone-aware, ``cloud_cover`` in percent (0..100),
-    ``platform`` ``"sentinel-2a"``, ``"sentinel-2b"`` or ``"sentinel-2c"``, ``orbit`` the
-    relative orbit number (1..143) and ``tile_id`` a synthetic MGRS-like label.
-    """
-
-    id: str
-    datetime: datetime
-    cloud_cover: float
-    platform: str
-    orbit: int
-    tile_id: str
-
-    @property
-    def slot(self) -> int:
-        """The slot number (days since :data:`EPOCH` divided by 5)."""
-        return (self.datetime.date() - EPOCH).days // REVISIT_DAYS
-
-    @property
-    def has_offset(self) -> bool:
-        """True when raw DNs carry the +1000 offset of processing baseline >= 04.00."""
-        return self.datetime.date() >= OFFSET_START
-
-
-def check_collection(collection: str) -> str:
-    """Return ``collection`` if the emulator serves it, else raise :class:`RequestError`."""
-    if collection not in BANDS:
-        raise RequestError(f"unknown collection {collection!r}; use one of: {', '.join(BANDS)}")
-    return collection
-
-
-def slot_date(slot: int) -> date:
-    """The day of slot ``slot``."""
-    return EPOCH + timedelta(days=REVISIT_DAYS * slot)
-
-
-def _platform(slot: int) -> str | None:
-    day = slot_date(slot)
-    if slot % 2 == 1:
-        return "sentinel-2b" if day >= TWIN_START else None
-    return "sentinel-2c" if day >= S2C_START else "sentinel-2a"
-
-
-def _baseline(day: date) -> str:
-    return next(name for until, name in _BASELINES if day < until)
-
-
-def _tile_id(orbit: int) -> str:
-    zone = 1 + (orbit * 7) % 60
-    band = _LAT_BANDS[(orbit * 3) % len(_LAT_BANDS)]
-    square = _SQUARE[orbit % 24] + _SQUARE[(orbit * 5) % 20]
-    return f"T{zone:02d}{band}{square}"
-
-
-def cloud_cover_of(slot: int) -> float:
-    """Cloud cover (percent) of slot ``slot``: skewed towards clear scenes, mean about 37 %."""
-    return float(round(100.0 * hash_unit(_SEED_CC, slot) ** 1.7, 2))
-
-
-@lru_cache(maxsize=8192)  # about 800 slots per collection to this day; Acquisition is frozen
-def acquisition_of(slot: int, collection: str = "sentinel-2-l2a") -> Acquisition | None:
-    """The acquisition of slot ``slot`` (None for slots no satellite flies)."""
-    platform = _platform(slot)
-    if platform is None or slot < 0:
-        return None
-    day = slot_date(slot)
-    seconds = 36000 + int(hash_unit(_SEED_TIME, slot) * 3000)
-    when = datetime.combine(day, time(), tzinfo=timezone.utc) + timedelta(seconds=seconds)
-    orbit = 1 + (slot * 47) % 143
-    tile = _tile_id(orbit)
-    level = "MSIL1C" if collection == "sentinel-2-l1c" else "MSIL2A"
-    produced = when + timedelta(hours=5, minutes=(slot * 13) % 60)
-    stamp = "%Y%m%dT%H%M%S"
-    ident = (
-        f"S2{platform[-1].upper()}_{level}_{when.strftime(stamp)}_{_baseline(day)}"
-        f"_R{orbit:03d}_{tile}_{produced.strftime(stamp)}"
-    )
-    return Acquisition(ident, when, cloud_cover_of(slot), platform, orbit, tile)
-
-
 _FIRST = datetime.combine(EPOCH, time(), tzinfo=timezone.utc)
-#: The lon/lat box of the whole Earth (the synthetic passes are global).
+#: Tiles surveyed at once.
+_BATCH = 32
+#: How far a tile's sensing time may be from the track's at its latitude.
+_SLACK = timedelta(minutes=3)
+#: The lon/lat box of the whole Earth.
 WORLD = (-180.0, -90.0, 180.0, 90.0)
+
+
+_CACHE_SIZE = 65536
+_cache: OrderedDict[tuple[Pass, Tile, str], Acquisition | None] = OrderedDict()
+_lock = threading.Lock()
+
+
+def acquisitions_of(p: Pass, tiles: Sequence[Tile], collection: str) -> list[Acquisition | None]:
+    """What pass ``p`` acquired of each tile (None when the swath misses it or it is
+    dark); computed once per (pass, tile) and kept (pure)."""
+    keys = [(p, tile, collection) for tile in tiles]
+    with _lock:
+        known = {key: _cache[key] for key in keys if key in _cache}
+    missing = [tile for tile, key in zip(tiles, keys, strict=True) if key not in known]
+    if missing:
+        for tile, seen in zip(missing, survey(p, missing), strict=True):
+            known[(p, tile, collection)] = None if seen is None else made(p, tile, seen, collection)
+        with _lock:
+            _cache.update((key, known[key]) for key in keys)
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return [known[key] for key in keys]
+
+
+def acquisition_of(p: Pass, tile: Tile, collection: str = "sentinel-2-l2a") -> Acquisition | None:
+    """What pass ``p`` acquired of ``tile`` (see :func:`acquisitions_of`)."""
+    return acquisitions_of(p, [tile], collection)[0]
 
 
 def _utc(value: datetime | date, *, end: bool) -> datetime:
@@ -142,7 +80,7 @@ def _utc(value: datetime | date, *, end: bool) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def _check_bbox(bbox: Sequence[float]) -> None:
+def _check_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
     if len(bbox) != 4:
         raise RequestError(
             f"lonlat_bbox needs 4 numbers (min lon, min lat, max lon, max lat): {bbox}"
@@ -150,6 +88,74 @@ def _check_bbox(bbox: Sequence[float]) -> None:
     west, south, east, north = (float(v) for v in bbox)
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise RequestError(f"lonlat_bbox {tuple(bbox)} is not a lon/lat box in degrees")
+    return west, south, east, north
+
+
+def _range(time_from: datetime | date, time_to: datetime | date) -> tuple[datetime, datetime]:
+    start, stop = _utc(time_from, end=False), _utc(time_to, end=True)
+    if start > stop:
+        raise RequestError(f"time range is reversed: {start.isoformat()} > {stop.isoformat()}")
+    return max(start, _FIRST), min(stop, datetime.now(timezone.utc))
+
+
+@lru_cache(maxsize=1024)
+def _tiles_in_box(box: tuple[float, ...]) -> tuple[Tile, ...]:
+    return tuple(tiles_in_box(box))
+
+
+def _north_first(tile: Tile) -> tuple[int, int, int]:
+    return (-tile.row, tile.zone, tile.col)
+
+
+def _of_pass(
+    p: Pass,
+    box: tuple[float, ...],
+    collection: str,
+    span: tuple[datetime, datetime],
+    *,
+    touching: bool,
+) -> Iterator[Acquisition]:
+    """The acquisitions of ``p`` over ``box``, lazily, north to south (tile rows; the
+    sensing order up to seconds), skipping tiles sensed surely outside ``span``."""
+    wide = box[2] - box[0] > WIDE_DEG or box[3] - box[1] > WIDE_DEG
+    tiles = tiles_near(p, box) if wide else set(_tiles_in_box(box))
+    early, late = span[0] - _SLACK, span[1] + _SLACK
+    ordered = sorted(tiles, key=_north_first)
+    timely = [
+        t
+        for t in ordered
+        if early <= p.node_time + timedelta(seconds=track_seconds(t.centre_lat())) <= late
+    ]
+    for start in range(0, len(timely), _BATCH):  # lazily, for wide searches
+        for acq in acquisitions_of(p, timely[start : start + _BATCH], collection):
+            if acq is not None and (not touching or in_box(list(acq.footprint), box)):
+                yield acq
+
+
+@lru_cache(maxsize=1024)
+def orbits_over(box: tuple[float, float, float, float]) -> frozenset[int]:
+    """The relative orbits whose swath may meet ``box`` (their tracks repeat)."""
+    return frozenset(o for o in range(1, REVOLUTIONS + 1) if may_cover(reference_pass(o), box))
+
+
+def iter_acquisitions(
+    collection: str,
+    lonlat_bbox: Sequence[float],
+    time_from: datetime | date,
+    time_to: datetime | date,
+    *,
+    touching: bool = True,
+) -> Iterator[Acquisition]:
+    """:func:`acquisitions`, lazily (pass after pass: the order is the same)."""
+    check_collection(collection)
+    box = _check_bbox(lonlat_bbox)
+    start, stop = _range(time_from, time_to)
+    if start > stop:
+        return
+    for p in passes(start, stop, orbits_over(box)):
+        for acq in _of_pass(p, box, collection, (start, stop), touching=touching):
+            if start <= acq.datetime <= stop:
+                yield acq
 
 
 def acquisitions(
@@ -157,32 +163,26 @@ def acquisitions(
     lonlat_bbox: Sequence[float],
     time_from: datetime | date,
     time_to: datetime | date,
+    *,
+    touching: bool = True,
 ) -> list[Acquisition]:
-    """Acquisitions of ``collection`` between ``time_from`` and ``time_to`` (both inclusive).
+    """Acquisitions of ``collection`` over ``lonlat_bbox`` sensed between ``time_from``
+    and ``time_to`` (both inclusive), pass after pass (in time), north to south within a
+    pass (tiles of one pass are seconds apart).
 
-    Sorted by datetime. Naive datetimes are read as UTC; a ``date`` end covers that day.
-    The synthetic passes are global, so ``lonlat_bbox`` is only validated. As the service,
-    there is nothing before the first acquisition nor after now (a far-future end is fine).
+    An acquisition is listed when its footprint meets the box (``touching=False``: when
+    its tile's square may meet it, a superset for renderers). Naive datetimes are read
+    as UTC; a ``date`` end covers that day. As the service, there is nothing before the
+    first acquisition nor after now (a far-future end is fine).
     """
-    check_collection(collection)
-    _check_bbox(lonlat_bbox)
-    start, stop = _utc(time_from, end=False), _utc(time_to, end=True)
-    if start > stop:
-        raise RequestError(f"time range is reversed: {start.isoformat()} > {stop.isoformat()}")
-    start = max(start, _FIRST)
-    stop = min(stop, datetime.now(timezone.utc))
-    if start > stop:
-        return []
-    first = max((start.date() - EPOCH).days // REVISIT_DAYS - 1, 0)
-    last = (stop.date() - EPOCH).days // REVISIT_DAYS + 1
-    found = (acquisition_of(k, collection) for k in range(first, last + 1))
-    return [a for a in found if a is not None and start <= a.datetime <= stop]
+    return list(iter_acquisitions(collection, lonlat_bbox, time_from, time_to, touching=touching))
 
 
 def order(
     acqs: Iterable[Acquisition], mosaicking_order: str, max_cloud: float | None = None
 ) -> list[Acquisition]:
-    """Filter by ``max_cloud`` (cloud_cover <= max_cloud) and sort as the service does.
+    """Filter by ``max_cloud`` (the tile's cloud_cover <= max_cloud) and sort as the
+    service does.
 
     ``mostRecent``: newest first; ``leastRecent``: oldest first; ``leastCC``: lowest cloud
     cover first, ties newest first.

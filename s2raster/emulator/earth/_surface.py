@@ -1,4 +1,4 @@
-"""The ground state on 20 m cells: land cover, seasons, snow, clouds, swath.
+"""The ground state on 20 m cells: land cover, seasons, snow, clouds, the pass's swath.
 
 Every quantity is computed for a product set of 20 m cells of a UTM zone (columns ``ci``,
 rows ``cj``; the cell ``(i, j)`` has its centre at ``((i + .5) 20, (j + .5) 20)`` in
@@ -19,23 +19,19 @@ from s2raster.emulator.earth._nodes import (
     NodeInterp,
     detail,
     dynamic_nodes,
+    fbm_quantiles,
     fbm_threshold,
     spacing,
     static_nodes,
 )
 from s2raster.emulator.earth._noise import F32, F64, I64, cell_noise, hash_unit, noise_table
+from s2raster.emulator.earth._orbit import HALF_SWATH_KM, Pass
 
 U8 = NDArray[np.uint8]
 BOOL = NDArray[np.bool_]
 
 #: Size of a class cell (metres).
 CELL = 20
-#: Swath period across track (km): one pass images the whole Earth in strips this wide.
-SWATH_KM = 290.0
-#: Half width of the imaged strip on gap dates (km): the edges of every strip are missing.
-GAP_HALF_KM = 118.0
-#: Every ``GAP_EVERY``-th slot has swath-edge gaps (slots with ``slot % 3 == 1``).
-GAP_EVERY = 3
 
 # Thresholds on the node fields (calibrated on the fields' distributions).
 T_SEA = -0.43
@@ -88,7 +84,7 @@ class Static:
     cells: Cells
     interp: NodeInterp
     lat: F32
-    track: F32
+    dlon: F32
     elev: F32
     cls: U8
     parcel: U8
@@ -103,7 +99,8 @@ class Static:
 
 @dataclass(frozen=True)
 class Dynamic:
-    """State on one acquisition date: canopy fraction, snow, clouds, aerosols, swath."""
+    """State on one pass: canopy fraction, snow, clouds, aerosols, km from the ground
+    track (``across``) and whether the swath covers the cell (``valid``)."""
 
     doy: int
     f: F32
@@ -112,6 +109,7 @@ class Dynamic:
     shadow: F32
     cirrus: F32 | None
     aot: F32
+    across: F32
     valid: BOOL
 
     def part(self, seg: slice) -> Dynamic:
@@ -192,31 +190,36 @@ def _canopy(st: Static, day: date) -> F32:
     return out
 
 
-def _opacity(field: F32, threshold: float, width: float) -> F32:
+def _opacity(field: F32, threshold: F32 | float, width: float) -> F32:
     out: F32 = np.clip((field - threshold) * (1.0 / width) + 0.5, 0.0, 1.0)
     return out
 
 
-def dynamic_surface(st: Static, slot: int, day: date, cloud_cover: float) -> Dynamic:
-    """The state of the cells of ``st`` on the acquisition of ``slot`` (``day``)."""
+def cloud_threshold(cover: F32) -> F32:
+    """The cloud-field level exceeded on a ``cover`` share of the area (per cell)."""
+    q = fbm_quantiles(6)
+    out: F32 = np.interp(1.0 - cover, np.linspace(0.0, 1.0, q.size), q).astype(np.float32)
+    return out
+
+
+def dynamic_surface(st: Static, p: Pass, day: date) -> Dynamic:
+    """The state of the cells of ``st`` on pass ``p`` (imaged on ``day``)."""
     interp, cells = st.interp, st.cells
-    nodes = dynamic_nodes(cells.zone, interp.nx, interp.ny, slot, cells.level)
-    cloud_f, shadow_f, cirrus_f, aot_f = interp(nodes)
+    nodes = dynamic_nodes(cells.zone, interp.nx, interp.ny, p, cells.level)
+    cloud_f, shadow_f, cirrus_f, aot_f, cover, across = interp(nodes)
     doy = day.timetuple().tm_yday
     snow = np.clip((st.elev - sp.snowline(st.lat, doy)) / 150.0 + 0.5, 0.0, 1.0)
-    if cloud_cover <= 0:
+    cloudy = cover > 0
+    if cloudy.any():
+        t = cloud_threshold(cover)
+        cloud = _opacity(cloud_f, t, 0.03) * cloudy
+        shadow = _opacity(shadow_f, t, 0.03) * (1.0 - cloud) * cloudy
+    else:
         cloud = np.zeros_like(cloud_f)
         shadow = cloud
-    else:
-        t = fbm_threshold(6, cloud_cover / 100.0)
-        cloud = _opacity(cloud_f, t, 0.03)
-        shadow = _opacity(shadow_f, t, 0.03) * (1.0 - cloud)
     cirrus = None
-    if hash_unit(0xC1C1, slot) < 0.35:
+    if hash_unit(0xC1C1, p.key) < 0.35:
         cirrus = 0.22 * _opacity(cirrus_f, fbm_threshold(4, 0.25), 0.12)
     aot = np.clip(0.16 + 0.25 * aot_f, 0.05, 0.6).astype(np.float32)
-    half = GAP_HALF_KM if slot % GAP_EVERY == 1 else SWATH_KM
-    phase = 37.0 * slot % SWATH_KM
-    across = np.abs(np.mod(st.track + np.float32(phase), np.float32(SWATH_KM)) - SWATH_KM / 2)
-    valid = across <= np.float32(half)
-    return Dynamic(doy, _canopy(st, day), snow, cloud, shadow, cirrus, aot, valid)
+    valid = np.abs(across) <= np.float32(HALF_SWATH_KM)
+    return Dynamic(doy, _canopy(st, day), snow, cloud, shadow, cirrus, aot, across, valid)

@@ -23,7 +23,7 @@ from s2raster.emulator.errors import EvalscriptError, EvalscriptLimitError
 from s2raster.emulator.runtime._limits import check_rasters, raster_budget
 from s2raster.emulator.runtime._run import RunResult, parse_setup, run, select_scenes
 from s2raster.emulator.runtime._sampletype import SAMPLE_TYPES, dtype_of
-from s2raster.emulator.runtime._scenes import scene_from_acquisition
+from s2raster.emulator.runtime._scenes import orbit_scene, scene_from_acquisition
 from s2raster.emulator.runtime._setup import OutputSpec, ScriptSetup
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "ScriptSetup",
     "check_rasters",
     "dtype_of",
+    "orbit_scene",
     "parse_setup",
     "raster_budget",
     "run",

@@ -46,15 +46,40 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment
+
+
+def tile_scene(acq: AcquisitionLike, collection: str = "sentinel-2-l2a") -> dict[str, Any]:
+    """The ``tiles`` entry of one acquisition (one tile imaged by one pass)."""
+    when = _utc(acq.datetime)
+    return {
+        "date": iso(when),
+        "shId": zlib.crc32(acq.id.encode()) & 0x7FFFFFFF,
+        "cloudCoverage": round(float(acq.cloud_cover), 2),
+        "dataPath": _data_path(acq.tile_id, when, collection),
+    }
+
+
+def orbit_scene(
+    acqs: Sequence[AcquisitionLike], collection: str = "sentinel-2-l2a"
+) -> dict[str, Any]:
+    """The ORBIT ``scenes.orbits`` entry of the acquisitions of one UTC day: the day, and
+    one tile entry per acquisition (the tiles of the area, seconds apart)."""
+    return {**_day(_utc(acqs[0].datetime)), "tiles": [tile_scene(a, collection) for a in acqs]}
+
+
 def scene_from_acquisition(
     acq: AcquisitionLike, collection: str = "sentinel-2-l2a", tiles: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """The ORBIT ``scenes.orbits`` entry of one acquisition: its day, and one tile entry per
-    id of ``tiles`` (the MGRS-like tiles of the request's area, the first holding its
-    centre; default: the acquisition's own label), each 3 s before the one before it."""
-    when = acq.datetime.astimezone(timezone.utc) if acq.datetime.tzinfo else acq.datetime
+    """The ORBIT ``scenes.orbits`` entry of one acquisition; with ``tiles`` (ids of
+    MGRS-like tiles), one entry per id, each 3 s before the one before it (for hand-made
+    acquisitions that carry no tile of their own)."""
+    if not tiles:
+        return orbit_scene([acq], collection)
+    when = _utc(acq.datetime)
     entries = []
-    for k, name in enumerate(tiles or [acq.tile_id]):
+    for k, name in enumerate(tiles):
         moment = when - timedelta(seconds=3 * k)
         entries.append(
             {
