@@ -183,7 +183,8 @@ class _Compiler:
     ) -> int:
         """Append ``func(*args)``; its result goes into an operand of ``reuse`` read for the
         last time here, else into a free or a new register. Returns that register."""
-        last = [int(c) for c in reuse if self.scratch(c) and self.live[int(c)] <= args.count(c)]
+        regs = [int(x) for x in args if isinstance(x, int)]  # not constants: 3.0 == 3
+        last = [int(c) for c in reuse if self.scratch(c) and self.live[int(c)] <= regs.count(c)]
         if last:
             out = last[0]
         elif self.free:
@@ -192,14 +193,14 @@ class _Compiler:
             self.n_scratch += 1
             out = len(self.inputs) + self.n_scratch - 1
         self.ops.append(Op(func, args, out, zero, zero_exponent, negative))
-        for x in args:
-            if self.scratch(x):
-                self.live[int(x)] -= 1
-        for x in set(args):
-            if self.scratch(x) and self.live[int(x)] <= 0:
-                self.done.pop(self.holds.pop(int(x)), None)
-                if x != out:
-                    self.free.append(int(x))
+        for r in regs:
+            if self.scratch(r):
+                self.live[r] -= 1
+        for r in set(regs):
+            if self.scratch(r) and self.live[r] <= 0:
+                self.done.pop(self.holds.pop(r), None)
+                if r != out:
+                    self.free.append(r)
         return out
 
     def compute(self, node: Node) -> int:
@@ -226,7 +227,8 @@ class _Compiler:
             if b == 0:
                 return self.op(None, (a,), reuse=(a,))  # NaN everywhere
             return self.op(np.divide, (a, b), reuse=(a,))
-        reuse = (a,) if a != b else ()  # the denominator b is read after the division
+        same = isinstance(a, int) and a == b
+        reuse = () if same else (a,)  # the denominator b is read after the division
         return self.op(np.divide, (a, b), reuse=reuse, zero=b)
 
     def power(self, a: Operand, b: Operand) -> int:

@@ -109,6 +109,22 @@ def test_tape_matches_numpy_bit_for_bit(s: str, t: str, u: str, shape: str) -> N
     np.testing.assert_array_equal(got, expected, err_msg=text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "((B02 + 0.5) - 3.0) / ((B02 + 0.5) + 3.0)",  # 3.0 == 3, the scratch register
+        "((B02 + B02) - (1.5 + 1.5)) / ((B02 + B02) + (1.5 + 1.5))",
+        "(3.0 - (B08 + B04)) * (B08 + B04)",
+    ],
+)
+def test_a_constant_equal_to_a_register_number_is_not_that_register(text: str) -> None:
+    tree = parse(text, set(BANDS))
+    env = dict(zip(BANDS, VALUES, strict=True))
+    with np.errstate(all="ignore"):
+        expected = np.asarray(reference(tree, env), np.float32)
+    np.testing.assert_array_equal(compile_tree(tree, BANDS)(*VALUES), expected)
+
+
 def test_pieces_threads_and_odd_layouts(monkeypatch: pytest.MonkeyPatch) -> None:
     tree = parse("(B08 - B04) / (B08 + B04) + sqrt(B02) * (B08 - B04)", set(BANDS))
     program = compile_tree(tree, BANDS)
