@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from s2raster.bands import BANDS
@@ -33,6 +34,8 @@ class Processed:
     width: int
     height: int
     console: tuple[str, ...] = ()
+    #: The request's ``timeRange`` (from, to), as validated: what the request log keeps.
+    time_range: tuple[datetime, datetime] | None = None
 
 
 def process(
@@ -110,7 +113,7 @@ def _process(
     content, mime = _evalscript_call(
         encode.encode, result, setup, formats, request.crs, request.transform, want_tar=want_tar
     )
-    return Processed(content, mime, pu, request.width, request.height, result.console)
+    return Processed(content, mime, pu, request.width, request.height, result.console, time_range)
 
 
 def _check_memory(request: ProcessRequest, setup: Any, n_groups: int, memory_mb: int) -> None:

@@ -103,7 +103,15 @@ class Router:
         # units are not counted": forum.sentinel-hub.com/t/8868).
         self.limiter.spend_pu(self.rate_limit(), result.pu)
         headers = {PU_HEADER: f"{result.pu:.6g}"}
-        return Reply(200, result.content, result.content_type, headers, result.pu, result.console)
+        return Reply(
+            200,
+            result.content,
+            result.content_type,
+            headers,
+            result.pu,
+            result.console,
+            result.time_range,
+        )
 
     def _statistics(self, request: Request) -> Reply:
         from s2raster.emulator._statistics import statistics  # V8 is loaded on first use

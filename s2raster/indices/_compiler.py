@@ -184,7 +184,8 @@ class _Compiler:
         """Append ``func(*args)``; its result goes into an operand of ``reuse`` read for the
         last time here, else into a free or a new register. Returns that register."""
         regs = [int(x) for x in args if isinstance(x, int)]  # not constants: 3.0 == 3
-        last = [int(c) for c in reuse if self.scratch(c) and self.live[int(c)] <= regs.count(c)]
+        held = [int(c) for c in reuse if self.scratch(c)]
+        last = [c for c in held if self.live[c] <= regs.count(c)]
         if last:
             out = last[0]
         elif self.free:

@@ -102,18 +102,17 @@ def test_time_ranges_the_emulator_received(emulator: Any, config: SHConfig) -> N
     da = load(BBOX, TIME, ["B04"], config=config, cache=False, groupby="time")
     da.compute()
     process = [r for r in served(emulator, before, PROCESS) if r.status == 200]
-    ranges = [getattr(r, "time_range", None) for r in process]
-    if any(r is None for r in ranges):
-        pytest.xfail(
-            "emulator gap: its request log (ServedRequest) does not record the timeRange "
-            "of a Process request, so what it received cannot be checked here; the values "
-            "per date above check it indirectly"
-        )
-    expected = {
-        (np.datetime64(t, "ms"), np.datetime64(t, "ms") + np.timedelta64(1, "ms"))
-        for t in da["time"].values
-    }
-    assert {(np.datetime64(a, "ms"), np.datetime64(b, "ms")) for a, b in ranges} == expected
+    ranges = [r.time_range for r in process]
+    assert all(r is not None for r in ranges)
+    received = {(np.datetime64(a, "ms"), np.datetime64(b, "ms")) for a, b in ranges}
+    # One range per step: from its earliest acquisition to just after its latest (the tiles
+    # of one pass are seconds apart), each acquisition in exactly one range.
+    assert sorted(a for a, _ in received) == [np.datetime64(t, "ms") for t in da["time"].values]
+    items = dates(BBOX, TIME, config=config, groupby=None)
+    stamps = items["time"].to_numpy().astype("datetime64[ms]")
+    assert all(sum(a <= t < b for a, b in received) == 1 for t in stamps)
+    for a, b in received:
+        assert b == max(t for t in stamps if a <= t < b) + np.timedelta64(1, "ms")
 
 
 def test_max_cloud_keeps_items_at_the_value(emulator: Any, config: SHConfig) -> None:
@@ -235,13 +234,9 @@ FIJI = (178.39, -18.11, 178.41, -18.09)  # UTC date = the solar day before
 
 @pytest.fixture
 def ground_following(config: SHConfig) -> SHConfig:
-    """The emulator's overpasses follow the ground (10:30 local solar time), else xfail."""
+    """The emulator's overpasses follow the ground (10:30 local solar time: 22 UTC at Fiji)."""
     frame = dates(FIJI, "2024-06-01/2024-06-06", config=config, groupby=None)
-    if not (frame["time"].dt.hour == 22).all():
-        pytest.xfail(
-            "emulator gap: overpasses are at 10-11 UTC whatever the longitude (needs the "
-            "emulator of issue 8, item 6, branch house-emulator)"
-        )
+    assert (frame["time"].dt.hour == 22).all()
     return config
 
 

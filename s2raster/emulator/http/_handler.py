@@ -88,7 +88,9 @@ class Handler(BaseHTTPRequestHandler):
             truncate = kind == "truncate"
         reply = self._route(app, request)
         if truncate and reply.status == 200 and len(reply.body) > 1:
-            served = ServedRequest(request.path, reply.status, reply.pu, "truncate", reply.console)
+            served = ServedRequest(
+                request.path, reply.status, reply.pu, "truncate", reply.console, reply.time_range
+            )
             app.log.append(served)
             self._send(reply, truncate=True)
             return
@@ -124,7 +126,7 @@ class Handler(BaseHTTPRequestHandler):
     def _send_logged(self, path: str, reply: Reply, fault: str | None) -> None:
         for line in reply.console:
             LOG.info("evalscript console (%s %d): %s", path, reply.status, line)
-        served = ServedRequest(path, reply.status, reply.pu, fault, reply.console)
+        served = ServedRequest(path, reply.status, reply.pu, fault, reply.console, reply.time_range)
         self.server.app.log.append(served)
         self._send(reply)
 

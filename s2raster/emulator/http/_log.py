@@ -6,6 +6,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, overload
 
 #: Entries the request log keeps (the oldest are dropped beyond).
@@ -22,6 +23,8 @@ class ServedRequest:
     pu: float = 0.0
     fault: str | None = None
     console: tuple[str, ...] = ()
+    #: A Process request's ``timeRange`` (from, to) as the emulator read it, else None.
+    time_range: tuple[datetime, datetime] | None = None
 
 
 class RequestLog(Sequence[ServedRequest]):

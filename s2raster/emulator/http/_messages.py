@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from s2raster.emulator.request import ApiError
@@ -20,6 +21,8 @@ class Reply:
     pu: float = 0.0
     #: What the evalscript wrote with console.log (logged, never sent).
     console: tuple[str, ...] = ()
+    #: A Process request's ``timeRange`` (from, to), for the request log (never sent).
+    time_range: tuple[datetime, datetime] | None = None
 
     @classmethod
     def json(cls, status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
