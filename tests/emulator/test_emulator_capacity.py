@@ -113,8 +113,11 @@ def test_80_concurrent_requests_get_no_reset(emu: Emulator, kind: str) -> None:
 
     results = burst(80, post)
     failures = [r for r in results if not isinstance(r, int)]
-    assert failures == []
-    assert results == [200] * 80
+    assert failures == []  # no reset, no dropped connection
+    # Every request is answered: 200, or the service's 429 when the evaluation slots are
+    # busy (a loaded machine); never a 5xx.
+    assert set(results) <= {200, 429}
+    assert results.count(200) > 0
 
 
 def test_evaluations_are_bounded_in_number() -> None:
