@@ -18,7 +18,7 @@ from s2raster.contract import MAX_PX
 from s2raster.errors import InputError
 from s2raster.geometry import Zones, read_zones
 from s2raster.grid import Grid, utm_crs
-from s2raster.plan import check_resolution, make_query
+from s2raster.query import check_resolution, make_query
 from s2raster.statistical import Histogram, StatRequest, check_interval, check_percentiles
 from s2raster.statscript import CLOUD_CLASSES, outputs
 from s2raster.timerange import TimeInput

@@ -22,7 +22,8 @@ from typing import Any
 from s2raster.bands import DATA_MASK, band_table, integer_units
 from s2raster.geometry import geojson
 from s2raster.grid import Grid, Tile, crs_string
-from s2raster.plan import Query, TileRequest
+from s2raster.plan import TileRequest
+from s2raster.query import Query
 from s2raster.timerange import format_time
 
 OUTPUT_ID = "default"

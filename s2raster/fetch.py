@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from s2raster.plan import Query, TileRequest
+from s2raster.plan import TileRequest
+from s2raster.query import Query
 
 __all__ = ["Acquisition", "Fetch", "FetchResult", "Search"]
 

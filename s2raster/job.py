@@ -33,7 +33,8 @@ from s2raster.export import TIME_FIELD, to_geotiff
 from s2raster.grid import Grid
 from s2raster.indices import bands_for, check, stack
 from s2raster.output import check_output_path
-from s2raster.plan import SAMPLE_TYPES, Plan
+from s2raster.plan import Plan
+from s2raster.query import SAMPLE_TYPES
 
 __all__ = [
     "DEFAULT_BANDS",

@@ -12,62 +12,33 @@ import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pyproj import CRS
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from s2raster.bands import check_collection, integer_units, validate_bands
 from s2raster.contract import (
     MAX_PX,
     MAX_RESOLUTION_M,
     METRES_PER_DEGREE,
-    MOSAICKING_ORDERS,
-    RESAMPLING,
     processing_units,
 )
 from s2raster.cost import QuotaShare
 from s2raster.errors import CostLimitError, GridError, InputError
 from s2raster.geometry import Area, read_area
 from s2raster.grid import BBox, Grid, Tile, utm_crs
-from s2raster.timerange import TimeInput, format_time, parse_time
+from s2raster.query import SAMPLE_BYTES, SAMPLE_TYPES, Query, check_resolution, make_query
+from s2raster.timerange import TimeInput, format_time
 
 if TYPE_CHECKING:
     from s2raster.grouping import DateGroup
 
-#: The response sample types a load can ask for, and their bytes per sample. UINT16 asks
-#: for DN and converts them to the same float32 values (half the processing units).
-SAMPLE_TYPES = ("FLOAT32", "UINT16")
-SAMPLE_BYTES = {"FLOAT32": 4, "UINT16": 2}
 #: Pixels per band above which a job must be confirmed (:func:`check_size`).
 MAX_PIXELS = 100_000_000
 #: Most tile requests a plan may hold: ten times a free account's monthly requests. Above
 #: it no job is meant, only a unit typo (degrees for metres); refused before any tile exists.
 MAX_TILES = 100_000
-
-
-@dataclass(frozen=True)
-class Query:
-    """Everything a request asks for except the area: collection, time, bands and filters."""
-
-    collection: str
-    time_from: datetime
-    time_to: datetime
-    bands: tuple[str, ...]
-    mosaicking: str = "mostRecent"
-    max_cloud: float | None = None
-    upsampling: str = "NEAREST"
-    downsampling: str = "NEAREST"
-    sample_type: str = "FLOAT32"
-
-    @property
-    def divisors(self) -> tuple[float, ...] | None:
-        """Per band, what a UINT16 response's integers are divided by (None for FLOAT32)."""
-        if self.sample_type == "FLOAT32":
-            return None
-        return tuple(d for _, d in integer_units(self.collection, self.bands))
 
 
 @dataclass(frozen=True)
@@ -370,86 +341,3 @@ def check_size(plan: Plan, *, confirmed: bool = False) -> None:
             "smaller bbox or a coarser resolution, or confirm the size (confirmed=True; --yes "
             "on the command line)"
         )
-
-
-def make_query(
-    time: TimeInput,
-    bands: str | Iterable[str],
-    *,
-    collection: str = "sentinel-2-l2a",
-    mosaicking: str = "mostRecent",
-    max_cloud: float | None = None,
-    upsampling: str = "NEAREST",
-    downsampling: str = "NEAREST",
-    sample_type: str = "FLOAT32",
-) -> Query:
-    """Validate and normalise everything but the area into a :class:`Query`."""
-    collection = check_collection(collection)
-    time_from, time_to = parse_time(time)
-    query = Query(
-        collection=collection,
-        time_from=time_from,
-        time_to=time_to,
-        bands=validate_bands(bands, collection),
-        mosaicking=_choice(mosaicking, MOSAICKING_ORDERS, "mosaicking"),
-        max_cloud=check_max_cloud(max_cloud),
-        upsampling=_choice(upsampling, RESAMPLING, "upsampling"),
-        downsampling=_choice(downsampling, RESAMPLING, "downsampling"),
-        sample_type=_choice(sample_type, SAMPLE_TYPES, "sample_type"),
-    )
-    check_integer_query(query)
-    return query
-
-
-def check_integer_query(query: Query) -> None:
-    """A UINT16 query must be lossless: integer bands only, NEAREST resampling.
-
-    Interpolated DN (BILINEAR, BICUBIC) are fractional, so a UINT16 response would round
-    them: refused with the fix rather than returning values that differ from FLOAT32.
-    """
-    if query.sample_type == "FLOAT32":
-        return
-    integer_units(query.collection, query.bands)  # BandError for angles, AOT
-    for what in ("upsampling", "downsampling"):
-        if getattr(query, what) != "NEAREST":
-            raise InputError(
-                f"sample_type='UINT16' with {what}={getattr(query, what)!r} would round the "
-                "interpolated values: use NEAREST resampling, or sample_type='FLOAT32'"
-            )
-
-
-def check_resolution(resolution: float) -> float:
-    """A resolution in metres per pixel: positive, finite, at most 1500 m."""
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, float)):
-        raise InputError(f"resolution must be a number of metres, got {resolution!r}")
-    value = float(resolution)
-    if not (math.isfinite(value) and value > 0):
-        raise InputError(f"resolution must be a positive number of metres, got {resolution!r}")
-    if value > MAX_RESOLUTION_M:
-        raise InputError(
-            f"resolution {value:g} m/px is coarser than the Process API allows for Sentinel-2 "
-            f"({MAX_RESOLUTION_M:g} m/px); use resolution={MAX_RESOLUTION_M:g} or finer"
-        )
-    return value
-
-
-def check_max_cloud(max_cloud: float | None) -> float | None:
-    """Maximum scene cloud cover in percent (0..100), or None for no filter."""
-    if max_cloud is None:
-        return None
-    if isinstance(max_cloud, bool) or not isinstance(max_cloud, (int, float)):
-        raise InputError(f"max_cloud must be a percentage 0..100, got {max_cloud!r}")
-    value = float(max_cloud)
-    if not (math.isfinite(value) and 0.0 <= value <= 100.0):
-        raise InputError(
-            f"max_cloud must be a percentage from 0 to 100 (e.g. 20), got {max_cloud!r}"
-        )
-    return value
-
-
-def _choice(value: str, options: tuple[str, ...], what: str) -> str:
-    by_lower = {o.lower(): o for o in options}
-    found = by_lower.get(value.strip().lower()) if isinstance(value, str) else None
-    if found is None:
-        raise InputError(f"unknown {what} {value!r}; use one of: {', '.join(options)}")
-    return found

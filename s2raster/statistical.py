@@ -34,7 +34,7 @@ from s2raster.errors import InputError, ResponseError
 from s2raster.evalscript import crs_uri
 from s2raster.geometry import geojson
 from s2raster.grid import Grid
-from s2raster.plan import Query
+from s2raster.query import Query
 from s2raster.statscript import DATA_OUTPUT, Outputs, band_key, statistics_evalscript
 from s2raster.timerange import format_time
 

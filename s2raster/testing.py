@@ -31,7 +31,8 @@ from s2raster.contract import SYNTHETIC_TAG
 from s2raster.errors import ResponseError
 from s2raster.fetch import Acquisition, FetchResult, Search
 from s2raster.grid import Grid
-from s2raster.plan import Query, TileRequest
+from s2raster.plan import TileRequest
+from s2raster.query import Query
 from s2raster.statistical import StatRequest
 from s2raster.timerange import format_time
 

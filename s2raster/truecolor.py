@@ -38,7 +38,8 @@ from s2raster.contract import MAX_PX
 from s2raster.errors import InputError
 from s2raster.grid import BBox, Grid
 from s2raster.image import IMAGE_SUFFIXES, write_image
-from s2raster.plan import Plan, make_plan, make_query, plan_grid
+from s2raster.plan import Plan, make_plan, plan_grid
+from s2raster.query import make_query
 from s2raster.timerange import TimeInput
 from s2raster.xr import Scalar
 

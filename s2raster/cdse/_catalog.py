@@ -21,7 +21,7 @@ from sentinelhub.download.sentinelhub_client import SentinelHubDownloadClient
 from sentinelhub.geometry import BBox
 
 from s2raster.fetch import Acquisition
-from s2raster.plan import Query
+from s2raster.query import Query
 
 #: Fields the client reads from each item (the rest is left on the server).
 FIELDS = {

@@ -35,7 +35,8 @@ from s2raster.contract import PU_HEADER, SYNTHETIC_HEADER
 from s2raster.cost import Quota
 from s2raster.errors import InputError, ResponseError, S2RasterError
 from s2raster.fetch import Fetch, FetchResult, Search
-from s2raster.plan import Query, TileRequest
+from s2raster.plan import TileRequest
+from s2raster.query import Query
 
 
 class _Client(SentinelHubDownloadClient):

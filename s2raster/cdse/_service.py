@@ -33,7 +33,8 @@ from sentinelhub.config import SHConfig
 from s2raster.cost import Quota
 from s2raster.errors import CredentialsError
 from s2raster.fetch import FetchResult, Search
-from s2raster.plan import Query, TileRequest
+from s2raster.plan import TileRequest
+from s2raster.query import Query
 
 if TYPE_CHECKING:
     from s2raster.cdse._fetch import CdseFetch

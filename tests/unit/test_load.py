@@ -31,7 +31,8 @@ from s2raster.errors import (
 )
 from s2raster.fetch import FetchResult, Search
 from s2raster.grid import Grid
-from s2raster.plan import Query, TileRequest, make_plan
+from s2raster.plan import TileRequest, make_plan
+from s2raster.query import Query
 from s2raster.testing import FakeFetch, expected_mask, expected_values, geotiff_bytes
 
 TIME = "2024-06-01/2024-06-30"

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from s2raster.contract import processing_units
 from s2raster.errors import BandError, InputError
 from s2raster.grid import Grid
-from s2raster.plan import Query, TileRequest, make_plan
+from s2raster.plan import TileRequest, make_plan
+from s2raster.query import Query
 
 BBOX = (13.822, 45.850, 13.9, 45.9)
 TIME = "2024-06-01/2024-06-30"

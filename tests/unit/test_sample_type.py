@@ -15,7 +15,8 @@ from s2raster.errors import BandError, InputError
 from s2raster.evalscript import evalscript, payload
 from s2raster.geotiff import read_tile
 from s2raster.grid import Grid
-from s2raster.plan import make_plan, make_query
+from s2raster.plan import make_plan
+from s2raster.query import make_query
 from s2raster.testing import geotiff_bytes
 
 BBOX = (13.80, 45.85, 13.84, 45.87)
