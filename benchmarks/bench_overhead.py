@@ -20,7 +20,7 @@ from sentinelhub import CRS, BBox, DataCollection, MimeType, SentinelHubRequest,
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_load import start_emulator
+from _emulator import start_emulator
 
 import s2raster
 from s2raster.cdse import cdse_config

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_load import start_emulator
+from _emulator import start_emulator
 
 CHILD = r"""
 import json, os, resource, sys, time
