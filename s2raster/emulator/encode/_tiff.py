@@ -16,7 +16,6 @@ GDAL_METADATA items (``S2RASTER_SYNTHETIC=1``), which GDAL reads as dataset tags
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -25,7 +24,6 @@ import numpy.typing as npt
 from affine import Affine
 from pyproj import CRS
 from pyproj.exceptions import CRSError
-from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 
 from s2raster.emulator.encode._tiffio import ASCII, DOUBLE, RATIONAL, SHORT, Entry, tiff_file
@@ -93,19 +91,21 @@ def _strips(data: npt.NDArray[Any], rows: int) -> list[bytes]:
         "driver": "GTiff", "width": width, "height": height, "count": count,
         "dtype": data.dtype.name, "interleave": "pixel", "compress": "deflate",
         "zlevel": ZLEVEL, "blockysize": rows, "endianness": "BIG", "num_threads": NUM_THREADS,
+        # Any non-default transform: only the strips are kept, and a georeferenced file
+        # raises no NotGeoreferencedWarning (catch_warnings is not thread-safe: the server's
+        # threads leaked it).
+        "transform": Affine(1.0, 0.0, 0.0, 0.0, -1.0, 0.0),
     }  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with MemoryFile() as memfile:
-            with memfile.open(**profile) as dst:
-                dst.write(data)
-            content = memfile.read()
-            with memfile.open() as src:
-                blocks = [
-                    (int(src.get_tag_item(f"BLOCK_OFFSET_0_{k}", "TIFF", bidx=1)),
-                     int(src.get_tag_item(f"BLOCK_SIZE_0_{k}", "TIFF", bidx=1)))
-                    for k in range(-(-height // rows))
-                ]  # fmt: skip
+    with MemoryFile() as memfile:
+        with memfile.open(**profile) as dst:
+            dst.write(data)
+        content = memfile.read()
+        with memfile.open() as src:
+            blocks = [
+                (int(src.get_tag_item(f"BLOCK_OFFSET_0_{k}", "TIFF", bidx=1)),
+                 int(src.get_tag_item(f"BLOCK_SIZE_0_{k}", "TIFF", bidx=1)))
+                for k in range(-(-height // rows))
+            ]  # fmt: skip
     return [content[offset : offset + size] for offset, size in blocks]
 
 
