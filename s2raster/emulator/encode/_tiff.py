@@ -94,7 +94,7 @@ def _strips(data: npt.NDArray[Any], rows: int) -> list[bytes]:
         # Any non-default transform: only the strips are kept, and a georeferenced file
         # raises no NotGeoreferencedWarning (catch_warnings is not thread-safe: the server's
         # threads leaked it).
-        "transform": Affine(1.0, 0.0, 0.0, 0.0, -1.0, 0.0),
+        "transform": Affine(1.0, 0.0, 0.0, 0.0, -1.0, float(height)),
     }  # fmt: skip
     with MemoryFile() as memfile:
         with memfile.open(**profile) as dst:
