@@ -20,9 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _emulator import start_emulator
 
 SERVER = r"""
 import sys
@@ -32,23 +36,6 @@ run_cli_server(0, rate_limit=RateLimit(requests_per_minute=300, pu_per_minute=pp
                max_evaluations=4)
 """
 BANDS = ["B02", "B03", "B04", "B08"]
-
-
-def start_emulator(pu_per_minute: float) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """An emulator process with the rate limit on; its four SH_* lines."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(pu_per_minute)], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    env: dict[str, str] = {}
-    while len(env) < 4:
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the emulator exited before printing its settings")
-        key, _, value = line.strip().partition("=")
-        if key.startswith("SH_"):
-            env[key] = value
-    return proc, env
 
 
 def tile_px(pu_per_tile: float) -> int:
@@ -61,7 +48,7 @@ def run(pu_per_minute: float, tiles: int, *, paced: bool) -> dict[str, float]:
     from s2raster.cdse import cdse_config
     from s2raster.cost import Quota
 
-    proc, env = start_emulator(pu_per_minute)
+    proc, env = start_emulator([sys.executable, "-c", SERVER, str(pu_per_minute)])
     try:
         config = cdse_config(
             env["SH_CLIENT_ID"], env["SH_CLIENT_SECRET"], base_url=env["SH_BASE_URL"],
