@@ -113,21 +113,19 @@ class BandStats:
         self._lock = threading.Lock()
 
     def add(self, data: np.ndarray, band0: int) -> None:
-        """Count the block ``data`` (bands ``band0 ..``), a few rows at a time (so the
-        float64 temporaries stay a few MB whatever the block)."""
-        rows = max(1, 2**19 // max(data.shape[2], 1))
+        """Count the block ``data`` (bands ``band0 ..``), a few rows at a time in float64
+        (so the temporaries stay a few hundred KB whatever the block). No BLAS call: its
+        threads would spin against the compressing ones."""
         for i, band in enumerate(data, start=band0):
-            n, total, squares, low, high = 0, 0.0, 0.0, np.inf, -np.inf
-            for top in range(0, band.shape[0], rows):
-                strip = band[top : top + rows]
-                values = strip[~np.isnan(strip)] if strip.dtype.kind == "f" else strip.ravel()
-                if not values.size:
-                    continue
-                v = values.astype(np.float64, copy=False)
-                n += v.size
-                total += float(v.sum())
-                squares += float(np.dot(v, v))
-                low, high = min(low, float(v.min())), max(high, float(v.max()))
+            if band.size == 0:
+                continue
+            n, total, squares = _moments(band)
+            if n == 0:
+                continue
+            low, high = (
+                float(np.fmin.reduce(band, axis=None)),
+                float(np.fmax.reduce(band, axis=None)),
+            )
             with self._lock:
                 self.count[i] += n
                 self.total[i] += total
@@ -152,6 +150,26 @@ class BandStats:
                 STATISTICS_STDDEV=f"{std:.14g}",
                 STATISTICS_VALID_PERCENT=f"{100.0 * n / self.pixels:.4g}",
             )
+
+
+def _moments(band: np.ndarray) -> tuple[int, float, float]:
+    """Count, sum and sum of squares (float64) of the values of ``band`` that are not NaN."""
+    rows = max(1, 2**15 // max(band.shape[1], 1))
+    buf = np.empty(rows * band.shape[1], np.float64)
+    n, total, squares = 0, 0.0, 0.0
+    for top in range(0, band.shape[0], rows):
+        strip = band[top : top + rows]
+        v = buf[: strip.size].reshape(strip.shape)
+        np.copyto(v, strip)
+        missing = np.isnan(v)
+        gaps = int(np.count_nonzero(missing))
+        if gaps:
+            v[missing] = 0.0
+        n += strip.size - gaps
+        total += float(np.add.reduce(v, axis=None))
+        np.multiply(v, v, out=v)
+        squares += float(np.add.reduce(v, axis=None))
+    return n, total, squares
 
 
 class CogStream:
