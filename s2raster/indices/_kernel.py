@@ -9,6 +9,8 @@ The scratch buffers are allocated once per call.
 Semantics are IEEE float32 as numpy computes them (Python numbers are weak scalars, so
 ``2.5 * x`` stays float32, as in spyndex), with one exception: a division by zero (and
 ``0 ** negative``, ``log(0)``) gives NaN, not +-inf. No floating-point warnings are emitted.
+Zero denominators are found from the floating-point flags numpy checks after each call
+(``errstate(divide="raise")``), so a piece without one pays no extra pass.
 """
 
 from __future__ import annotations
@@ -87,11 +89,17 @@ def _step(op: Op, regs: list[np.ndarray]) -> None:
         target.fill(np.nan)
         return
     args = [regs[a] if isinstance(a, int) else a for a in op.args]
-    op.func(*args, out=target)
-    if op.zero is not None:
-        den = regs[op.zero]
-        if not den.all():  # NaN is truthy: only true zeros
-            target[den == 0] = np.nan
+    if op.zero is None:
+        op.func(*args, out=target)
+    else:
+        # A zero denominator raises the divide-by-zero (or, 0 / 0, the invalid) flag, which
+        # numpy checks after the whole piece is written: the common piece with no zero
+        # costs no extra pass over the denominator.
+        try:
+            with np.errstate(divide="raise", invalid="raise"):
+                op.func(*args, out=target)
+        except FloatingPointError:
+            target[regs[op.zero] == 0] = np.nan
     if op.negative is not None:
         below = regs[op.negative] < 0
         if below.any():

@@ -137,6 +137,27 @@ def test_pieces_threads_and_odd_layouts(monkeypatch: pytest.MonkeyPatch) -> None
     assert program(*big[:, :0]).shape == (0, 70)
 
 
+@pytest.mark.parametrize("text", ["(B08 - B04) / (B08 + B04)", "log(B08 + B04) / B02"])
+def test_a_zero_in_one_piece_of_many(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """Zeros are found from numpy's floating-point flags per piece: the piece with them gets
+    NaN exactly there, every other piece is untouched, and no warning leaks."""
+    monkeypatch.setattr(_kernel, "PIECE", 64)
+    data = RNG.uniform(0.1, 1, size=(3, 64 * 9)).astype(np.float32)
+    data[1, 300], data[2, 300] = 0.25, -0.25  # B04 + B08 == 0: NDVI's 0 / 0 ... or x / 0
+    data[2, 301] = -data[1, 301] + 1.0  # log(1) = 0 ... then a zero B02 below
+    data[0, 302] = 0.0
+    data[:, 400] = np.nan
+    tree = parse(text, set(BANDS))
+    env = dict(zip(BANDS, data, strict=True))
+    with np.errstate(all="ignore"):
+        expected = np.asarray(reference(tree, env), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = compile_tree(tree, BANDS)(*data, threads=2)
+    np.testing.assert_array_equal(got, expected)
+    assert np.isnan(got[[300, 400]]).all()
+
+
 def test_cube_root() -> None:
     """x ** (1 / 3) (AVI, SI) is np.cbrt, NaN for a negative base as np.power gives."""
     x = np.array([-8.0, -0.0, 0.0, 8.0, 0.3, np.nan], np.float32)
