@@ -11,10 +11,12 @@ returning a new array must: the kernel zeroes the new pages); on one thread or t
 streams faster. The anchors are timed in turn with each candidate (best of ``--repeat``
 rounds each), so a machine shared with other work slows both alike.
 
-Candidates for NDVI and EVI: ``s2raster.indices.compute`` (the compiled tape: numpy ufuncs
-over cache-sized pieces with preallocated scratch, two threads), the same on dask tiles
-(2048 px, threaded scheduler, ``.persist()``: the blocks, not joined into one array), the tape
-on one thread, numexpr (the same formula tree; NaN-safe with ``where(d == 0, nan, n / d)`` per
+Candidates for NDVI and EVI: ``s2raster.indices.compute`` (the formula compiled by numba
+into one loop, two threads), the same on dask tiles (2048 px, threaded scheduler,
+``.persist()``: the blocks, not joined into one array), the loop on one thread, the numpy
+tape (ufunc calls over cache-sized pieces with preallocated scratch: what runs without
+numba and on blocks under ``NATIVE_MIN`` elements) on two threads and one, numexpr (the
+same formula tree; NaN-safe with ``where(d == 0, nan, n / d)`` per
 division, and unguarded), a plain numpy expression, and ``spyndex.computeIndex``. Then
 ``compute`` over every catalogue index: the median (and quartiles) of time / bound.
 
@@ -36,6 +38,7 @@ import numpy as np
 import xarray as xr
 
 from s2raster import indices
+from s2raster.indices import _kernel
 from s2raster.indices._compiler import compile_tree, fold
 from s2raster.indices._compute import formulas
 from s2raster.indices._tree import Call, Compare, Name, Node, Num, Unary
@@ -210,6 +213,16 @@ def _dask(name: str, lazy: xr.Dataset) -> Any:
     return indices.compute(name, lazy).persist(scheduler="threads")
 
 
+def tape(program: Any, inputs: Sequence[np.ndarray], threads: int) -> np.ndarray:
+    """``program`` on the numpy tape (ufunc calls over cache-sized pieces), not the loop."""
+    saved, _kernel.NATIVE_MIN = _kernel.NATIVE_MIN, 2**62
+    try:
+        out: np.ndarray = program(*inputs, threads=threads)
+    finally:
+        _kernel.NATIVE_MIN = saved
+    return out
+
+
 def headline(bands: dict[str, np.ndarray], anchors: Anchors, repeat: int) -> None:
     for name in ("NDVI", "EVI"):
         (formula,) = formulas([name], {})
@@ -217,12 +230,14 @@ def headline(bands: dict[str, np.ndarray], anchors: Anchors, repeat: int) -> Non
         print(f"{name}: {formula.text}  ({len(inputs)} bands in, 1 out)")
         data = as_dataset(bands, formula.bands)
         runs: list[tuple[str, Callable[[], Any]]] = [
-            ("s2raster.indices.compute (tape, 2 threads)", partial(indices.compute, name, data))
+            ("s2raster.indices.compute (loop, 2 threads)", partial(indices.compute, name, data))
         ]
         lazy = _tiles(data)
         runs.append(("compute on dask (2048 px tiles), blocks", partial(_dask, name, lazy)))
-        tape = compile_tree(formula.tree, formula.bands)
-        runs.append(("compiled tape, 1 thread", partial(tape, *inputs, threads=1)))
+        program = compile_tree(formula.tree, formula.bands)
+        runs.append(("compiled loop, 1 thread", partial(program, *inputs, threads=1)))
+        runs.append(("numpy tape, 2 threads", partial(tape, program, inputs, 2)))
+        runs.append(("numpy tape, 1 thread", partial(tape, program, inputs, 1)))
         for safe in (True, False):
             kernel = NumexprKernel(formula.tree, formula.bands, nan_safe=safe)
             label = f"numexpr ({'NaN-safe where()' if safe else 'unguarded: inf'})"

@@ -16,10 +16,10 @@ Zero denominators are found from the floating-point flags numpy checks after eac
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 
@@ -31,6 +31,10 @@ __all__ = ["OUT", "PIECE", "Op", "Operand", "Program"]
 #: 32768 the numpy call per op and piece dominates (benchmarks/bench_indices.py).
 PIECE = 131072
 OUT = -1  # the output register
+#: From this many elements a block runs as one compiled loop (:mod:`._native`, numba)
+#: instead of the tape: its compile (about 0.2 s per formula and process) is then paid back
+#: within a few blocks of a 2048 x 2048 px tile; below it the tape is fast enough.
+NATIVE_MIN = 2**22
 
 Operand = int | float  # a register (int) or a constant (float)
 
@@ -61,11 +65,18 @@ class Program:
         out = np.empty(shape, dtype=np.float32)
         flats = [_flat(a, shape) for a in arrays]
         flat_out = out.reshape(-1)
+        run = self.run
+        if flat_out.size >= NATIVE_MIN:
+            from s2raster.indices._native import native_loop
+
+            loop = native_loop(self)
+            if loop is not None:
+                run = partial(_run_loop, loop)
         ranges = _ranges(flat_out.size, threads)
         if len(ranges) == 1:
-            self.run(flat_out, flats, *ranges[0])
+            run(flat_out, flats, *ranges[0])
         else:
-            jobs = [_pool().submit(self.run, flat_out, flats, *r) for r in ranges]
+            jobs = [_pool().submit(run, flat_out, flats, *r) for r in ranges]
             for job in jobs:
                 job.result()
         return out
@@ -81,6 +92,12 @@ class Program:
                 regs.append(out[lo:hi])  # index -1: OUT
                 for op in self.ops:
                     _step(op, regs)
+
+
+def _run_loop(
+    loop: Callable[..., None], out: np.ndarray, flats: Sequence[np.ndarray], start: int, stop: int
+) -> None:
+    loop(out[start:stop], *(f[start:stop] for f in flats))
 
 
 def _step(op: Op, regs: list[np.ndarray]) -> None:

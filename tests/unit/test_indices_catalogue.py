@@ -25,6 +25,7 @@ import xarray as xr
 import s2raster.indices
 from s2raster import indices
 from s2raster.errors import BandError, InputError
+from s2raster.indices import _kernel
 
 DATA = Path(s2raster.indices.__file__).parent / "data"
 ASI: dict[str, dict[str, Any]] = json.loads(
@@ -160,8 +161,19 @@ def given_constants(index: str) -> dict[str, Any]:
     return {"PAR": 1500.0} if index == "NIRvP" else {}
 
 
+@pytest.fixture(params=["tape", "loop"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The numpy tape, or the numba loop that large blocks run (forced for small ones)."""
+    if request.param == "loop":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(_kernel, "NATIVE_MIN", 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("index", sorted(OFFERED))
-def test_index_on_random_reflectance(index: str, random_bands: dict[str, np.ndarray]) -> None:
+def test_index_on_random_reflectance(
+    index: str, random_bands: dict[str, np.ndarray], engine: str
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = indices.compute(index, as_dataarray(random_bands), **given_constants(index))

@@ -9,16 +9,20 @@ denominator, ``0 ** negative`` and ``log(0)`` give NaN).
 from __future__ import annotations
 
 import math
+import pickle
+import sys
 import warnings
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s2raster.indices import _kernel
+from s2raster.indices import _kernel, _native
 from s2raster.indices._compiler import compile_tree
+from s2raster.indices._native import native_loop, source
 from s2raster.indices._parser import parse
 from s2raster.indices._tree import Binary, Call, Compare, Name, Node, Num, Unary
 
@@ -107,6 +111,75 @@ def test_tape_matches_numpy_bit_for_bit(s: str, t: str, u: str, shape: str) -> N
         warnings.simplefilter("error")
         got = compile_tree(tree, BANDS)(*VALUES)
     np.testing.assert_array_equal(got, expected, err_msg=text)
+
+
+@settings(max_examples=60, deadline=None)  # each example compiles a loop (about 0.2 s)
+@given(
+    s=TERMS,
+    t=TERMS,
+    shape=st.sampled_from(["({s} - {t}) / ({s} + {t})", "{s} * {t} + {s} / ({t} - {s})"]),
+)
+def test_loop_matches_numpy_bit_for_bit(s: str, t: str, shape: str) -> None:
+    """The numba loop that large blocks run gives numpy's values bit for bit (a formula it
+    cannot match, with exp, log or a general power, stays on the tape)."""
+    pytest.importorskip("numba")
+    text = shape.format(s=f"({s})", t=f"({t})")
+    if all(b not in text for b in BANDS):
+        return
+    tree = parse(text, set(BANDS))
+    env = dict(zip(BANDS, VALUES, strict=True))
+    with np.errstate(all="ignore"):
+        expected = np.broadcast_to(np.asarray(reference(tree, env), np.float32), (300,))
+    with mock.patch.object(_kernel, "NATIVE_MIN", 0), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = compile_tree(tree, BANDS)(*VALUES, threads=2)
+    np.testing.assert_array_equal(got, expected, err_msg=text)
+
+
+def test_the_loop_runs_large_blocks_and_its_source_holds_no_formula_text() -> None:
+    pytest.importorskip("numba")
+    tree = parse("(B08 - B04) / (B08 + 0.5 * B04)", set(BANDS))
+    program = compile_tree(tree, BANDS)
+    assert native_loop(program) is not None
+    text, constants = source(program)
+    assert "B08" not in text
+    assert "0.5" not in text
+    assert constants["C0"] == np.float32(0.5)
+    assert constants["C0"].dtype == np.float32
+    log = compile_tree(parse("log(B08) / B04", set(BANDS)), BANDS)
+    assert native_loop(log) is None  # numpy's log is not the C library's: the tape runs
+    big = RNG.uniform(0, 1, size=(3, _kernel.NATIVE_MIN + 7)).astype(np.float32)
+    with mock.patch.object(_kernel, "NATIVE_MIN", 2**62):
+        tape = program(*big, threads=2)
+    np.testing.assert_array_equal(program(*big, threads=2), tape)
+    assert pickle.loads(pickle.dumps(program)) == program  # a dask task on distributed
+
+
+def test_without_numba_the_tape_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    monkeypatch.setattr(_kernel, "NATIVE_MIN", 0)
+    program = compile_tree(parse("(B08 - B04) / (B08 + B04 + 0.25)", set(BANDS)), BANDS)
+    _native._compiled.cache_clear()
+    try:
+        assert native_loop(program) is None
+        got = program(*VALUES)
+    finally:
+        _native._compiled.cache_clear()
+    expected = (VALUES[2] - VALUES[1]) / (VALUES[2] + VALUES[1] + np.float32(0.25))
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_constant_equal_to_a_register_number_gets_its_own_loop() -> None:
+    """Ops with (2, 2) and (2, 2.0) are equal tuples (2.0 == 2): the loops must not be."""
+    pytest.importorskip("numba")
+    band = compile_tree(parse("(B08 - B08) / (B08 + B08)", set(BANDS)), BANDS)
+    const = compile_tree(parse("(B08 - 2.0) / (B08 + 2.0)", set(BANDS)), BANDS)
+    assert band == const  # what makes the hazard
+    assert native_loop(band) is not native_loop(const)
+    with mock.patch.object(_kernel, "NATIVE_MIN", 0):
+        got = const(*VALUES)
+    b08 = VALUES[2]
+    np.testing.assert_array_equal(got, (b08 - np.float32(2)) / (b08 + np.float32(2)))
 
 
 @pytest.mark.parametrize(
