@@ -191,7 +191,7 @@ class EmptyWatch:
 
     def done(self, step: int, request: TileRequest, data: np.ndarray) -> None:
         """Record tile ``request`` of ``step``; warn if it completes an empty step."""
-        valid = int(np.count_nonzero(np.isfinite(data).any(axis=0)))
+        valid = _valid_pixels(data)
         key = (request.tile.index_row, request.tile.index_col)
         with self._lock:
             seen = self._seen.setdefault(step, set())
@@ -208,6 +208,17 @@ class EmptyWatch:
                 NoDataWarning,
                 stacklevel=2,
             )
+
+
+def _valid_pixels(data: np.ndarray) -> int:
+    """Pixels of ``data`` (band, y, x) with a value in some band; one band's mask at a time
+    (not a boolean copy of the whole tile)."""
+    if data.shape[0] == 0:
+        return 0
+    valid = np.isfinite(data[0])
+    for band in data[1:]:
+        valid |= np.isfinite(band)
+    return int(np.count_nonzero(valid))
 
 
 @dataclass(frozen=True)
