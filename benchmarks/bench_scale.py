@@ -11,14 +11,15 @@ and with UINT16 responses. Figures:
 - peak RSS of the process that writes the file (and of the workers) against the array's
   size (goal <= 0.25);
 - the cached rerun's wall time against the first run's (goal <= 0.2);
-- the PU of the tiled job against one ideal request of the same pixels (goal <= 1.02).
+- the PU of the tiled job against one ideal request of the same pixels (goal <= 1.02);
+- with ``--downloads-anchor``, the same downloads alone (threads): what writing the COG adds.
 
 Pacing is off (``Quota(None, None)``): this emulator has no rate limit, and the free
 tier's 300 PU a minute would make a 1226 PU job take at least 3 minutes by design
 (``bench_pacing.py`` measures the pacing).
 
     python benchmarks/bench_scale.py [--size 10980] [--concurrency 2]
-        [--schedulers threads,cluster] [--sample-types FLOAT32,UINT16]
+        [--schedulers threads,cluster] [--sample-types FLOAT32,UINT16] [--downloads-anchor]
 """
 
 from __future__ import annotations
@@ -61,7 +62,17 @@ da = s2raster.load(bbox, "2024-06-01/2024-06-30", ["B02", "B03", "B04", "B08"],
                    sample_type=args["sample_type"], ledger=False,
                    quota=s2raster.Quota(None, None))  # the emulator here has no rate limit
 tasks = len(dict(da.data.__dask_graph__()))
-out = s2raster.to_geotiff(da, Path(args["out"]), cog=True, stats=st)
+if args.get("downloads_only"):  # the anchor: every tile fetched and decoded, then dropped
+    import dask.array as dsa
+
+    class Drop:
+        def __setitem__(self, key, value):
+            pass
+
+    dsa.store(da.data, Drop(), lock=False)
+    out = Path(os.devnull)
+else:
+    out = s2raster.to_geotiff(da, Path(args["out"]), cog=True, stats=st)
 wall = time.perf_counter() - t0
 workers_mb = 0.0
 if client is not None:
@@ -146,6 +157,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--schedulers", default="threads,cluster")
     parser.add_argument("--sample-types", default="FLOAT32,UINT16")
+    parser.add_argument(
+        "--downloads-anchor",
+        action="store_true",
+        help="also time the threaded downloads alone (into a new cache, no file written)",
+    )
     args = parser.parse_args()
     proc, emu = start_emulator()
     env = {"SH_CLIENT_ID": emu["SH_CLIENT_ID"], "SH_CLIENT_SECRET": emu["SH_CLIENT_SECRET"]}
@@ -168,8 +184,18 @@ def main() -> None:
                     }
                     first = measure(proc, env, settings)
                     again = measure(proc, env, settings)
+                    alone = None
+                    if args.downloads_anchor and scheduler == "threads":
+                        fresh = {**settings, "cache": str(Path(tmp) / "cache2")}
+                        alone = measure(proc, env, {**fresh, "downloads_only": True})
                 name = f"{scheduler}, {sample_type}"
                 report(name, first, again, args, sample_type)
+                if alone is not None:
+                    print(
+                        f"  anchor, the same downloads alone (no file written): "
+                        f"{alone['wall_s']:.1f} s, peak RSS {alone['peak_rss_mb']:.0f} MB; "
+                        f"writing the COG adds {first['wall_s'] / alone['wall_s'] - 1:+.0%}"
+                    )
                 sys.stdout.flush()
                 results[name] = {"first": first, "cached": again}
     finally:
