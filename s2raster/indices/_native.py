@@ -60,16 +60,17 @@ _LOCK = threading.Lock()
 def source(program: Program) -> tuple[str, dict[str, Any]]:
     """The loop's Python source and its constants (float32, named ``C0``, ``C1``, ...)."""
     constants: dict[str, Any] = {}
-    by_value: dict[float, str] = {}
+    by_bits: dict[int, str] = {}  # the float32 bit pattern: -0.0 is not 0.0, NaN is NaN
 
     def operand(x: Operand) -> str:
         if isinstance(x, int):
             return _name(x)
-        key = float(x)
-        if key not in by_value:
-            by_value[key] = f"C{len(by_value)}"
-            constants[by_value[key]] = np.float32(key)
-        return by_value[key]
+        value = np.float32(x)  # as numpy casts a Python number against float32 arrays
+        key = int(value.view(np.uint32))
+        if key not in by_bits:
+            by_bits[key] = f"C{len(by_bits)}"
+            constants[by_bits[key]] = value
+        return by_bits[key]
 
     inputs = [f"b{k}" for k in range(program.n_inputs)]
     lines = [f"def loop(out, {', '.join(inputs)}):"]
@@ -120,20 +121,20 @@ def native_loop(program: Program) -> Loop | None:
         return None
     text, namespace = source(program)
     # Keyed by the source, not the program: ops equal as tuples can differ (2.0 == 2, a
-    # constant and register 2).
-    constants = tuple((k, float(v)) for k, v in namespace.items() if k.startswith("C"))
+    # constant and register 2); constants by their bits (NaN != NaN would never hit).
+    constants = tuple((k, int(v.view(np.uint32))) for k, v in namespace.items())
     return _compiled(text, constants)
 
 
 @cache
-def _compiled(text: str, constants: tuple[tuple[str, float], ...]) -> Loop | None:
+def _compiled(text: str, constants: tuple[tuple[str, int], ...]) -> Loop | None:
     try:
         import numba
     except ImportError:
         return None
     namespace: dict[str, Any] = {"np": np, "NAN": np.float32(np.nan), "ONE": np.float32(1.0),
                                  "ZERO": np.float32(0.0)}  # fmt: skip
-    namespace.update((k, np.float32(v)) for k, v in constants)
+    namespace.update((k, np.uint32(bits).view(np.float32)) for k, bits in constants)
     with _LOCK:  # exec of our own generated source (see the module docstring)
         exec(compile(text, "<s2raster index loop>", "exec"), namespace)
     jitted: Loop = numba.njit(nogil=True, error_model="numpy", boundscheck=False)(namespace["loop"])

@@ -185,6 +185,30 @@ def test_a_constant_equal_to_a_register_number_gets_its_own_loop() -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "0.1 * B08 - 0.7 * B04 + 1e-7",  # not float32 numbers: rounded as numpy rounds them
+        "(B08 * -0.0) + (B04 * 0.0)",  # -0.0 and 0.0 are two constants
+        "B08 + (0 / 0) * B04",  # a NaN constant, folded
+        "(B08 > 0.3) * B04 + (B02 != B04) - (B08 <= B02)",
+    ],
+)
+def test_loop_constants_and_comparisons(text: str) -> None:
+    pytest.importorskip("numba")
+    program = compile_tree(parse(text, set(BANDS)), BANDS)
+    with mock.patch.object(_kernel, "NATIVE_MIN", 2**62):
+        tape = program(*VALUES)
+    with mock.patch.object(_kernel, "NATIVE_MIN", 0):
+        loop = program(*VALUES)
+        native_loop(program)
+        hits = _native._compiled.cache_info().hits
+        native_loop(program)
+    np.testing.assert_array_equal(loop, tape, err_msg=text)
+    assert np.signbit(loop).tolist() == np.signbit(tape).tolist()
+    assert _native._compiled.cache_info().hits == hits + 1  # compiled once, NaN or not
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "((B02 + 0.5) - 3.0) / ((B02 + 0.5) + 3.0)",  # 3.0 == 3, the scratch register
         "((B02 + B02) - (1.5 + 1.5)) / ((B02 + B02) + (1.5 + 1.5))",
         "(3.0 - (B08 + B04)) * (B08 + B04)",
