@@ -117,8 +117,6 @@ class BandStats:
         (so the temporaries stay a few hundred KB whatever the block). No BLAS call: its
         threads would spin against the compressing ones."""
         for i, band in enumerate(data, start=band0):
-            if band.size == 0:
-                continue
             n, total, squares = _moments(band)
             if n == 0:
                 continue

@@ -24,7 +24,6 @@ elements or more, and only when numba is installed.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -54,7 +53,6 @@ _UNARY: dict[np.ufunc, str] = {
     np.absolute: "abs({})",
     np.sqrt: "np.sqrt({})",
 }
-_LOCK = threading.Lock()
 
 
 def source(program: Program) -> tuple[str, dict[str, Any]]:
@@ -135,7 +133,7 @@ def _compiled(text: str, constants: tuple[tuple[str, int], ...]) -> Loop | None:
     namespace: dict[str, Any] = {"np": np, "NAN": np.float32(np.nan), "ONE": np.float32(1.0),
                                  "ZERO": np.float32(0.0)}  # fmt: skip
     namespace.update((k, np.uint32(bits).view(np.float32)) for k, bits in constants)
-    with _LOCK:  # exec of our own generated source (see the module docstring)
-        exec(compile(text, "<s2raster index loop>", "exec"), namespace)
+    # exec of our own generated source (see the module docstring), in a namespace of its own
+    exec(compile(text, "<s2raster index loop>", "exec"), namespace)
     jitted: Loop = numba.njit(nogil=True, error_model="numpy", boundscheck=False)(namespace["loop"])
     return jitted
