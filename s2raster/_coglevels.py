@@ -3,17 +3,18 @@
 Private to :mod:`s2raster.cog` (its streaming path). A :class:`Level` receives blocks of
 pixels in any order and from any thread (the dask tasks that computed them). A tile that a
 block covers whole is compressed at once from the block; the parts of a tile that straddles
-blocks wait in a sparse, tile-major staging file until the last part arrives, then the tile
-is compressed. Compressed tiles (one per band: band-interleaved, which compresses Sentinel-2
-reflectance about 13 % better than pixel interleave) go to a spool file shared by all levels;
-:mod:`s2raster._tiff` lays them out as a COG at the end. DEFLATE is libdeflate's (the
-``deflate`` package: the library GDAL's DEFLATE uses, same levels 1-12, zlib streams); it
-releases the GIL, so tiles compress in parallel, overlapping the downloads.
+blocks wait in an append-only staging file (each part written once, read once) until the
+last part arrives, then the tile is compressed. Compressed tiles (one per band:
+band-interleaved, which compresses Sentinel-2 reflectance about 13 % better than pixel
+interleave) go to a spool file shared by all levels; :mod:`s2raster._tiff` lays them out as
+a COG at the end. DEFLATE is libdeflate's (the ``deflate`` package: the library GDAL's
+DEFLATE uses, same levels 1-12, zlib streams); it releases the GIL, so tiles compress in
+parallel, overlapping the downloads.
 
 Overviews are averages of 2 x 2 pixels, no-data (NaN) left out, each level from the one
-above it (as GDAL's ``AVERAGE``). Level 1 is made from each block as it arrives (blocks
-start on even rows and columns); the smaller levels at the end from level 1, which keeps
-all its pixels in its staging file (a quarter of the raster).
+above it (as GDAL's ``AVERAGE``): every tile, once complete, is halved into the next level
+by the thread that completed it, so all levels are made while the pixels arrive and none is
+kept whole (tiles start on even rows and columns, whatever the blocks).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Spool:
         self._size = 0
         self._lock = threading.Lock()
 
-    def append(self, data: bytes | bytearray) -> tuple[int, int]:
+    def append(self, data: bytes | bytearray | memoryview) -> tuple[int, int]:
         """Write ``data``; return its ``(offset, size)``. Thread-safe (distinct offsets)."""
         with self._lock:
             offset = self._size
@@ -52,7 +53,10 @@ class Spool:
         return self._fd
 
     def close(self) -> None:
-        os.close(self._fd)
+        """Close the file (again: nothing)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,11 @@ def _predict(tile: np.ndarray, predictor: int) -> np.ndarray:
 
 
 class Level:
-    """One resolution level: ``shape`` (bands, height, width) in tiles of ``block`` px."""
+    """One resolution level: ``shape`` (bands, height, width) in tiles of ``block`` px.
+
+    ``child`` is the next smaller level: each tile, once complete, is also halved into it
+    (a tile starts on an even row and column, so its 2 x 2 averages are the level's own).
+    """
 
     def __init__(
         self,
@@ -105,22 +113,22 @@ class Level:
         codec: Codec,
         staging: Path,
         *,
-        keep_all: bool,
+        child: Level | None = None,
     ) -> None:
         self.bands, self.height, self.width = shape
         self.dtype = np.dtype(dtype)
         self.block = block
-        self.spool, self.codec, self.keep_all = spool, codec, keep_all
+        self.spool, self.codec, self.child = spool, codec, child
         self.rows, self.cols = math.ceil(self.height / block), math.ceil(self.width / block)
         self.fill = np.nan if self.dtype.kind == "f" else 0
-        self._tile_bytes = self.bands * block * block * self.dtype.itemsize
-        self._fd = os.open(staging, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._staging = Spool(staging)
         self._missing = {
             (r, c): self._area(r, c) * self.bands
             for r in range(self.rows)
             for c in range(self.cols)
         }
         self._locks = {key: threading.Lock() for key in self._missing}
+        self._parts: dict[tuple[int, int], list[_Part]] = {}
         #: ``(band, row, col)`` -> ``(offset, size)`` of the compressed tile in the spool.
         self.tiles: dict[tuple[int, int, int], tuple[int, int]] = {}
 
@@ -140,59 +148,64 @@ class Level:
                 y0, y1 = max(t0, top), min(t1, top + h)
                 x0, x1 = max(l0, left), min(l1, left + w)
                 part = data[:, y0 - top : y1 - top, x0 - left : x1 - left]
-                whole = (y0, y1, x0, x1) == (t0, t1, l0, l1) and nb == self.bands
-                if whole and not self.keep_all:
+                if (y0, y1, x0, x1) == (t0, t1, l0, l1) and nb == self.bands:
                     tile = np.full((self.bands, b, b), self.fill, self.dtype)
                     tile[:, : y1 - y0, : x1 - x0] = part
                     self._missing[(r, c)] = 0
-                    self._encode(r, c, tile)
+                    self._complete(r, c, tile)
                 else:
                     self._stage(r, c, (band0, y0 - t0, x0 - l0), part)
 
     def _stage(self, r: int, c: int, at: tuple[int, int, int], part: np.ndarray) -> None:
-        band0, dy, dx = at
-        nb, h, w = part.shape
+        """Keep ``part`` of tile ``(r, c)`` on disk (written once, read once) until the
+        tile's last part arrives; the thread that brings it completes the tile."""
+        raw = np.ascontiguousarray(part)
+        offset, _ = self._staging.append(raw.data.cast("B"))
         with self._locks[(r, c)]:
-            tile = self._read_tile(r, c)
-            tile[band0 : band0 + nb, dy : dy + h, dx : dx + w] = part
-            os.pwrite(self._fd, tile.tobytes(), self._offset(r, c))
-            self._missing[(r, c)] -= nb * h * w
+            self._parts.setdefault((r, c), []).append(_Part(at, raw.shape, offset))
+            self._missing[(r, c)] -= raw.size
             done = self._missing[(r, c)] == 0
         if done:
-            self._encode(r, c, tile)
+            self._complete(r, c, self._gather(r, c))
 
-    def _offset(self, r: int, c: int) -> int:
-        return (r * self.cols + c) * self._tile_bytes
+    def _gather(self, r: int, c: int) -> np.ndarray:
+        b = self.block
+        tile = np.full((self.bands, b, b), self.fill, self.dtype)
+        for part in self._parts.pop((r, c)):
+            (band0, dy, dx), (nb, h, w) = part.at, part.shape
+            raw = os.pread(self._staging.fd, nb * h * w * self.dtype.itemsize, part.offset)
+            tile[band0 : band0 + nb, dy : dy + h, dx : dx + w] = np.frombuffer(
+                raw, self.dtype
+            ).reshape(nb, h, w)
+        return tile
 
-    def _read_tile(self, r: int, c: int) -> np.ndarray:
-        raw = os.pread(self._fd, self._tile_bytes, self._offset(r, c))
-        if len(raw) < self._tile_bytes:  # never written (a sparse hole): no data yet
-            return np.full((self.bands, self.block, self.block), self.fill, self.dtype)
-        tile: np.ndarray = np.frombuffer(raw, self.dtype).copy()
-        return tile.reshape(self.bands, self.block, self.block)
-
-    def _encode(self, r: int, c: int, tile: np.ndarray) -> None:
+    def _complete(self, r: int, c: int, tile: np.ndarray) -> None:
         for band in range(self.bands):
             self.tiles[(band, r, c)] = self.spool.append(self.codec.encode(tile[band]))
-
-    def read_rows(self, top: int, height: int) -> np.ndarray:
-        """Rows ``top .. top + height`` (bands, h, width) back from the staging file."""
-        b = self.block
-        out = np.empty((self.bands, height, self.width), self.dtype)
-        for r in range(top // b, math.ceil((top + height) / b)):
-            t0 = r * b
-            y0, y1 = max(t0, top), min(t0 + b, top + height)
-            for c in range(self.cols):
-                x1 = min(self.width, (c + 1) * b)
-                tile = self._read_tile(r, c)
-                out[:, y0 - top : y1 - top, c * b : x1] = tile[:, y0 - t0 : y1 - t0, : x1 - c * b]
-        return out
+        if self.child is not None:
+            b = self.block
+            h, w = min(b, self.height - r * b), min(b, self.width - c * b)
+            self.child.write(r * b // 2, c * b // 2, halve(tile[:, :h, :w]))
 
     def complete(self) -> bool:
         return all(v == 0 for v in self._missing.values())
 
     def close(self) -> None:
-        os.close(self._fd)
+        """Drop the staged parts (their pages are discarded, not written back) and close
+        the staging file; again: nothing."""
+        if self._staging.fd >= 0:
+            os.ftruncate(self._staging.fd, 0)
+            self._staging.close()
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A staged part of a tile: where it goes (band, row, column in the tile), its shape
+    (bands, rows, columns) and where its bytes are in the staging file."""
+
+    at: tuple[int, int, int]
+    shape: tuple[int, ...]
+    offset: int
 
 
 def halve(data: np.ndarray) -> np.ndarray:

@@ -1,17 +1,17 @@
 """Write a COG while its pixels arrive: compress in the tasks, lay the file out at the end.
 
 Private to :mod:`s2raster.cog`. :class:`CogStream` is a ``dask.array.store`` target (and
-takes numpy strips too): each block is cut into the tiles of the full-resolution level and
-of overview level 1 (its 2 x 2 averages), and every tile is compressed by the thread that
+takes numpy strips too): each block is cut into the tiles of the full-resolution level, and
+every tile is compressed, and halved into the next overview level, by the thread that
 completes it (:mod:`s2raster._coglevels`), while other tasks are still downloading. When the
-last block is in, the smaller overviews are made from level 1 (a sixteenth of the raster
-and less), GDAL writes a one-pixel template with the metadata (and the band statistics,
-exact, summed from every block as it arrived), and :mod:`s2raster._tiff` copies the
-compressed tiles into their COG layout. Nothing is compressed twice.
+last block is in, every level is compressed: GDAL writes a one-pixel template with the
+metadata (and the band statistics, exact, summed from every block as it arrived), and
+:mod:`s2raster._tiff` copies the compressed tiles into their COG layout. Nothing is
+compressed twice.
 
-Memory: the blocks in flight, a tile per compressing thread, two rows of level-1 tiles at
-the end. Disk (temporary, beside the target): the compressed tiles, the straddling parts of
-full-resolution tiles (sparse), and level 1 uncompressed (a quarter of the raster).
+Memory: the blocks in flight, a tile per compressing thread. Disk (temporary, beside the
+target): the compressed tiles, and the parts of tiles that straddle blocks, until each tile
+is complete (dropped, not written back, at the end).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import xarray as xr
 from rasterio.enums import ColorInterp
 from rasterio.io import DatasetWriter
 
-from s2raster._coglevels import Codec, Level, Spool, halve
+from s2raster._coglevels import Codec, Level, Spool
 from s2raster._feed import feed, strip_rows
 from s2raster._tiff import LevelLayout, assemble
 
@@ -76,7 +76,6 @@ def write_streamed(
         codec=codec,
         workdir=workdir,
         factors=overview_factors(height, width, block) if overviews else [],
-        even_blocks=isinstance(data, np.ndarray) or even_blocks(data.chunks),
     )
 
     def template(path: Path) -> None:
@@ -93,7 +92,7 @@ def write_streamed(
                 dst.update_tags(ns="rio_overview", resampling="average")
 
     try:
-        feed(data, stream, strip_rows=strip_rows(da.shape, da.dtype, 2 * block))
+        feed(data, stream, strip_rows=strip_rows(da.shape, da.dtype, block))
         stream.finish(template, final)
     finally:
         stream.cleanup()
@@ -173,9 +172,8 @@ def _moments(band: np.ndarray) -> tuple[int, float, float]:
 class CogStream:
     """Tiles of a ``(bands, height, width)`` raster, compressed as they arrive.
 
-    ``factors`` are the overview factors (2, 4, ...); ``even_blocks`` says every block will
-    start on an even row and column (then level 1 is made from each block as it arrives,
-    else at the end from the full resolution, which is then kept whole on disk).
+    ``factors`` are the overview factors (2, 4, ...): each level is fed by the tiles of the
+    level above it as they complete (:class:`~s2raster._coglevels.Level`).
     """
 
     def __init__(
@@ -187,26 +185,24 @@ class CogStream:
         codec: Codec,
         workdir: Path,
         factors: list[int],
-        even_blocks: bool,
     ) -> None:
         self.shape, self.ndim, self.dtype = shape, 3, np.dtype(dtype)
-        self.block, self.codec, self.workdir = block, codec, workdir
+        self.workdir = workdir
         self.spool = Spool(workdir / "tiles.bin")
-        self.factors = factors
-        self.eager = bool(factors) and even_blocks
-        self.levels = [self._level(shape, 0, keep_all=bool(factors) and not even_blocks)]
-        if self.eager:
-            self.levels.append(self._level(_halved(shape), 1, keep_all=len(factors) > 1))
+        shapes = [shape]
+        for _ in factors:
+            shapes.append(_halved(shapes[-1]))
+        child: Level | None = None
+        self.levels: list[Level] = []
+        for index in reversed(range(len(shapes))):  # smallest first: each needs its child
+            staging = workdir / f"level{index}.raw"
+            child = Level(shapes[index], self.dtype, block, self.spool, codec, staging,
+                          child=child)  # fmt: skip
+            self.levels.insert(0, child)
         self.stats = BandStats(shape[0], shape[1] * shape[2])
         self._active = 0
         self._closed = False
         self._cond = threading.Condition()
-
-    def _level(self, shape: tuple[int, int, int], index: int, *, keep_all: bool) -> Level:
-        staging = self.workdir / f"level{index}.raw"
-        return Level(
-            shape, self.dtype, self.block, self.spool, self.codec, staging, keep_all=keep_all
-        )
 
     # -- the dask.array.store target ------------------------------------------------------
     def __setitem__(self, key: tuple[slice, slice, slice], value: np.ndarray) -> None:
@@ -226,8 +222,6 @@ class CogStream:
         """Add the block ``data`` (bands ``band0 ..``, h, w) at ``(top, left)``."""
         self.levels[0].write(top, left, data, band0)
         self.stats.add(data, band0)
-        if self.eager:
-            self.levels[1].write(top // 2, left // 2, halve(data), band0)
 
     def close(self) -> None:
         """Wait for the blocks being written, then drop any later one (after a failure)."""
@@ -237,27 +231,15 @@ class CogStream:
 
     # -- the end ------------------------------------------------------------------------------
     def finish(self, template: Callable[[Path], None], out: Path) -> None:
-        """Make the remaining overviews, the GDAL template (``template(path)`` writes it)
-        and the COG ``out``."""
-        if not self.levels[0].complete():
+        """Write the GDAL template (``template(path)`` writes it) and the COG ``out``."""
+        if not all(level.complete() for level in self.levels):
             raise RuntimeError("the raster was not written whole")
-        while len(self.levels) <= len(self.factors):
-            self._next_level()
+        for level in self.levels:  # no part is staged any more: drop the files' pages
+            level.close()
         path = self.workdir / "template.tif"
         template(path)
         layouts = [_layout(level) for level in self.levels]
         assemble(path, layouts, self.spool.fd, out)
-
-    def _next_level(self) -> None:
-        source = self.levels[-1]
-        index = len(self.levels)
-        level = self._level(_halved((source.bands, source.height, source.width)), index,
-                            keep_all=index < len(self.factors))  # fmt: skip
-        step = 2 * self.block
-        for top in range(0, source.height, step):
-            rows = source.read_rows(top, min(step, source.height - top))
-            level.write(top // 2, 0, halve(rows))
-        self.levels.append(level)
 
     def cleanup(self) -> None:
         """Close the temporary files (the folder itself is removed by the caller)."""
@@ -279,8 +261,3 @@ def _layout(level: Level) -> LevelLayout:
         for c in range(level.cols)
     ]
     return LevelLayout(level.width, level.height, level.block, order)
-
-
-def even_blocks(chunks: Any) -> bool:
-    """Whether dask ``chunks`` (bands, rows, cols) start every block on an even row and column."""
-    return all(all(size % 2 == 0 for size in axis[:-1]) for axis in chunks[1:])
