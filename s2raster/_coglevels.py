@@ -74,8 +74,11 @@ class Codec:
         return 8 if self.name == "DEFLATE" else 1
 
     def encode(self, data: np.ndarray) -> bytes | bytearray:
-        raw = _predict(np.ascontiguousarray(data), self.predictor).tobytes()
-        return deflate.zlib_compress(raw, self.level) if self.name == "DEFLATE" else raw
+        """The tile ``data`` (one band, 2-D) as stored: predicted, then compressed."""
+        raw = _predict(np.ascontiguousarray(data), self.predictor)
+        if self.name != "DEFLATE":
+            return raw.tobytes()
+        return deflate.zlib_compress(raw, self.level)  # from the array's own buffer
 
 
 def _predict(tile: np.ndarray, predictor: int) -> np.ndarray:
@@ -149,10 +152,8 @@ class Level:
                 x0, x1 = max(l0, left), min(l1, left + w)
                 part = data[:, y0 - top : y1 - top, x0 - left : x1 - left]
                 if (y0, y1, x0, x1) == (t0, t1, l0, l1) and nb == self.bands:
-                    tile = np.full((self.bands, b, b), self.fill, self.dtype)
-                    tile[:, : y1 - y0, : x1 - x0] = part
                     self._missing[(r, c)] = 0
-                    self._complete(r, c, tile)
+                    self._pass_down(r, c, self._complete(r, c, part))
                 else:
                     self._stage(r, c, (band0, y0 - t0, x0 - l0), part)
 
@@ -166,26 +167,38 @@ class Level:
             self._missing[(r, c)] -= raw.size
             done = self._missing[(r, c)] == 0
         if done:
-            self._complete(r, c, self._gather(r, c))
+            self._pass_down(r, c, self._complete(r, c, self._gather(r, c)))
 
     def _gather(self, r: int, c: int) -> np.ndarray:
+        """The pixels of tile ``(r, c)`` inside the level, from its staged parts."""
         b = self.block
-        tile = np.full((self.bands, b, b), self.fill, self.dtype)
+        h, w = min(b, self.height - r * b), min(b, self.width - c * b)
+        pixels = np.empty((self.bands, h, w), self.dtype)  # every pixel is in some part
         for part in self._parts.pop((r, c)):
-            (band0, dy, dx), (nb, h, w) = part.at, part.shape
-            raw = os.pread(self._staging.fd, nb * h * w * self.dtype.itemsize, part.offset)
-            tile[band0 : band0 + nb, dy : dy + h, dx : dx + w] = np.frombuffer(
+            (band0, dy, dx), (nb, ph, pw) = part.at, part.shape
+            raw = os.pread(self._staging.fd, nb * ph * pw * self.dtype.itemsize, part.offset)
+            pixels[band0 : band0 + nb, dy : dy + ph, dx : dx + pw] = np.frombuffer(
                 raw, self.dtype
-            ).reshape(nb, h, w)
-        return tile
+            ).reshape(nb, ph, pw)
+        return pixels
 
-    def _complete(self, r: int, c: int, tile: np.ndarray) -> None:
-        for band in range(self.bands):
-            self.tiles[(band, r, c)] = self.spool.append(self.codec.encode(tile[band]))
-        if self.child is not None:
-            b = self.block
-            h, w = min(b, self.height - r * b), min(b, self.width - c * b)
-            self.child.write(r * b // 2, c * b // 2, halve(tile[:, :h, :w]))
+    def _complete(self, r: int, c: int, pixels: np.ndarray) -> np.ndarray | None:
+        """Compress tile ``(r, c)`` from its ``pixels`` (bands, h, w: the part of the tile
+        inside the level), band by band; return their 2 x 2 averages if a level follows."""
+        b = self.block
+        for band, values in enumerate(pixels):
+            if values.shape != (b, b):  # an edge tile: padded with no-data to the full tile
+                padded = np.full((b, b), self.fill, self.dtype)
+                padded[: values.shape[0], : values.shape[1]] = values
+                values = padded
+            self.tiles[(band, r, c)] = self.spool.append(self.codec.encode(values))
+        return None if self.child is None else halve(pixels)
+
+    def _pass_down(self, r: int, c: int, halved: np.ndarray | None) -> None:
+        """Write a completed tile's averages into the next level (the tile itself is
+        dropped by then: one tile per level is not held along the chain)."""
+        if self.child is not None and halved is not None:
+            self.child.write(r * self.block // 2, c * self.block // 2, halved)
 
     def complete(self) -> bool:
         return all(v == 0 for v in self._missing.values())
