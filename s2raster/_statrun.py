@@ -134,11 +134,13 @@ def run(
         return list(pool.map(one, requests))
 
 
-def _decode(content: bytes) -> dict[str, Any]:
+def _decode(content: bytes | bytearray) -> dict[str, Any]:
     try:
         answer = json.loads(content)
     except ValueError as exc:
-        raise ResponseError(f"the Statistical API answered non-JSON: {content[:80]!r}") from exc
+        raise ResponseError(
+            f"the Statistical API answered non-JSON: {bytes(content[:80])!r}"
+        ) from exc
     if not isinstance(answer, dict) or not isinstance(answer.get("data", []), list):
         shape = str(answer)[:120]
         raise ResponseError(f"the Statistical API answered an unexpected shape: {shape}")

@@ -150,7 +150,9 @@ class TileReader:
             return False
         return True
 
-    def _read(self, request: TileRequest, content: bytes | Path, synthetic: bool) -> np.ndarray:
+    def _read(
+        self, request: TileRequest, content: bytes | bytearray | Path, synthetic: bool
+    ) -> np.ndarray:
         q = request.query
         tile = geotiff.read_tile(content, request.tile.grid, q.bands, q.divisors)
         if (synthetic or tile.synthetic) and not self.synthetic:

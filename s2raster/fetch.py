@@ -19,10 +19,11 @@ __all__ = ["Acquisition", "Fetch", "FetchResult", "Search"]
 
 @dataclass(frozen=True)
 class FetchResult:
-    """A Process API response: the raw bytes, the PU it cost and the synthetic mark, and how
-    many times the service answered 429 before it (each retried after ``retry-after``)."""
+    """A Process API response: the raw bytes (a large body may be a ``bytearray``, read in
+    place), the PU it cost and the synthetic mark, and how many times the service answered
+    429 before it (each retried after ``retry-after``)."""
 
-    content: bytes = field(repr=False)
+    content: bytes | bytearray = field(repr=False)
     processing_units: float
     synthetic: bool
     from_cache: bool = False

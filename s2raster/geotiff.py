@@ -72,7 +72,7 @@ class RasterData:
 
 
 def read_tile(
-    content: bytes | Path,
+    content: bytes | bytearray | Path,
     grid: Grid,
     bands: Sequence[str],
     divisors: Sequence[float] | None = None,
@@ -94,7 +94,7 @@ def read_tile(
         if _is_tiff_file(content):
             return _read_tile_file(content, grid, bands, scale)
         content = content.read_bytes()
-    tif, userdata = _unpack(content)
+    tif, userdata = _unpack(bytes(content))  # GDAL's memory file takes bytes only
     with MemoryFile(tif) as mem:
         return _read_tile_file(mem.name, grid, bands, scale, userdata)
 

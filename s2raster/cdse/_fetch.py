@@ -26,6 +26,7 @@ from sentinelhub.download.session import SentinelHubSession
 from sentinelhub.exceptions import DownloadFailedException
 
 from s2raster.cdse import _catalog, _redact
+from s2raster.cdse._body import send
 from s2raster.cdse._config import check_config
 from s2raster.cdse._errors import fresh_token_refused, map_error
 from s2raster.cdse._pacing import Pacer
@@ -57,7 +58,15 @@ class _Client(SentinelHubDownloadClient):
         self.renewals = 0  # tokens fetched again after a 401
 
     def _do_download(self, request: DownloadRequest) -> Response:
-        response = super()._do_download(request)
+        if request.url is None:  # as sentinelhub-py's own, streamed: one buffer per body
+            raise ValueError(f"Faulty request {request}, no URL specified.")
+        response = send(
+            request.request_type.value,
+            request.url,
+            json=request.post_values,
+            headers=self._prepare_headers(request),
+            timeout=self.config.download_timeout_seconds,
+        )
         if response.status_code == 429:
             with self._shared_lock:
                 self._throttled[id(request)] = self._throttled.get(id(request), 0) + 1
@@ -206,7 +215,7 @@ class CdseFetch:
         spent = _pu(headers.get(PU_HEADER), estimate)
         self.pacer.settle(estimate, spent)
         return FetchResult(
-            content=bytes(response.content),
+            content=response.content,  # bytes, or the one bytearray of a large body
             processing_units=spent,
             synthetic=is_synthetic(headers),
             throttled=client.throttled(download),
