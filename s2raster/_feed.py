@@ -46,8 +46,11 @@ def feed(data: Any, target: Target, *, strip_rows: int) -> None:
         client = _distributed_client()
         if client is None:
             import dask.array as dsa
+            import dask.threaded
 
-            dsa.store(data, cast(Any, target), lock=False, scheduler="threads")
+            # the threaded scheduler itself, not its name: a name makes dask import
+            # distributed (when installed) to look for a client: +33 MB for nothing
+            dsa.store(data, cast(Any, target), lock=False, scheduler=dask.threaded.get)
         else:
             _feed_distributed(client, data, target)
     finally:

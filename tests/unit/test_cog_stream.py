@@ -3,6 +3,8 @@ GDAL's own COG driver on the same raster: valid COG, same pixels, same metadata,
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -166,6 +168,28 @@ def test_the_default_streams_and_leaves_no_temporary_files(tmp_path: Path) -> No
     da = _array(300, 260, 4, "float32", (4, 128, 100))
     write_geotiff(da, tmp_path / "x.tif", blocksize=128)
     assert [p.name for p in tmp_path.iterdir()] == ["x.tif"]
+
+
+def test_a_threaded_write_does_not_import_distributed(tmp_path: Path) -> None:
+    # dask imports distributed (+33 MB) to look for a client when given a scheduler's name
+    script = (
+        "import sys, dask.array as dsa, numpy as np\n"
+        "from affine import Affine\n"
+        "from s2raster.cog import write_geotiff\n"
+        "from s2raster.grid import Grid\n"
+        "from s2raster.xr import to_dataarray\n"
+        "grid = Grid('EPSG:32633', Affine(10.0, 0, 399960.0, 0, -10.0, 5000040.0), (64, 64))\n"
+        "data = dsa.ones((1, 64, 64), chunks=(1, 32, 32), dtype='float32')\n"
+        "write_geotiff(to_dataarray(data, grid, ['b'], {}), sys.argv[1], blocksize=32)\n"
+        "print('distributed' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "x.tif")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "False"
 
 
 def test_a_failed_block_leaves_nothing(tmp_path: Path) -> None:
