@@ -3,8 +3,8 @@
 Private to :mod:`s2raster.cog`. A numpy array goes in strips; a dask array is stored with
 ``dask.array.store`` on the threaded scheduler, or, when the current scheduler is a
 ``distributed`` client, computed on the cluster block by block and written in this process
-as the blocks arrive (by a small thread pool: compression releases the GIL), so only the
-blocks being written (as many as writer threads) are ever held here.
+as they arrive, in pieces of rows (by a small thread pool: compression releases the GIL),
+so only the pieces being written (as many as writer threads) are ever held here.
 
 ``target`` needs ``shape``, ``__setitem__((slice, slice, slice), block)`` and ``close()``
 (after which late writes are dropped, for stores that fail half-way).
@@ -36,7 +36,8 @@ class Target(Protocol):
 
 
 def feed(data: Any, target: Target, *, strip_rows: int) -> None:
-    """Write all of ``data`` into ``target``; numpy in strips of ``strip_rows`` rows."""
+    """Write all of ``data`` into ``target``; numpy in strips of ``strip_rows`` rows, a
+    dask array's blocks from a cluster in pieces cut at multiples of ``strip_rows``."""
     try:
         if isinstance(data, np.ndarray):
             for top in range(0, data.shape[1], strip_rows):
@@ -52,7 +53,7 @@ def feed(data: Any, target: Target, *, strip_rows: int) -> None:
             # distributed (when installed) to look for a client: +33 MB for nothing
             dsa.store(data, cast(Any, target), lock=False, scheduler=dask.threaded.get)
         else:
-            _feed_distributed(client, data, target)
+            _feed_distributed(client, data, target, strip_rows)
     finally:
         # When a block fails, dask raises while pool threads may still be storing others:
         # no write may touch the writer once it is closed.
@@ -86,13 +87,30 @@ def _blocks(data: Any) -> Iterator[tuple[tuple[int, ...], tuple[slice, slice, sl
         yield index, cast(tuple[slice, slice, slice], key)
 
 
-def _feed_distributed(client: Any, data: Any, target: Target) -> None:
+def _pieces(rows: slice, step: int) -> Iterator[slice]:
+    """``rows`` cut at the multiples of ``step`` (as numbered in the whole array)."""
+    start = rows.start
+    while start < rows.stop:
+        stop = min(rows.stop, (start // step + 1) * step)
+        yield slice(start, stop)
+        start = stop
+
+
+def _feed_distributed(client: Any, data: Any, target: Target, strip_rows: int) -> None:
+    """Blocks computed on the cluster, each sent here in pieces of rows cut at multiples of
+    ``strip_rows`` (tiles of the writer stay whole): only a few pieces, not whole tiles of
+    the load, are held in this process (a 2500 x 2500 x 4 float32 block is 95 MB)."""
     from distributed import as_completed
 
     delayed = data.to_delayed()
-    keys = dict(_blocks(data))
-    futures = client.compute([delayed[index] for index in keys])
-    where = dict(zip(futures, keys.values(), strict=True))
+    parts, keys = [], []
+    for index, (bands, rows, cols) in _blocks(data):
+        for piece in _pieces(rows, strip_rows):
+            local = slice(piece.start - rows.start, piece.stop - rows.start)
+            parts.append(delayed[index][:, local])
+            keys.append((bands, piece, cols))
+    futures = client.compute(parts)
+    where = dict(zip(futures, keys, strict=True))
     threads = max(2, min(4, os.cpu_count() or 2))
     pending: set[Future[None]] = set()
     try:

@@ -183,6 +183,34 @@ def test_to_geotiff_on_the_cluster_writes_the_same_cog(
         assert np.array_equal(a.read(), b.read(), equal_nan=True)
 
 
+def test_blocks_come_over_in_pieces_and_write_the_same_cog(
+    emulator: Emulator, client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each block sent to the writer in pieces of 64 rows (cut at multiples of 64)."""
+    import dask
+    import rasterio
+    from rio_cogeo.cogeo import cog_validate
+
+    from s2raster import _feed
+    from s2raster.export import to_geotiff
+
+    da = _load(emulator, cache=tmp_path / "cache")
+    assert max(da.chunks[1]) > 64  # so blocks are cut
+    monkeypatch.setattr(_feed, "STRIP_BYTES", 1)  # pieces of one COG block of rows
+    on_cluster = to_geotiff(da, tmp_path / "cluster.tif", blocksize=64)
+    with dask.config.set(scheduler="threads"):
+        threaded = to_geotiff(da, tmp_path / "threads.tif", blocksize=64)
+    assert cog_validate(on_cluster, quiet=True)[0]
+    with rasterio.open(on_cluster) as a, rasterio.open(threaded) as b:
+        assert np.array_equal(a.read(), b.read(), equal_nan=True)
+        assert a.overviews(1) == b.overviews(1)
+        with (
+            rasterio.open(on_cluster, OVERVIEW_LEVEL=0) as ao,
+            rasterio.open(threaded, OVERVIEW_LEVEL=0) as bo,
+        ):
+            assert np.array_equal(ao.read(), bo.read(), equal_nan=True)
+
+
 def test_a_time_series_on_the_cluster_equals_the_threaded_one(
     emulator: Emulator, client: Client
 ) -> None:

@@ -237,3 +237,20 @@ def test_predictors_read_back_exactly(tmp_path: Path, dtype: str, predictor: int
         assert src.profile["interleave"] == "band"  # streamed
         assert src.tags(ns="IMAGE_STRUCTURE")["PREDICTOR"] == str(predictor)
         assert np.array_equal(src.read(), da.values, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("rows", "step", "pieces"),
+    [
+        ((2500, 5000), 1024, [(2500, 3072), (3072, 4096), (4096, 5000)]),
+        ((0, 512), 512, [(0, 512)]),
+        ((0, 513), 512, [(0, 512), (512, 513)]),
+        ((10, 11), 4, [(10, 11)]),
+    ],
+)
+def test_cluster_blocks_are_cut_at_multiples_of_the_strip(
+    rows: tuple[int, int], step: int, pieces: list[tuple[int, int]]
+) -> None:
+    from s2raster._feed import _pieces
+
+    assert [(p.start, p.stop) for p in _pieces(slice(*rows), step)] == pieces
