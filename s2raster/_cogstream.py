@@ -10,8 +10,9 @@ metadata (and the band statistics, exact, summed from every block as it arrived)
 compressed twice.
 
 Memory: the blocks in flight, a tile per compressing thread. Disk (temporary, beside the
-target): the compressed tiles, and the parts of tiles that straddle blocks, until each tile
-is complete (dropped, not written back, at the end).
+target): the compressed tiles; the parts of full-resolution tiles that straddle blocks, and
+the quarters of every overview tile (together at most a third of the raster, uncompressed),
+staged until their tile is complete and dropped, not written back, at the end.
 """
 
 from __future__ import annotations

@@ -122,7 +122,10 @@ class TileReader:
         if self.ledger is not None and not result.synthetic:
             self.ledger.record(result.processing_units, self.fetch.base_url)
         if self.cache is None or not self._store(key, result):
-            return self._read(request, result.content, result.synthetic)
+            # GDAL reads bytes, not a bytearray: one copy, then the body read in place goes
+            content, synthetic = bytes(result.content), result.synthetic
+            del result
+            return self._read(request, content, synthetic)
         # Decode from the cached file, not beside the response bytes: a tile in flight then
         # holds its pixels only. A response read_tile refuses is not kept.
         synthetic = result.synthetic

@@ -33,11 +33,11 @@ CREDENTIALS_HINT = (
 )
 
 
-def service_message(body: bytes | str | None) -> tuple[str, str | None]:
+def service_message(body: bytes | bytearray | str | None) -> tuple[str, str | None]:
     """The service's error message and code from a JSON error body (else the raw text)."""
     if not body:
         return "", None
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else body
     try:
         parsed: Any = json.loads(text)
     except ValueError:

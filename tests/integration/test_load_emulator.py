@@ -18,6 +18,7 @@ from sentinelhub.config import SHConfig
 
 from s2raster._load import LoadStats, load
 from s2raster.bands import BANDS
+from s2raster.cdse._body import LARGE
 from s2raster.contract import SYNTHETIC_SOURCE
 from s2raster.errors import CredentialsError
 from s2raster.grid import Grid
@@ -91,6 +92,21 @@ def test_second_load_comes_from_cache(emulator: object, config: SHConfig, tmp_pa
     np.testing.assert_array_equal(second.values, values)
     assert process_requests(emulator, before) == []  # the catalog search only
     assert (s.requests, s.cache_hits, s.processing_units_spent) == (0, n, 0.0)
+
+
+def test_a_large_body_read_in_place_decodes_the_same_with_or_without_cache(
+    config: SHConfig, tmp_path: Path
+) -> None:
+    # one 4-band tile of 700 x 700 px: a body of several MB, read into one bytearray
+    bbox = (13.80, 45.80, 13.89, 45.864)
+    bands = ["B02", "B03", "B04", "B08"]
+    st = LoadStats()
+    plain = load(bbox, TIME, bands, config=config, cache=False, stats=st).values
+    assert st.requests == 1 and plain.shape[1] * plain.shape[2] > 600 * 600
+    cached = load(bbox, TIME, bands, config=config, cache=tmp_path).values
+    np.testing.assert_array_equal(plain, cached)
+    assert np.isfinite(plain).mean() > 0.99
+    assert max(f.stat().st_size for f in tmp_path.rglob("*.tif")) > LARGE  # the body
 
 
 @pytest.mark.parametrize(

@@ -422,6 +422,9 @@ def test_service_message_parsing() -> None:
     body = b'{"error": {"status": 400, "reason": "Bad", "message": "Nope", "code": "X"}}'
     assert service_message(body) == ("Nope", "X")
     assert service_message(b"<html>gateway</html>") == ("<html>gateway</html>", None)
+    # a large body is read into a bytearray (s2raster.cdse._body)
+    assert service_message(bytearray(body)) == ("Nope", "X")
+    assert service_message(bytearray(b"<html>gateway</html>")) == ("<html>gateway</html>", None)
     assert service_message(b"") == ("", None)
     assert service_message('{"error": "invalid_client"}') == ("invalid_client", None)
 
