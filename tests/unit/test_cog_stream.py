@@ -15,6 +15,8 @@ import rasterio
 import rasterio.shutil
 import xarray as xr
 from affine import Affine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rio_cogeo.cogeo import cog_validate
 
 from s2raster import _tiff
@@ -254,3 +256,43 @@ def test_cluster_blocks_are_cut_at_multiples_of_the_strip(
     from s2raster._feed import _pieces
 
     assert [(p.start, p.stop) for p in _pieces(slice(*rows), step)] == pieces
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    height=st.integers(1, 90),
+    width=st.integers(1, 90),
+    bands=st.integers(1, 3),
+    rows=st.integers(1, 40),
+    cols=st.integers(1, 40),
+    band_chunk=st.integers(1, 3),
+)
+def test_any_chunking_gives_the_same_file_as_whole_strips(
+    tmp_path_factory: pytest.TempPathFactory,
+    height: int,
+    width: int,
+    bands: int,
+    rows: int,
+    cols: int,
+    band_chunk: int,
+) -> None:
+    """Blocks of any shape, straddling tiles and levels anyhow: every level's pixels equal
+    those written from the whole numpy array (strips of whole tiles)."""
+    tmp = tmp_path_factory.mktemp("chunks")
+    whole = _array(height, width, bands, "float32", None)
+    chunked = whole.copy(data=dsa.from_array(whole.values, chunks=(band_chunk, rows, cols)))
+    a = write_geotiff(chunked, tmp / "chunked.tif", blocksize=16)
+    b = write_geotiff(whole, tmp / "whole.tif", blocksize=16)
+    with rasterio.open(a) as x, rasterio.open(b) as y:
+        levels = len(x.overviews(1))
+        assert levels == len(y.overviews(1))
+        assert np.array_equal(x.read(), y.read(), equal_nan=True)
+    for level in range(levels):
+        with (
+            rasterio.open(a, OVERVIEW_LEVEL=level) as x,
+            rasterio.open(b, OVERVIEW_LEVEL=level) as y,
+        ):
+            assert np.array_equal(x.read(), y.read(), equal_nan=True)
+    assert cog_validate(a, quiet=True)[0]
