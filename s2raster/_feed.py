@@ -96,36 +96,65 @@ def _pieces(rows: slice, step: int) -> Iterator[slice]:
         start = stop
 
 
+_Key = tuple[slice, slice, slice]
+
+
+def _groups(data: Any, strip_rows: int) -> Iterator[list[tuple[Any, _Key]]]:
+    """Per block of ``data``: its pieces (delayed) and where each goes, in row order."""
+    delayed = data.to_delayed()
+    for index, (bands, rows, cols) in _blocks(data):
+        group: list[tuple[Any, _Key]] = []
+        for piece in _pieces(rows, strip_rows):
+            local = slice(piece.start - rows.start, piece.stop - rows.start)
+            group.append((delayed[index][:, local], (bands, piece, cols)))
+        yield group
+
+
 def _feed_distributed(client: Any, data: Any, target: Target, strip_rows: int) -> None:
     """Blocks computed on the cluster, each sent here in pieces of rows cut at multiples of
     ``strip_rows`` (tiles of the writer stay whole): only a few pieces, not whole tiles of
-    the load, are held in this process (a 2500 x 2500 x 4 float32 block is 95 MB)."""
+    the load, are held in this process (a 2500 x 2500 x 4 float32 block is 95 MB).
+
+    At most two blocks per worker thread are computed ahead of the writer (a block is then
+    taken whole, piece after piece, and the next one is submitted): the workers do not
+    pile up blocks the writer has not taken yet, whatever the area.
+    """
     from distributed import as_completed
 
-    delayed = data.to_delayed()
-    parts, keys = [], []
-    for index, (bands, rows, cols) in _blocks(data):
-        for piece in _pieces(rows, strip_rows):
-            local = slice(piece.start - rows.start, piece.stop - rows.start)
-            parts.append(delayed[index][:, local])
-            keys.append((bands, piece, cols))
-    futures = client.compute(parts)
-    where = dict(zip(futures, keys, strict=True))
+    groups = _groups(data, strip_rows)
+    live: dict[Any, list[tuple[Any, _Key]]] = {}  # first piece -> all of its block
+
+    def submit() -> Any | None:
+        group = next(groups, None)
+        if group is None:
+            return None
+        futures = client.compute([part for part, _ in group])
+        live[futures[0]] = list(zip(futures, (key for _, key in group), strict=True))
+        return futures[0]
+
+    window = max(2, 2 * sum(client.nthreads().values()))
+    first = [head for head in (submit() for _ in range(window)) if head is not None]
+    heads = as_completed(first)  # type: ignore[no-untyped-call]
     threads = max(2, min(4, os.cpu_count() or 2))
     pending: set[Future[None]] = set()
     try:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            for future in as_completed(futures):  # type: ignore[no-untyped-call]
-                while len(pending) >= threads:  # at most ``threads`` blocks held here
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for finished in done:
-                        finished.result()
-                block = future.result()  # the next block comes over only now
-                future.release()
-                pending.add(pool.submit(target.__setitem__, where[future], block))
-                del block
+            for head in heads:
+                for future, key in live[head]:
+                    while len(pending) >= threads:  # at most ``threads`` pieces held here
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for finished in done:
+                            finished.result()
+                    piece = future.result()  # the next piece comes over only now
+                    future.release()
+                    pending.add(pool.submit(target.__setitem__, key, piece))
+                    del piece
+                del live[head]
+                following = submit()
+                if following is not None:
+                    heads.add(following)  # type: ignore[no-untyped-call]
             for finished in pending:
                 finished.result()
     except BaseException:
-        client.cancel(futures)
+        client.cancel([future for pieces in live.values() for future, _ in pieces])
         raise

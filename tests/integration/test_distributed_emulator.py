@@ -211,6 +211,47 @@ def test_blocks_come_over_in_pieces_and_write_the_same_cog(
             assert np.array_equal(ao.read(), bo.read(), equal_nan=True)
 
 
+def test_the_cluster_computes_only_a_few_blocks_ahead_of_the_writer(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many blocks, at most two per worker thread are submitted before the writer
+    has taken them (else the workers hold every block the writer is slow to take)."""
+    import dask.array as dsa
+
+    from s2raster._feed import feed
+
+    window = 2 * sum(client.nthreads().values())
+    submitted: list[int] = []
+    compute = client.compute
+
+    def counting(parts: list[object]) -> object:
+        submitted.append(len(parts))
+        return compute(parts)
+
+    monkeypatch.setattr(client, "compute", counting)
+    data = dsa.random.default_rng(1).random((2, 96, 96), chunks=(2, 16, 16)).astype("f4")
+
+    class Target:
+        shape = (2, 96, 96)
+
+        def __init__(self) -> None:
+            self.written: list[int] = []  # sizes of the pieces written, 2 per block
+
+        def __setitem__(self, key: tuple[slice, slice, slice], value: np.ndarray) -> None:
+            blocks_written = len(self.written) // 2
+            assert len(submitted) <= blocks_written + window + 3  # + pieces being written
+            self.written.append(value.size)
+
+        def close(self) -> None:
+            pass
+
+    target = Target()
+    feed(data, target, strip_rows=8)
+    assert len(submitted) == 36  # one compute per block, each of its 2 pieces
+    assert set(submitted) == {2}
+    assert sum(target.written) == data.size
+
+
 def test_a_time_series_on_the_cluster_equals_the_threaded_one(
     emulator: Emulator, client: Client
 ) -> None:
