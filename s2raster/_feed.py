@@ -115,9 +115,10 @@ def _feed_distributed(client: Any, data: Any, target: Target, strip_rows: int) -
     ``strip_rows`` (tiles of the writer stay whole): only a few pieces, not whole tiles of
     the load, are held in this process (a 2500 x 2500 x 4 float32 block is 95 MB).
 
-    At most two blocks per worker thread are computed ahead of the writer (a block is then
-    taken whole, piece after piece, and the next one is submitted): the workers do not
-    pile up blocks the writer has not taken yet, whatever the area.
+    One block per worker thread is computed ahead of the writer (a block is then taken
+    whole, piece after piece, and the next one submitted): the workers do not pile up
+    blocks the writer has not taken yet, whatever the area (two were measured to hold
+    630 MB per worker against 440 MB, for no gain in time).
     """
     from distributed import as_completed
 
@@ -132,7 +133,7 @@ def _feed_distributed(client: Any, data: Any, target: Target, strip_rows: int) -
         live[futures[0]] = list(zip(futures, (key for _, key in group), strict=True))
         return futures[0]
 
-    window = max(2, 2 * sum(client.nthreads().values()))
+    window = max(2, sum(client.nthreads().values()))
     first = [head for head in (submit() for _ in range(window)) if head is not None]
     heads = as_completed(first)  # type: ignore[no-untyped-call]
     threads = max(2, min(4, os.cpu_count() or 2))
