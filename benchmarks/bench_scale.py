@@ -22,6 +22,7 @@ tier's 300 PU a minute would make a 1226 PU job take at least 3 minutes by desig
 
     python benchmarks/bench_scale.py [--size 10980] [--concurrency 2]
         [--schedulers threads,cluster] [--sample-types FLOAT32,UINT16] [--downloads-anchor]
+        [--tile-px N]
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ da = s2raster.load(bbox, "2024-06-01/2024-06-30", ["B02", "B03", "B04", "B08"],
                    bbox_crs="EPSG:32633", crs="EPSG:32633", resolution=10, config=config,
                    cache=args["cache"], concurrency=args["concurrency"], stats=st,
                    sample_type=args["sample_type"], ledger=False,
-                   quota=s2raster.Quota(None, None))  # the emulator here has no rate limit
+                   quota=s2raster.Quota(None, None),  # the emulator here has no rate limit
+                   **({"tile_px": args["tile_px"]} if args.get("tile_px") else {}))
 tasks = len(dict(da.data.__dask_graph__()))
 if args.get("downloads_only") or args.get("floor"):
     # the anchors: every tile fetched (or read from the cache) and decoded, then dropped;
@@ -167,6 +169,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10980)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--tile-px", type=int, default=None, help="load tiles of this many px (default: 2500)"
+    )
     parser.add_argument("--schedulers", default="threads,cluster")
     parser.add_argument("--sample-types", default="FLOAT32,UINT16")
     parser.add_argument(
@@ -193,6 +198,7 @@ def main() -> None:
                         "tmp": tmp,
                         "scheduler": scheduler,
                         "sample_type": sample_type,
+                        "tile_px": args.tile_px,
                     }
                     first = measure(proc, env, settings)
                     again = measure(proc, env, settings)
