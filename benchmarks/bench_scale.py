@@ -99,6 +99,7 @@ if client is not None:
 print(json.dumps({
     "shape": list(da.shape), "array_mb": da.nbytes / 2**20, "wall_s": wall, "tasks": tasks,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
     "workers_peak_rss_mb": workers_mb,
     "requests": st.requests, "cache_hits": st.cache_hits, "pu": st.processing_units_spent,
     "file_mb": out.stat().st_size / 2**20,
@@ -142,6 +143,13 @@ def measure(
     return result
 
 
+def busy(run: dict[str, float]) -> float:
+    """The share of the machine's cores the run's process (start to end) and the emulator
+    kept busy: below 1, the pipeline left the cores idle at times."""
+    cpu = run["cpu_s"] + run["emulator_cpu_s"]
+    return cpu / (run["process_wall_s"] * (os.cpu_count() or 1))
+
+
 def report(name: str, first: dict[str, float], again: dict[str, float], args: argparse.Namespace,
            sample_type: str) -> None:  # fmt: skip
     render = first["emulator_cpu_s"] / args.concurrency
@@ -156,11 +164,14 @@ def report(name: str, first: dict[str, float], again: dict[str, float], args: ar
         f"{first['pu']:.1f} PU (one ideal request: {ideal:.1f}; ratio "
         f"{first['pu'] / ideal:.3f}), first run {first['wall_s']:.1f} s against the "
         f"emulator's {first['emulator_cpu_s']:.1f} CPU s / {args.concurrency} = {render:.1f} s "
-        f"(ratio {first['wall_s'] / render:.2f}), peak RSS {first['peak_rss_mb']:.0f} MB = "
+        f"(ratio {first['wall_s'] / render:.2f}; both processes kept "
+        f"{busy(first):.0%} of {os.cpu_count()} cores busy), "
+        f"peak RSS {first['peak_rss_mb']:.0f} MB = "
         f"{first['peak_rss_mb'] / first['array_mb']:.2f} of the {first['array_mb']:.0f} MB "
         f"array{workers}; cached rerun {again['wall_s']:.1f} s ({again['cache_hits']:.0f} hits, "
         f"{again['requests']:.0f} requests) = {again['wall_s'] / first['wall_s']:.2f} of the "
-        f"first, peak RSS {again['peak_rss_mb'] / again['array_mb']:.2f}; COG "
+        f"first ({busy(again):.0%} busy), "
+        f"peak RSS {again['peak_rss_mb'] / again['array_mb']:.2f}; COG "
         f"{first['file_mb']:.0f} MB"
     )
 
@@ -212,12 +223,13 @@ def main() -> None:
                 if alone is not None and floor is not None:
                     print(
                         f"  anchor, the same downloads alone (no file written): "
-                        f"{alone['wall_s']:.1f} s, peak RSS {alone['peak_rss_mb']:.0f} MB; "
+                        f"{alone['wall_s']:.1f} s ({busy(alone):.0%} busy), "
+                        f"peak RSS {alone['peak_rss_mb']:.0f} MB; "
                         f"writing the COG adds {first['wall_s'] / alone['wall_s'] - 1:+.0%}"
                     )
                     print(
                         f"  floor of a cached rerun (cached tiles read, full resolution "
-                        f"compressed once): {floor['wall_s']:.1f} s = "
+                        f"compressed once): {floor['wall_s']:.1f} s ({busy(floor):.0%} busy) = "
                         f"{floor['wall_s'] / first['wall_s']:.2f} of the first run"
                     )
                 sys.stdout.flush()
