@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -422,6 +424,34 @@ def test_huge_allocations_are_stopped_by_the_memory_limit(evaluate: str) -> None
     text = script('{input: ["B04"], output: {bands: 1}}', evaluate, "var keep = [];")
     with pytest.raises(EvalscriptLimitError, match="memory limit of 32 MiB"):
         run(text, parse_setup(text), [bands(["B04"], (20, 20))], [], (20, 20), memory_mb=32)
+
+
+#: V8 first started from threads of a fresh process, as ``s2raster emulator`` does: on a CPU
+#: with memory protection keys this crashed the process (SIGSEGV) until V8 got
+#: ``--no-memory-protection-keys`` (see :mod:`s2raster.emulator.runtime._engine`).
+FRESH_THREADS = """
+import threading
+from s2raster.emulator.runtime._engine import Engine
+
+def work():
+    for _ in range(15):
+        with Engine("let a = 0; for (let i = 0; i < 1e5; i++) a += i;") as engine:
+            assert engine.eval("a") == 4999950000
+
+threads = [threading.Thread(target=work) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print("ok")
+"""
+
+
+def test_v8_started_from_threads_of_a_fresh_process_does_not_crash() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_THREADS], capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr[-2000:]
 
 
 def test_concurrent_runs_do_not_share_state() -> None:

@@ -7,6 +7,14 @@ timeout; pass the request's absolute ``deadline`` to every context of one reques
 they share it), V8's hard heap limit, and a meter on typed-array allocations (kept outside
 V8's heap, see :mod:`._js`). Script errors come out as :class:`EvalscriptError`
 carrying the engine's message.
+
+V8 starts once per process with mini-racer's default flags plus
+``--no-memory-protection-keys``: on CPUs with memory protection keys (``pku`` in
+/proc/cpuinfo), V8 write-protects its code pages per thread, and contexts used from the
+threads of the HTTP server (started before V8) crash the process with SIGSEGV (seen with
+mini-racer 0.13 to 0.14.1 on an x86_64 machine with ``pku``; 0.12 crashes with or without
+the flag, hence ``mini-racer>=0.13``). If something else in the process started V8 first,
+its flags stay.
 """
 
 from __future__ import annotations
@@ -22,11 +30,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from py_mini_racer import (
+    DEFAULT_V8_FLAGS,
     JSEvalException,
     JSFunction,
     JSOOMException,
     JSTimeoutException,
     MiniRacer,
+    init_mini_racer,
 )
 
 from s2raster.emulator.errors import EvalscriptError, EvalscriptLimitError
@@ -37,6 +47,8 @@ TYPED_ARRAY_FACTOR = 4
 SCRIPT_NAME = "evalscript.js"
 _CREATE_LOCK = threading.Lock()
 _MEMORY_MARK = "Evalscript memory limit reached"
+#: How V8 starts in this process (see the module's docstring).
+V8_FLAGS = (*DEFAULT_V8_FLAGS, "--no-memory-protection-keys")
 
 
 class Engine:
@@ -59,6 +71,7 @@ class Engine:
         self._buffers: list[memoryview] = []
         self._alloc: JSFunction | None = None
         with _CREATE_LOCK:
+            init_mini_racer(flags=V8_FLAGS, ignore_duplicate_init=True)
             self._ctx: MiniRacer | None = MiniRacer()
         try:
             self._ctx.set_hard_memory_limit(self.memory_mb * 2**20)
