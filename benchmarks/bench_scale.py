@@ -115,7 +115,9 @@ if client is not None:
 print(json.dumps({
     "shape": list(da.shape), "array_mb": da.nbytes / 2**20, "wall_s": wall, "tasks": tasks,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+    # with a cluster, its worker processes too (reaped by cluster.close() above)
+    "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+    + sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]),
     "imports_rss_mb": imports_mb, "pyarrow": "pyarrow" in sys.modules,
     "workers_peak_rss_mb": workers_mb,
     "requests": st.requests, "cache_hits": st.cache_hits, "pu": st.processing_units_spent,
@@ -162,8 +164,8 @@ def measure(
 
 
 def busy(run: dict[str, float]) -> float:
-    """The share of the machine's cores the run's process (start to end) and the emulator
-    kept busy: below 1, the pipeline left the cores idle at times."""
+    """The share of the machine's cores the run's process (start to end, with a cluster's
+    workers) and the emulator kept busy: below 1, the pipeline left the cores idle at times."""
     cpu = run["cpu_s"] + run["emulator_cpu_s"]
     return cpu / (run["process_wall_s"] * (os.cpu_count() or 1))
 
@@ -182,7 +184,7 @@ def report(name: str, first: dict[str, float], again: dict[str, float], args: ar
         f"{first['pu']:.1f} PU (one ideal request: {ideal:.1f}; ratio "
         f"{first['pu'] / ideal:.3f}), first run {first['wall_s']:.1f} s against the "
         f"emulator's {first['emulator_cpu_s']:.1f} CPU s / {args.concurrency} = {render:.1f} s "
-        f"(ratio {first['wall_s'] / render:.2f}; both processes kept "
+        f"(ratio {first['wall_s'] / render:.2f}; the run (its workers too) and the emulator kept "
         f"{busy(first):.0%} of {os.cpu_count()} cores busy), "
         f"peak RSS {first['peak_rss_mb']:.0f} MB = "
         f"{first['peak_rss_mb'] / first['array_mb']:.2f} of the {first['array_mb']:.0f} MB "
