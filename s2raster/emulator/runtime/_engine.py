@@ -12,8 +12,8 @@ V8 starts once per process with mini-racer's default flags plus
 ``--no-memory-protection-keys``: on CPUs with memory protection keys (``pku`` in
 /proc/cpuinfo), V8 write-protects its code pages per thread, and contexts used from the
 threads of the HTTP server (started before V8) crash the process with SIGSEGV (seen with
-mini-racer 0.13 to 0.14.1 on an x86_64 machine with ``pku``; 0.12 crashes with or without
-the flag, hence ``mini-racer>=0.13``). If something else in the process started V8 first,
+mini-racer 0.13 to 0.14.1 on an x86_64 machine with ``pku``; 0.12.4 crashes with or
+without the flag, hence ``mini-racer>=0.13``). If something else in the process started V8 first,
 its flags stay.
 """
 
