@@ -22,8 +22,9 @@ worst case for overlapping them. ``--free-tier`` instead runs what a free CDSE a
 gets: the emulator with the free tier's rate limit (300 requests and 300 PU a minute,
 ``RateLimit``) and the client's default pacing to it, so the first run takes at least
 (PU - 300) / 300 minutes (the client may spend the first minute's bucket at once) and the
-COG has that long to be written beside the downloads (``bench_pacing.py`` measures the
-pacing itself).
+COG has that long to be written beside the downloads. Each run that downloads then starts
+a minute after the one before, with the emulator's buckets full again (``bench_pacing.py``
+measures the pacing itself).
 
     python benchmarks/bench_scale.py [--size 10980] [--concurrency 2]
         [--schedulers threads,cluster] [--sample-types FLOAT32,UINT16] [--downloads-anchor]
@@ -163,6 +164,13 @@ def measure(
     return result
 
 
+def refill(args: argparse.Namespace) -> None:
+    """With ``--free-tier``, wait until the emulator's buckets are full again (a minute
+    refills them from empty), so every run that downloads starts as the first one did."""
+    if args.free_tier:
+        time.sleep(60)
+
+
 def busy(run: dict[str, float]) -> float:
     """The share of the machine's cores the run's process (start to end, with a cluster's
     workers) and the emulator kept busy: below 1, the pipeline left the cores idle at times."""
@@ -248,19 +256,23 @@ def main() -> None:
                         "tile_px": args.tile_px,
                         "paced": args.free_tier,
                     }
+                    if results:  # a run before this one drained the buckets
+                        refill(args)
                     first = measure(proc, env, settings)
                     again = measure(proc, env, settings)
                     alone = floor = None
                     if args.downloads_anchor and scheduler == "threads":
                         fresh = {**settings, "cache": str(Path(tmp) / "cache2")}
+                        refill(args)
                         alone = measure(proc, env, {**fresh, "downloads_only": True})
                         floor = measure(proc, env, {**settings, "floor": True})
                 name = f"{scheduler}, {sample_type}"
                 report(name, first, again, args, sample_type)
                 if alone is not None and floor is not None:
+                    throttled = f", {alone['throttled']:.0f} HTTP 429s" if args.free_tier else ""
                     print(
                         f"  anchor, the same downloads alone (no file written): "
-                        f"{alone['wall_s']:.1f} s ({busy(alone):.0%} busy), "
+                        f"{alone['wall_s']:.1f} s ({busy(alone):.0%} busy{throttled}), "
                         f"peak RSS {alone['peak_rss_mb']:.0f} MB; "
                         f"writing the COG adds {first['wall_s'] / alone['wall_s'] - 1:+.0%}"
                     )
