@@ -48,8 +48,10 @@ from _emulator import start_emulator
 
 #: An emulator with the free CDSE tier's rate limit (``--free-tier``).
 FREE_TIER_SERVER = r"""
+from s2raster.contract import FREE_QUOTA
 from s2raster.emulator import RateLimit, run_cli_server
-run_cli_server(0, rate_limit=RateLimit(requests_per_minute=300, pu_per_minute=300))
+run_cli_server(0, rate_limit=RateLimit(requests_per_minute=FREE_QUOTA["requests_per_minute"],
+                                       pu_per_minute=FREE_QUOTA["pu_per_minute"]))
 """
 
 CHILD = r"""
@@ -205,11 +207,14 @@ def report(name: str, first: dict[str, float], again: dict[str, float], args: ar
         f"{first['file_mb']:.0f} MB"
     )
     if args.free_tier:
-        bound = max(first["pu"] - 300.0, 0.0) / 300.0 * 60.0
+        from s2raster.contract import FREE_QUOTA
+
+        ppm = float(FREE_QUOTA["pu_per_minute"])
+        bound = max(first["pu"] - ppm, 0.0) / ppm * 60.0
         print(
             f"  paced to the free tier: {first['throttled']:.0f} HTTP 429s; the pacing alone "
-            f"needs max(0, {first['pu']:.1f} - 300) / 300 PU a minute = {bound:.1f} s; the "
-            f"first run took {first['wall_s'] - bound:.1f} s more"
+            f"needs max(0, {first['pu']:.1f} - {ppm:g}) / {ppm:g} PU a minute = {bound:.1f} s; "
+            f"the first run took {first['wall_s'] - bound:.1f} s more"
         )
 
 
